@@ -1,0 +1,167 @@
+//! What each subcommand does, given the settings. `main.rs` only parses arguments.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tenderhall_domain::account::service::{
+    create_operator as create_operator_account, verify_organization,
+};
+use tenderhall_domain::audit::Actor;
+use tenderhall_domain::audit::service::{AuditReport, sign_head, verify_all};
+use tenderhall_domain::keys::service::{load_or_create_platform_signer, platform_public_keys};
+use tenderhall_domain::time::{Clock, SystemClock};
+use tenderhall_workers::WorkerContext;
+use tokio::sync::watch;
+
+use crate::config::Settings;
+use crate::platform;
+use crate::state::AppState;
+
+fn domain_err(e: tenderhall_domain::DomainError) -> anyhow::Error {
+    use tenderhall_domain::DomainError as E;
+    match e {
+        E::Invalid { message, field, .. } => {
+            anyhow::anyhow!(
+                "{}{}",
+                field.map(|f| format!("{f}: ")).unwrap_or_default(),
+                message.en
+            )
+        }
+        E::Conflict { message, .. } => anyhow::anyhow!("{}", message.en),
+        E::NotFound => anyhow::anyhow!("not found"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+fn worker_context(state: &AppState) -> WorkerContext {
+    WorkerContext {
+        db: state.db().clone(),
+        signer: state.signer().clone(),
+        clock: state.clock(),
+        audit_head_interval: Duration::from_secs(u64::from(
+            state.settings().audit_head_interval_seconds.max(1),
+        )),
+    }
+}
+
+/// `tenderhall serve`: the API with the background work in-process.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let addr = settings.listen_addr()?;
+    println!("Tenderhall — effective configuration:");
+    for (key, value) in settings.describe() {
+        println!("  {key:<40} {value}");
+    }
+    let state = platform::open(settings, Arc::new(SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}: is another program using it? Set TENDERHALL_LISTEN to another address"))?;
+    let bound = listener.local_addr()?;
+    println!("Tenderhall is listening on http://{bound}");
+    println!(
+        "Open http://{bound}/ in a browser; the API reference is at http://{bound}/api/v1/docs/"
+    );
+
+    let (stop, stopped) = watch::channel(false);
+    let background = tokio::spawn(tenderhall_workers::run(worker_context(&state), stopped));
+    crate::server::serve(listener, state, crate::server::shutdown_signal()).await?;
+    let _ = stop.send(true);
+    let _ = background.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `tenderhall worker`: the background work alone.
+pub async fn worker(settings: Settings) -> anyhow::Result<()> {
+    let state = platform::open(settings, Arc::new(SystemClock)).await?;
+    println!("Tenderhall worker running; stop it with Ctrl-C");
+    let (stop, stopped) = watch::channel(false);
+    let background = tokio::spawn(tenderhall_workers::run(worker_context(&state), stopped));
+    crate::server::shutdown_signal().await;
+    let _ = stop.send(true);
+    let _ = background.await;
+    Ok(())
+}
+
+/// `tenderhall migrate`: apply pending migrations and stop.
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let db = platform::connect(settings).await?;
+    platform::migrate(&db).await?;
+    println!(
+        "The database {} is up to date.",
+        tenderhall_domain::db::redact_url(&settings.database_url())
+    );
+    Ok(())
+}
+
+/// `tenderhall admin create-operator`.
+pub async fn create_operator(
+    settings: Settings,
+    email: &str,
+    password: &str,
+    name: &str,
+) -> anyhow::Result<String> {
+    let state = platform::open(settings, Arc::new(SystemClock)).await?;
+    let id = create_operator_account(state.db(), email, password, name, state.now())
+        .await
+        .map_err(domain_err)?;
+    Ok(id.to_string())
+}
+
+/// `tenderhall admin verify-org`.
+pub async fn verify_org(settings: Settings, org_id: &str) -> anyhow::Result<String> {
+    let state = platform::open(settings, Arc::new(SystemClock)).await?;
+    let org = verify_organization(state.db(), &Actor::cli(), org_id, state.now())
+        .await
+        .map_err(|e| match e {
+            tenderhall_domain::DomainError::NotFound => {
+                anyhow::anyhow!("there is no organization `{org_id}`")
+            }
+            other => domain_err(other),
+        })?;
+    Ok(format!(
+        "{} ({}, {}) is verified",
+        org.id, org.name, org.kind
+    ))
+}
+
+/// `tenderhall audit verify`: recompute every chain and signed head.
+pub async fn audit_verify(settings: &Settings) -> anyhow::Result<AuditReport> {
+    let db = platform::connect(settings).await?;
+    platform::migrate(&db).await?;
+    let keys = platform_public_keys(&db).await.map_err(domain_err)?;
+    Ok(verify_all(&db, &keys).await?)
+}
+
+/// `tenderhall audit sign-head`: sign a head now instead of waiting for the interval.
+pub async fn audit_sign_head(settings: Settings) -> anyhow::Result<Option<i64>> {
+    let db = platform::connect(&settings).await?;
+    platform::migrate(&db).await?;
+    let master = settings.resolve_master_key()?;
+    let clock = SystemClock;
+    let signer = load_or_create_platform_signer(&db, &master, clock.now())
+        .await
+        .map_err(domain_err)?;
+    let head = sign_head(&db, &signer, clock.now())
+        .await
+        .map_err(domain_err)?;
+    Ok(head.map(|h| h.seq))
+}
+
+/// Prints a verification report; an error when anything is broken.
+pub fn print_report(report: &AuditReport) -> anyhow::Result<()> {
+    if report.breaks.is_empty() {
+        println!(
+            "audit log intact: {} chains, {} entries, {} signed heads verified",
+            report.chains, report.entries, report.heads
+        );
+        return Ok(());
+    }
+    for b in &report.breaks {
+        println!("BROKEN: {b}");
+    }
+    bail!(
+        "the audit log does not verify: {} problem(s); the first broken entry is named above",
+        report.breaks.len()
+    )
+}

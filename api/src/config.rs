@@ -1,0 +1,519 @@
+//! Configuration: built-in defaults, then a TOML file given with `--config`, then `TENDERHALL_*`
+//! environment variables (API.md "Configuration"). Nothing needs to be set for the embedded
+//! default: SQLite, documents and mail under `./tenderhall-data`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+use tenderhall_domain::keys::MasterKey;
+
+/// A secret setting: its `Debug` and `Display` never show the value.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LenientString).map(Secret)
+    }
+}
+
+/// Environment values arrive parsed (`1` as a number, `true` as a boolean): take any scalar as
+/// text where text is meant.
+struct LenientString;
+
+impl Visitor<'_> for LenientString {
+    type Value = String;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
+
+fn lenient_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct OptVisitor;
+    impl<'de> Visitor<'de> for OptVisitor {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(LenientString).map(Some)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+    }
+    d.deserialize_option(OptVisitor)
+}
+
+/// `1`, `true`, `yes`, `on` are true; `0`, `false`, `no`, `off` and empty are false.
+fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let text = d.deserialize_any(LenientString)?;
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        other => Err(de::Error::custom(format!(
+            "`{other}` is not a yes/no value: use 1 or 0"
+        ))),
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// SQLite file, documents, mail outbox, generated master key.
+    pub data_dir: PathBuf,
+    pub listen: String,
+    /// `sqlite://...` or `postgres://...`; empty: the SQLite file in the data folder.
+    #[serde(deserialize_with = "lenient_opt_string")]
+    pub database_url: Option<String>,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub sandbox: bool,
+    /// Base64 of 32 bytes; required with PostgreSQL so that every node shares it.
+    pub master_key: Option<Secret>,
+    pub bank_secret: Option<Secret>,
+    pub smtp_url: Option<Secret>,
+    #[serde(deserialize_with = "lenient_opt_string")]
+    pub s3_endpoint: Option<String>,
+    #[serde(deserialize_with = "lenient_opt_string")]
+    pub s3_bucket: Option<String>,
+    #[serde(deserialize_with = "lenient_opt_string")]
+    pub s3_region: Option<String>,
+    #[serde(deserialize_with = "lenient_opt_string")]
+    pub s3_access_key: Option<String>,
+    pub s3_secret_key: Option<Secret>,
+    /// How long a sign-in lasts.
+    pub session_ttl_minutes: u32,
+    /// How often the heads of the audit chains are signed.
+    pub audit_head_interval_seconds: u32,
+    /// Largest JSON request body.
+    pub max_json_body_bytes: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
+    #[serde(deserialize_with = "lenient_bool")]
+    pub trust_forwarded_for: bool,
+    /// `text` or `json` logs.
+    pub log_format: String,
+}
+
+/// Shows what `describe` shows: database passwords and secrets never reach a log.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (key, value) in self.describe() {
+            map.entry(&key, &value);
+        }
+        map.finish()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./tenderhall-data"),
+            listen: "127.0.0.1:8080".to_owned(),
+            database_url: None,
+            sandbox: false,
+            master_key: None,
+            bank_secret: None,
+            smtp_url: None,
+            s3_endpoint: None,
+            s3_bucket: None,
+            s3_region: None,
+            s3_access_key: None,
+            s3_secret_key: None,
+            session_ttl_minutes: 12 * 60,
+            audit_head_interval_seconds: 60,
+            max_json_body_bytes: 1024 * 1024,
+            trust_forwarded_for: false,
+            log_format: "text".to_owned(),
+        }
+    }
+}
+
+const ENV_KEYS: &[&str] = &[
+    "data_dir",
+    "listen",
+    "database_url",
+    "sandbox",
+    "master_key",
+    "bank_secret",
+    "smtp_url",
+    "s3_endpoint",
+    "s3_bucket",
+    "s3_region",
+    "s3_access_key",
+    "s3_secret_key",
+    "session_ttl_minutes",
+    "audit_head_interval_seconds",
+    "max_json_body_bytes",
+    "trust_forwarded_for",
+    "log_format",
+];
+
+impl Settings {
+    /// Defaults, then the TOML file, then the environment.
+    pub fn load(config_file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = config_file {
+            if !path.is_file() {
+                bail!("the configuration file {} does not exist", path.display());
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("TENDERHALL_").only(ENV_KEYS));
+        let settings: Settings = figment.extract().map_err(|e| {
+            anyhow::anyhow!("the configuration is not valid: {e} (check the --config file and the TENDERHALL_* variables)")
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.listen_addr()?;
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!(
+                "TENDERHALL_LOG_FORMAT must be `text` or `json`, not `{}`",
+                self.log_format
+            );
+        }
+        if let Some(url) = &self.database_url {
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+            {
+                bail!(
+                    "TENDERHALL_DATABASE_URL must start with sqlite: or postgres://, not `{}`",
+                    tenderhall_domain::db::redact_url(url)
+                );
+            }
+        }
+        if self.session_ttl_minutes == 0 {
+            bail!("TENDERHALL_SESSION_TTL_MINUTES must be at least 1");
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listen.parse().with_context(|| {
+            format!(
+                "TENDERHALL_LISTEN must be an address and port such as 127.0.0.1:8080, not `{}`",
+                self.listen
+            )
+        })
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.clone(),
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("tenderhall.sqlite3").display()
+            ),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url().starts_with("postgres")
+    }
+
+    pub fn master_key_file(&self) -> PathBuf {
+        self.data_dir.join("master.key")
+    }
+
+    /// The master key: from configuration, or (SQLite only) a key file generated in the data folder
+    /// on first start, readable by the owner alone.
+    pub fn resolve_master_key(&self) -> anyhow::Result<MasterKey> {
+        if let Some(key) = &self.master_key {
+            return MasterKey::from_base64(key.expose())
+                .context("TENDERHALL_MASTER_KEY must be base64 of 32 bytes (make one with `openssl rand -base64 32`)");
+        }
+        if self.is_postgres() {
+            bail!(
+                "TENDERHALL_MASTER_KEY is required with PostgreSQL, so that every node shares it: \
+                 make one with `openssl rand -base64 32`, keep it safe, and set it on every node"
+            );
+        }
+        let path = self.master_key_file();
+        if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read the master key file {}", path.display()))?;
+            return MasterKey::from_base64(&text).with_context(|| {
+                format!(
+                    "the master key file {} is damaged: it must hold base64 of 32 bytes",
+                    path.display()
+                )
+            });
+        }
+        let key = MasterKey::generate()?;
+        write_private_file(&path, key.to_base64().as_bytes())?;
+        Ok(key)
+    }
+
+    /// The effective configuration, secrets shown only as set or not.
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        fn secret(s: &Option<Secret>) -> String {
+            if s.is_some() {
+                "*** (set)".to_owned()
+            } else {
+                "(not set)".to_owned()
+            }
+        }
+        fn plain(s: &Option<String>, default: &str) -> String {
+            s.clone().unwrap_or_else(|| default.to_owned())
+        }
+        vec![
+            ("TENDERHALL_DATA_DIR", self.data_dir.display().to_string()),
+            ("TENDERHALL_LISTEN", self.listen.clone()),
+            (
+                "TENDERHALL_DATABASE_URL",
+                tenderhall_domain::db::redact_url(&self.database_url()),
+            ),
+            (
+                "TENDERHALL_SANDBOX",
+                if self.sandbox {
+                    "1 (sandbox: never use with real data)".to_owned()
+                } else {
+                    "0".to_owned()
+                },
+            ),
+            (
+                "TENDERHALL_MASTER_KEY",
+                if self.master_key.is_some() {
+                    "*** (set)".to_owned()
+                } else if self.is_postgres() {
+                    "(not set: required with PostgreSQL)".to_owned()
+                } else {
+                    format!("*** (key file {})", self.master_key_file().display())
+                },
+            ),
+            (
+                "TENDERHALL_BANK_SECRET",
+                if self.sandbox && self.bank_secret.is_none() {
+                    "*** (sandbox default)".to_owned()
+                } else {
+                    secret(&self.bank_secret)
+                },
+            ),
+            (
+                "TENDERHALL_SMTP_URL",
+                if self.smtp_url.is_some() {
+                    "*** (set)".to_owned()
+                } else {
+                    format!(
+                        "(not set: mail goes to {})",
+                        self.data_dir.join("outbox").display()
+                    )
+                },
+            ),
+            (
+                "TENDERHALL_S3_ENDPOINT",
+                plain(
+                    &self.s3_endpoint,
+                    "(not set: documents go to the data folder)",
+                ),
+            ),
+            ("TENDERHALL_S3_BUCKET", plain(&self.s3_bucket, "(not set)")),
+            ("TENDERHALL_S3_REGION", plain(&self.s3_region, "(not set)")),
+            (
+                "TENDERHALL_S3_ACCESS_KEY",
+                plain(&self.s3_access_key, "(not set)"),
+            ),
+            ("TENDERHALL_S3_SECRET_KEY", secret(&self.s3_secret_key)),
+            (
+                "TENDERHALL_SESSION_TTL_MINUTES",
+                self.session_ttl_minutes.to_string(),
+            ),
+            (
+                "TENDERHALL_AUDIT_HEAD_INTERVAL_SECONDS",
+                self.audit_head_interval_seconds.to_string(),
+            ),
+            (
+                "TENDERHALL_MAX_JSON_BODY_BYTES",
+                self.max_json_body_bytes.to_string(),
+            ),
+            (
+                "TENDERHALL_TRUST_FORWARDED_FOR",
+                u8::from(self.trust_forwarded_for).to_string(),
+            ),
+            ("TENDERHALL_LOG_FORMAT", self.log_format.clone()),
+        ]
+    }
+}
+
+/// Writes a file only its owner can read (0600), failing if it already exists.
+fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use figment::Jail;
+
+    use super::*;
+
+    #[test]
+    fn nothing_set_gives_the_embedded_default() {
+        Jail::expect_with(|_jail| {
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.listen, "127.0.0.1:8080");
+            assert_eq!(
+                s.database_url(),
+                "sqlite://./tenderhall-data/tenderhall.sqlite3?mode=rwc"
+            );
+            assert!(!s.sandbox);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_overrides_the_file_which_overrides_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "t.toml",
+                "listen = \"127.0.0.1:9000\"\nsandbox = true\ndata_dir = \"/srv/th\"",
+            )?;
+            jail.set_env("TENDERHALL_LISTEN", "127.0.0.1:9100");
+            jail.set_env("TENDERHALL_BANK_SECRET", "12345");
+            let s = Settings::load(Some(Path::new("t.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(s.listen, "127.0.0.1:9100");
+            assert!(s.sandbox);
+            assert_eq!(s.data_dir, PathBuf::from("/srv/th"));
+            assert_eq!(s.bank_secret.as_ref().map(Secret::expose), Some("12345"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn sandbox_accepts_1_as_api_md_says() {
+        Jail::expect_with(|jail| {
+            jail.set_env("TENDERHALL_SANDBOX", "1");
+            assert!(Settings::load(None).map_err(|e| e.to_string())?.sandbox);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_typo_in_the_file_is_an_error_naming_it() {
+        Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "lisen = \"127.0.0.1:9000\"")?;
+            let err = Settings::load(Some(Path::new("t.toml")))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains("lisen"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn postgres_without_a_master_key_is_refused_with_what_to_do() {
+        let s = Settings {
+            database_url: Some("postgres://u@h/db".into()),
+            ..Settings::default()
+        };
+        let err = s
+            .resolve_master_key()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("TENDERHALL_MASTER_KEY is required"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Settings {
+            master_key: Some(Secret::new("c2VjcmV0")),
+            bank_secret: Some(Secret::new("bank-secret-value")),
+            database_url: Some("postgres://u:pw@h/db".into()),
+            ..Settings::default()
+        };
+        let shown = format!("{:?} {:?}", s, s.describe());
+        assert!(
+            !shown.contains("bank-secret-value")
+                && !shown.contains("c2VjcmV0")
+                && !shown.contains(":pw@"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn the_generated_master_key_is_private_and_stable() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let s = Settings {
+            data_dir: dir.path().to_owned(),
+            ..Settings::default()
+        };
+        let first = s.resolve_master_key()?;
+        let second = s.resolve_master_key()?;
+        assert_eq!(first.to_base64(), second.to_base64());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(s.master_key_file())?.permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,136 @@
+//! `tenderhall`: the platform's one program.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tenderhall_api::{Settings, cli, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tenderhall",
+    version,
+    about = "Tenderhall: an electronic public-resource trading platform (电子交易平台)"
+)]
+struct Args {
+    /// A TOML file of settings (the TENDERHALL_* variables still win over it).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the platform: the HTTP API and the background work. With nothing configured it keeps
+    /// everything in ./tenderhall-data (SQLite, documents, mail outbox) and listens on 127.0.0.1:8080.
+    Serve {
+        /// Sandbox: organizations are verified at once, tenders may be accelerated, sandbox helpers
+        /// are on. Never use with real data. Same as TENDERHALL_SANDBOX=1.
+        #[arg(long)]
+        sandbox: bool,
+        /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free one).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Run only the background work (deadlines, mail, signing the audit heads), next to api nodes
+    /// on the same database.
+    Worker,
+    /// Apply the pending database migrations and stop (serve also applies them at start).
+    Migrate,
+    /// Operator tasks run on the server with its configuration.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create a platform operator, who then signs in through POST /api/v1/sessions.
+    CreateOperator {
+        #[arg(long)]
+        email: String,
+        /// At least 10 characters with a letter and a digit.
+        #[arg(long, env = "TENDERHALL_OPERATOR_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, default_value = "Platform operator")]
+        name: String,
+    },
+    /// Mark an organization verified, after checking its documents off the platform.
+    VerifyOrg {
+        /// The organization's id (org_...), as returned at registration.
+        org_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute every audit chain and every signed head; name the first broken entry and exit 1
+    /// if anything was changed or deleted.
+    Verify,
+    /// Sign a head of the audit chains now (serve and worker do it periodically).
+    SignHead,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let mut settings = Settings::load(args.config.as_deref())?;
+    telemetry::init_logging(&settings.log_format);
+    match args.command {
+        Command::Serve { sandbox, listen } => {
+            settings.sandbox |= sandbox;
+            if let Some(listen) = listen {
+                settings.listen = listen;
+            }
+            settings.validate()?;
+            cli::serve(settings).await
+        }
+        Command::Worker => cli::worker(settings).await,
+        Command::Migrate => cli::migrate(&settings).await,
+        Command::Admin(AdminCommand::CreateOperator {
+            email,
+            password,
+            name,
+        }) => {
+            let id = cli::create_operator(settings, &email, &password, &name).await?;
+            println!("operator {email} created ({id}); sign in through POST /api/v1/sessions");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::VerifyOrg { org_id }) => {
+            println!("{}", cli::verify_org(settings, &org_id).await?);
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            cli::print_report(&cli::audit_verify(&settings).await?)
+        }
+        Command::Audit(AuditCommand::SignHead) => {
+            match cli::audit_sign_head(settings).await? {
+                Some(seq) => println!("signed audit head {seq}"),
+                None => println!("nothing changed since the last signed head"),
+            }
+            Ok(())
+        }
+    }
+}

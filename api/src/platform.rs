@@ -1,0 +1,66 @@
+//! Opening the platform: data folder, database and migrations, master key, platform key.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tenderhall_domain::keys::service::load_or_create_platform_signer;
+use tenderhall_domain::time::Clock;
+use tenderhall_migrations::Migrator;
+use tenderhall_migrations::MigratorTrait;
+
+use crate::config::Settings;
+use crate::state::AppState;
+
+/// Connects to the configured database, creating the data folder for the embedded default.
+pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.database_url();
+    if !settings.is_postgres() {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create the data folder {}",
+                settings.data_dir.display()
+            )
+        })?;
+    }
+    tenderhall_domain::db::connect(&url).await.with_context(|| {
+        format!(
+            "cannot open the database {}",
+            tenderhall_domain::db::redact_url(&url)
+        )
+    })
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("applying the database migrations failed")
+}
+
+/// Everything a server or a worker needs, ready: migrations applied, keys loaded.
+pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    if !settings.is_postgres() {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create the data folder {}",
+                settings.data_dir.display()
+            )
+        })?;
+    }
+    // Before touching the database: a missing key is a configuration error to report at once.
+    let master_key = settings.resolve_master_key()?;
+    let db = connect(&settings).await?;
+    migrate(&db).await?;
+    let signer = load_or_create_platform_signer(&db, &master_key, clock.now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("loading the platform key")?;
+    Ok(AppState::new(
+        db,
+        clock,
+        settings,
+        Arc::new(signer),
+        master_key,
+    ))
+}

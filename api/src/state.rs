@@ -1,0 +1,74 @@
+//! What every handler shares: the database, the clock, the settings and the platform key.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::DatabaseConnection;
+use tenderhall_domain::account::service::SignInPolicy;
+use tenderhall_domain::keys::{MasterKey, PlatformSigner};
+use tenderhall_domain::time::Clock;
+
+use crate::config::Settings;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    signer: Arc<PlatformSigner>,
+    master_key: MasterKey,
+    sign_in: SignInPolicy,
+}
+
+impl AppState {
+    pub fn new(
+        db: DatabaseConnection,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        signer: Arc<PlatformSigner>,
+        master_key: MasterKey,
+    ) -> Self {
+        let sign_in = SignInPolicy {
+            session_ttl: TimeDelta::minutes(i64::from(settings.session_ttl_minutes)),
+            ..SignInPolicy::default()
+        };
+        Self(Arc::new(Inner {
+            db,
+            clock,
+            settings,
+            signer,
+            master_key,
+            sign_in,
+        }))
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.0.db
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.0.clock.now()
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.0.clock.clone()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    pub fn signer(&self) -> &Arc<PlatformSigner> {
+        &self.0.signer
+    }
+
+    pub fn master_key(&self) -> &MasterKey {
+        &self.0.master_key
+    }
+
+    pub fn sign_in_policy(&self) -> &SignInPolicy {
+        &self.0.sign_in
+    }
+}

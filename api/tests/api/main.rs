@@ -1,0 +1,10 @@
+//! Black-box API tests: the real router on a free port, a fresh database per test. Run on SQLite
+//! by default and on PostgreSQL with `TENDERHALL_TEST_DATABASE_URL=postgres://...`.
+
+mod accounts;
+mod audit;
+mod helpers;
+mod http;
+mod organizations;
+mod platform;
+mod sessions;

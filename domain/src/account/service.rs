@@ -1,0 +1,587 @@
+//! Account use cases: register, sign in and out, resolve a token, verify organizations, create
+//! operators. Each change is one transaction with its audit entry on the platform chain.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, TimeDelta, Utc};
+use ring::rand::{SecureRandom, SystemRandom};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, SqlErr,
+};
+use serde_json::json;
+
+use super::store::{accounts, login_failures, organizations, sessions};
+use super::{
+    Email, Membership, OrganizationKind, Principal, parse_bank_account, parse_credit_code,
+    parse_name, password,
+};
+use crate::audit::{Actor, Chain, NewEntry, store as audit};
+use crate::db::begin_write;
+use crate::error::{DomainError, DomainResult, Text};
+use crate::id::{AccountId, OrganizationId};
+
+/// What a person types to register (API.md "Accounts and keys").
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub organization: NewOrganization,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrganization {
+    pub name: String,
+    pub kind: String,
+    pub credit_code: String,
+    pub basic_account: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub account_id: AccountId,
+    pub organization_id: OrganizationId,
+    pub verified: bool,
+}
+
+fn email_taken() -> DomainError {
+    DomainError::Conflict {
+        code: "email_taken",
+        message: Text::new(
+            "An account with this email address already exists; sign in instead.",
+            "该电子邮箱已注册，请直接登录。",
+        ),
+    }
+}
+
+async fn hash_password(password: String) -> DomainResult<String> {
+    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(DomainError::internal)?
+}
+
+/// Registers a person and their organization. A sandbox server verifies the organization at once
+/// (API.md "Conventions"); otherwise an operator must.
+pub async fn register(
+    db: &DatabaseConnection,
+    input: Registration,
+    auto_verify: bool,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<Registered> {
+    let email = Email::parse(&input.email)?;
+    password::check_strength(&input.password)?;
+    let name = parse_name("name", &input.name, 100)?;
+    let org_name = parse_name("organization.name", &input.organization.name, 200)?;
+    let kind: OrganizationKind = input.organization.kind.parse()?;
+    let credit_code = parse_credit_code(&input.organization.credit_code)?;
+    let basic_account = input
+        .organization
+        .basic_account
+        .as_deref()
+        .filter(|a| !a.trim().is_empty())
+        .map(|a| parse_bank_account("organization.basic_account", a))
+        .transpose()?;
+
+    if accounts::Entity::find()
+        .filter(accounts::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(email_taken());
+    }
+    let password_hash = hash_password(input.password).await?;
+
+    let account_id = AccountId::generate();
+    let organization_id = OrganizationId::generate();
+    let txn = begin_write(db).await?;
+    organizations::Entity::insert(organizations::ActiveModel {
+        id: Set(organization_id.to_string()),
+        name: Set(org_name.clone()),
+        kind: Set(kind.as_str().to_owned()),
+        credit_code: Set(credit_code.clone()),
+        basic_account: Set(basic_account),
+        verified: Set(auto_verify),
+        verified_at: Set(auto_verify.then_some(now)),
+        created_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let inserted = accounts::Entity::insert(accounts::ActiveModel {
+        id: Set(account_id.to_string()),
+        email: Set(email.as_str().to_owned()),
+        password_hash: Set(password_hash),
+        name: Set(name),
+        organization_id: Set(Some(organization_id.to_string())),
+        is_operator: Set(false),
+        created_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await;
+    if let Err(e) = inserted {
+        // Two registrations of one address racing: the unique index decides.
+        return Err(match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => email_taken(),
+            _ => e.into(),
+        });
+    }
+    let actor = Actor::account(account_id.as_str(), ip);
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::platform(),
+            &actor,
+            "account.register",
+            format!("account:{account_id}"),
+        )
+        .details(json!({
+            "organization_id": organization_id.as_str(),
+            "organization_kind": kind.as_str(),
+            "organization_name": org_name,
+            "credit_code": credit_code,
+            "verified": auto_verify,
+        })),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Registered {
+        account_id,
+        organization_id,
+        verified: auto_verify,
+    })
+}
+
+/// Limits on failed sign-ins and the life of a session.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInPolicy {
+    /// Failures for one email address within `window` before sign-in is refused with 429.
+    pub max_failures_per_email: u64,
+    /// Failures from one IP address within `window` (password spraying over many accounts).
+    pub max_failures_per_ip: u64,
+    pub window: TimeDelta,
+    pub session_ttl: TimeDelta,
+}
+
+impl Default for SignInPolicy {
+    fn default() -> Self {
+        Self {
+            max_failures_per_email: 5,
+            max_failures_per_ip: 30,
+            window: TimeDelta::minutes(15),
+            session_ttl: TimeDelta::hours(12),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The bearer token: shown once, stored only as its hash.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub account_id: AccountId,
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        token.as_bytes(),
+    ))
+}
+
+fn new_token() -> DomainResult<String> {
+    let mut bytes = [0u8; 32];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| DomainError::internal("random generator failed"))?;
+    Ok(format!("th_{}", URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+async fn check_rate_limit(
+    db: &DatabaseConnection,
+    policy: &SignInPolicy,
+    column: login_failures::Column,
+    value: &str,
+    max: u64,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let since = now - policy.window;
+    let recent = login_failures::Entity::find()
+        .filter(column.eq(value))
+        .filter(login_failures::Column::At.gt(since));
+    if recent.clone().count(db).await? < max {
+        return Ok(());
+    }
+    let oldest: Option<DateTime<Utc>> = recent
+        .select_only()
+        .column(login_failures::Column::At)
+        .order_by_asc(login_failures::Column::At)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let until = oldest.map_or(now + policy.window, |t| t + policy.window);
+    let retry_after = (until - now)
+        .to_std()
+        .unwrap_or_default()
+        .max(std::time::Duration::from_secs(1));
+    Err(DomainError::RateLimited { retry_after })
+}
+
+/// Signs in with email and password. An unknown address and a wrong password give the same
+/// answer in the same time; too many failures for an address or from an IP address are refused
+/// with `RateLimited` until the window passes, whatever the password.
+pub async fn sign_in(
+    db: &DatabaseConnection,
+    policy: &SignInPolicy,
+    email: &str,
+    password_text: &str,
+    ip: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<NewSession> {
+    let email_key =
+        Email::parse(email).map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_owned());
+    let email_key: String = email_key.chars().take(254).collect();
+    check_rate_limit(
+        db,
+        policy,
+        login_failures::Column::Email,
+        &email_key,
+        policy.max_failures_per_email,
+        now,
+    )
+    .await?;
+    check_rate_limit(
+        db,
+        policy,
+        login_failures::Column::Ip,
+        ip,
+        policy.max_failures_per_ip,
+        now,
+    )
+    .await?;
+
+    let account = accounts::Entity::find()
+        .filter(accounts::Column::Email.eq(&email_key))
+        .one(db)
+        .await?;
+    let stored = account.as_ref().map_or_else(
+        || password::decoy_hash().to_owned(),
+        |a| a.password_hash.clone(),
+    );
+    let candidate = password_text.to_owned();
+    let matches = tokio::task::spawn_blocking(move || password::verify(&candidate, &stored))
+        .await
+        .map_err(DomainError::internal)?;
+    let Some(account) = account.filter(|_| matches) else {
+        let txn = begin_write(db).await?;
+        login_failures::Entity::insert(login_failures::ActiveModel {
+            email: Set(email_key),
+            ip: Set(ip.to_owned()),
+            at: Set(now),
+            ..Default::default()
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        txn.commit().await?;
+        tracing::warn!(ip, "failed sign-in");
+        return Err(DomainError::BadCredentials);
+    };
+
+    let token = new_token()?;
+    let expires_at = now + policy.session_ttl;
+    let txn = begin_write(db).await?;
+    sessions::Entity::insert(sessions::ActiveModel {
+        token_hash: Set(token_hash(&token)),
+        account_id: Set(account.id.clone()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        ip: Set(Some(ip.to_owned())),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    login_failures::Entity::delete_many()
+        .filter(login_failures::Column::Email.eq(&email_key))
+        .exec(&txn)
+        .await?;
+    let actor = Actor::account(&account.id, Some(ip.to_owned()));
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::platform(),
+            &actor,
+            "session.create",
+            format!("account:{}", account.id),
+        )
+        .details(json!({"expires_at": crate::time::rfc3339(expires_at)})),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(NewSession {
+        token,
+        expires_at,
+        account_id: AccountId::parse(&account.id)?,
+    })
+}
+
+/// Resolves a bearer token to its principal; expired, revoked and unknown tokens are all
+/// `Unauthenticated`.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<Principal> {
+    let session = sessions::Entity::find_by_id(token_hash(token))
+        .one(db)
+        .await?
+        .filter(|s| s.revoked_at.is_none() && s.expires_at > now)
+        .ok_or(DomainError::Unauthenticated)?;
+    let account = accounts::Entity::find_by_id(session.account_id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::Unauthenticated)?;
+    principal_of(db, account).await
+}
+
+async fn principal_of(
+    db: &DatabaseConnection,
+    account: accounts::Model,
+) -> DomainResult<Principal> {
+    let membership = match &account.organization_id {
+        Some(org_id) => {
+            let org = organizations::Entity::find_by_id(org_id.clone())
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    DomainError::internal(format!(
+                        "account {} has a missing organization",
+                        account.id
+                    ))
+                })?;
+            Some(Membership {
+                organization_id: OrganizationId::parse(&org.id)?,
+                kind: org.kind.parse()?,
+                verified: org.verified,
+            })
+        }
+        None => None,
+    };
+    Ok(Principal {
+        account_id: AccountId::parse(&account.id)?,
+        email: account.email,
+        name: account.name,
+        membership,
+        is_operator: account.is_operator,
+    })
+}
+
+/// Ends the session of `token`: the token no longer works anywhere.
+pub async fn sign_out(
+    db: &DatabaseConnection,
+    token: &str,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let txn = begin_write(db).await?;
+    let session = sessions::Entity::find_by_id(token_hash(token))
+        .one(&txn)
+        .await?
+        .filter(|s| s.revoked_at.is_none())
+        .ok_or(DomainError::Unauthenticated)?;
+    sessions::Entity::update(sessions::ActiveModel {
+        token_hash: Set(session.token_hash.clone()),
+        revoked_at: Set(Some(now)),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    let actor = Actor::account(&session.account_id, ip);
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::platform(),
+            &actor,
+            "session.end",
+            format!("account:{}", session.account_id),
+        ),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An organization as its members, operators and supervisors see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub credit_code: String,
+    pub basic_account: Option<String>,
+    pub verified: bool,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<organizations::Model> for Organization {
+    fn from(m: organizations::Model) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            kind: m.kind,
+            credit_code: m.credit_code,
+            basic_account: m.basic_account,
+            verified: m.verified,
+            verified_at: m.verified_at,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// Members, operators and supervisors may read an organization; anyone else is refused before
+/// the database is asked, so a refusal says nothing of whether it exists.
+pub async fn get_organization(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    org_id: &str,
+) -> DomainResult<Organization> {
+    if !(principal.is_member_of(org_id) || principal.is_operator || principal.is_supervisor()) {
+        return Err(DomainError::forbidden(
+            "Only the organization's members, operators and supervisors may read it.",
+            "只有该机构成员、平台运营人员和监督人员可以查看。",
+        ));
+    }
+    organizations::Entity::find_by_id(org_id.to_owned())
+        .one(db)
+        .await?
+        .map(Organization::from)
+        .ok_or(DomainError::NotFound)
+}
+
+/// Organizations for operators and supervisors, oldest first, optionally only (un)verified ones.
+pub async fn list_organizations(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    verified: Option<bool>,
+    after_id: Option<&str>,
+    limit: u64,
+) -> DomainResult<Vec<Organization>> {
+    if !(principal.is_operator || principal.is_supervisor()) {
+        return Err(DomainError::forbidden(
+            "Only operators and supervisors may list organizations.",
+            "只有平台运营人员和监督人员可以列出机构。",
+        ));
+    }
+    let mut query = organizations::Entity::find()
+        .order_by_asc(organizations::Column::Id)
+        .limit(limit);
+    if let Some(v) = verified {
+        query = query.filter(organizations::Column::Verified.eq(v));
+    }
+    if let Some(after) = after_id {
+        query = query.filter(organizations::Column::Id.gt(after));
+    }
+    Ok(query
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Organization::from)
+        .collect())
+}
+
+/// An operator verifies an organization (its documents checked off the platform). Verifying an
+/// already verified organization changes nothing.
+pub async fn verify_organization(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    org_id: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<Organization> {
+    let txn = begin_write(db).await?;
+    let org = organizations::Entity::find_by_id(org_id.to_owned())
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if org.verified {
+        txn.rollback().await?;
+        return Ok(org.into());
+    }
+    let updated = organizations::Entity::update(organizations::ActiveModel {
+        id: Set(org.id.clone()),
+        verified: Set(true),
+        verified_at: Set(Some(now)),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::platform(),
+            actor,
+            "organization.verify",
+            format!("organization:{org_id}"),
+        )
+        .details(json!({"name": org.name, "kind": org.kind, "credit_code": org.credit_code})),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated.into())
+}
+
+/// Creates a platform operator account (`tenderhall admin create-operator`).
+pub async fn create_operator(
+    db: &DatabaseConnection,
+    email: &str,
+    password_text: &str,
+    name: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<AccountId> {
+    let email = Email::parse(email)?;
+    password::check_strength(password_text)?;
+    let name = parse_name("name", name, 100)?;
+    if accounts::Entity::find()
+        .filter(accounts::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(email_taken());
+    }
+    let password_hash = hash_password(password_text.to_owned()).await?;
+    let account_id = AccountId::generate();
+    let txn = begin_write(db).await?;
+    accounts::Entity::insert(accounts::ActiveModel {
+        id: Set(account_id.to_string()),
+        email: Set(email.as_str().to_owned()),
+        password_hash: Set(password_hash),
+        name: Set(name),
+        organization_id: Set(None),
+        is_operator: Set(true),
+        created_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::platform(),
+            &Actor::cli(),
+            "operator.create",
+            format!("account:{account_id}"),
+        )
+        .details(json!({"email": email.as_str()})),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(account_id)
+}

@@ -1,0 +1,226 @@
+//! Audit persistence: appending inside the caller's transaction, reading chains back.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use super::{Entry, GENESIS_HASH, NewEntry, entry_hash};
+use crate::canonical::to_canonical_string;
+
+pub mod chains {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_chains")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub chain: String,
+        pub last_seq: i64,
+        pub last_hash: String,
+        pub signed_seq: i64,
+        pub updated_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod entries {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_entries")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub chain: String,
+        pub seq: i64,
+        pub at: ChronoDateTimeUtc,
+        pub actor: Option<String>,
+        pub ip: Option<String>,
+        pub action: String,
+        pub object: String,
+        pub details: String,
+        pub withheld_until: Option<ChronoDateTimeUtc>,
+        pub prev_hash: String,
+        pub hash: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod heads {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_heads")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub seq: i64,
+        pub signed_at: ChronoDateTimeUtc,
+        pub body: String,
+        pub digest: String,
+        pub key_id: String,
+        pub signature: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+impl From<entries::Model> for Entry {
+    fn from(m: entries::Model) -> Self {
+        Self {
+            chain: m.chain,
+            seq: m.seq,
+            at: m.at,
+            actor: m.actor,
+            ip: m.ip,
+            action: m.action,
+            object: m.object,
+            details: m.details,
+            withheld_until: m.withheld_until,
+            prev_hash: m.prev_hash,
+            hash: m.hash,
+        }
+    }
+}
+
+/// Appends `new` to its chain inside the caller's transaction `txn`, so the entry commits or rolls
+/// back with the change it records. The chain's tip row is locked (PostgreSQL `FOR UPDATE`; SQLite
+/// write transactions are already exclusive), so concurrent appends to one chain queue.
+pub async fn append(
+    txn: &impl ConnectionTrait,
+    new: NewEntry,
+    at: DateTime<Utc>,
+) -> Result<Entry, DbErr> {
+    let chain = new.chain.as_str().to_owned();
+    chains::Entity::insert(chains::ActiveModel {
+        chain: Set(chain.clone()),
+        last_seq: Set(0),
+        last_hash: Set(GENESIS_HASH.to_owned()),
+        signed_seq: Set(0),
+        updated_at: Set(at),
+    })
+    .on_conflict(
+        OnConflict::column(chains::Column::Chain)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    let tip = chains::Entity::find_by_id(chain.clone())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("audit chain {chain}")))?;
+
+    let mut entry = Entry {
+        chain: chain.clone(),
+        seq: tip.last_seq + 1,
+        at,
+        actor: new.actor.id,
+        ip: new.actor.ip,
+        action: new.action.to_owned(),
+        object: new.object,
+        details: to_canonical_string(&new.details),
+        withheld_until: new.withheld_until,
+        prev_hash: tip.last_hash,
+        hash: String::new(),
+    };
+    entry.hash = entry_hash(&entry);
+
+    entries::Entity::insert(entries::ActiveModel {
+        chain: Set(entry.chain.clone()),
+        seq: Set(entry.seq),
+        at: Set(entry.at),
+        actor: Set(entry.actor.clone()),
+        ip: Set(entry.ip.clone()),
+        action: Set(entry.action.clone()),
+        object: Set(entry.object.clone()),
+        details: Set(entry.details.clone()),
+        withheld_until: Set(entry.withheld_until),
+        prev_hash: Set(entry.prev_hash.clone()),
+        hash: Set(entry.hash.clone()),
+        ..Default::default()
+    })
+    .exec_without_returning(txn)
+    .await?;
+    chains::Entity::update(chains::ActiveModel {
+        chain: Set(chain),
+        last_seq: Set(entry.seq),
+        last_hash: Set(entry.hash.clone()),
+        updated_at: Set(at),
+        ..Default::default()
+    })
+    .exec(txn)
+    .await?;
+    Ok(entry)
+}
+
+/// Up to `limit` entries of `chain` after `after_seq`, in order.
+pub async fn entries_after(
+    db: &impl ConnectionTrait,
+    chain: &str,
+    after_seq: i64,
+    limit: u64,
+) -> Result<Vec<Entry>, DbErr> {
+    Ok(entries::Entity::find()
+        .filter(entries::Column::Chain.eq(chain))
+        .filter(entries::Column::Seq.gt(after_seq))
+        .order_by_asc(entries::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Entry::from)
+        .collect())
+}
+
+/// Every chain name that has a tip or an entry (an entry whose tip row was deleted still counts).
+pub async fn chain_names(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    let mut names: Vec<String> = chains::Entity::find()
+        .select_only()
+        .column(chains::Column::Chain)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let from_entries: Vec<String> = entries::Entity::find()
+        .select_only()
+        .column(entries::Column::Chain)
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    names.extend(from_entries);
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+pub async fn tip(db: &impl ConnectionTrait, chain: &str) -> Result<Option<chains::Model>, DbErr> {
+    chains::Entity::find_by_id(chain.to_owned()).one(db).await
+}
+
+pub async fn entry_at(
+    db: &impl ConnectionTrait,
+    chain: &str,
+    seq: i64,
+) -> Result<Option<Entry>, DbErr> {
+    Ok(entries::Entity::find()
+        .filter(entries::Column::Chain.eq(chain))
+        .filter(entries::Column::Seq.eq(seq))
+        .one(db)
+        .await?
+        .map(Entry::from))
+}

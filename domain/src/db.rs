@@ -1,0 +1,135 @@
+//! Database connections for both backends.
+//!
+//! SQLite runs in WAL mode and every write transaction begins IMMEDIATE, so concurrent writers
+//! queue on the busy timeout instead of failing halfway with SQLITE_BUSY. PostgreSQL needs nothing
+//! special here; row locks are taken where a rule needs one.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+/// Opens a pool on `url` (`sqlite://...` or `postgres://...`).
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30));
+    if url.starts_with("sqlite:") {
+        options.max_connections(8).map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a receipt or a credit must survive a power cut once committed.
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+        });
+    } else {
+        options.max_connections(16);
+    }
+    Database::connect(options).await
+}
+
+/// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, a plain transaction on PostgreSQL.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
+    db.get_database_backend() == DatabaseBackend::Postgres
+}
+
+/// Renders a database URL for logs: the password, if any, replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Fresh, empty databases for tests: a new SQLite file under `dir`, or, when
+/// `TENDERHALL_TEST_DATABASE_URL` names a PostgreSQL server, a new database on it (named
+/// `th_test_…` so a CI run can drop them afterwards). Returns the URL to connect to.
+pub async fn fresh_test_database_url(dir: &std::path::Path) -> Result<String, DbErr> {
+    match std::env::var("TENDERHALL_TEST_DATABASE_URL") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("th_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(admin_url.as_str()).await?;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await?;
+            admin.close().await?;
+            Ok(replace_database_name(&admin_url, &name))
+        }
+        _ => Ok(format!(
+            "sqlite://{}?mode=rwc",
+            dir.join("tenderhall.sqlite3").display()
+        )),
+    }
+}
+
+fn replace_database_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://./x.sqlite3"), "sqlite://./x.sqlite3");
+    }
+
+    #[test]
+    fn the_test_database_replaces_the_path_and_keeps_the_query() {
+        assert_eq!(
+            replace_database_name("postgres://postgres@127.0.0.1:5432/test", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            replace_database_name("postgres://p@h/test?sslmode=disable", "t1"),
+            "postgres://p@h/t1?sslmode=disable"
+        );
+        assert_eq!(
+            replace_database_name("postgres://p@h", "t1"),
+            "postgres://p@h/t1"
+        );
+    }
+}

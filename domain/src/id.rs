@@ -1,0 +1,94 @@
+//! Typed ids. Every id matches `[A-Za-z0-9_-]{1,64}` (API.md), so `|` can separate them in signed
+//! strings. New ids are a short prefix and a UUIDv7 (time-ordered, so lists page by id).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::DomainError;
+
+/// True when `s` is a well-formed id of the API.
+pub fn is_valid_id(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn generate() -> Self {
+                Self(format!("{}_{}", $prefix, uuid::Uuid::now_v7().simple()))
+            }
+
+            pub fn parse(s: &str) -> Result<Self, DomainError> {
+                if is_valid_id(s) {
+                    Ok(Self(s.to_owned()))
+                } else {
+                    Err(DomainError::NotFound)
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                if is_valid_id(&s) {
+                    Ok(Self(s))
+                } else {
+                    Err(format!("`{s}` is not an id: 1 to 64 of A-Z a-z 0-9 _ -"))
+                }
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// A person's sign-in account.
+    AccountId, "acc"
+);
+typed_id!(
+    /// An organization: tenderer, agency, bidder or supervisor.
+    OrganizationId, "org"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_are_valid_api_ids() {
+        let id = OrganizationId::generate();
+        assert!(is_valid_id(id.as_str()), "{id}");
+        assert!(id.as_str().starts_with("org_"));
+    }
+
+    #[test]
+    fn ids_with_a_separator_or_too_long_are_refused() {
+        assert!(!is_valid_id("a|b"));
+        assert!(!is_valid_id(""));
+        assert!(!is_valid_id(&"a".repeat(65)));
+        assert!(is_valid_id(&"a".repeat(64)));
+    }
+}

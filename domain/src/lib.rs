@@ -1,0 +1,18 @@
+//! Tenderhall's model and rules.
+//!
+//! The pure parts (money, ids, the password rule, audit hashing, key wrapping, canonical JSON)
+//! know nothing of databases or HTTP and test in microseconds. Each area's `store.rs` and
+//! `service.rs` hold persistence and use cases: a service call is one database transaction that
+//! also appends its audit entry.
+
+pub mod account;
+pub mod audit;
+pub mod canonical;
+pub mod db;
+pub mod error;
+pub mod id;
+pub mod keys;
+pub mod money;
+pub mod time;
+
+pub use error::{DomainError, DomainResult};

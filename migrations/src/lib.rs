@@ -1,0 +1,34 @@
+//! Tenderhall's schema: one file per change, `mYYYYMMDD_HHMMSS_verb_noun.rs`, never edited once
+//! landed. Money columns are integer minor units (fen), never floating point; times are
+//! `TIMESTAMPTZ` on PostgreSQL and RFC 3339 text on SQLite.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_organizations;
+mod m20261128_000002_create_accounts;
+mod m20261128_000003_create_sessions;
+mod m20261128_000004_create_login_failures;
+mod m20261128_000005_create_platform_keys;
+mod m20261128_000006_create_audit_chains;
+mod m20261128_000007_create_audit_entries;
+mod m20261128_000008_create_audit_heads;
+mod m20261128_000009_create_signing_keys;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261128_000001_create_organizations::Migration),
+            Box::new(m20261128_000002_create_accounts::Migration),
+            Box::new(m20261128_000003_create_sessions::Migration),
+            Box::new(m20261128_000004_create_login_failures::Migration),
+            Box::new(m20261128_000005_create_platform_keys::Migration),
+            Box::new(m20261128_000006_create_audit_chains::Migration),
+            Box::new(m20261128_000007_create_audit_entries::Migration),
+            Box::new(m20261128_000008_create_audit_heads::Migration),
+            Box::new(m20261128_000009_create_signing_keys::Migration),
+        ]
+    }
+}
