@@ -213,6 +213,11 @@ impl Settings {
             figment = figment.merge(Toml::file(path));
         }
         figment = figment.merge(Env::prefixed("TENDERHALL_").only(ENV_KEYS));
+        Self::from_figment(figment)
+    }
+
+    /// Extracts and checks settings from layered providers.
+    pub fn from_figment(figment: Figment) -> anyhow::Result<Self> {
         let settings: Settings = figment.extract().map_err(|e| {
             anyhow::anyhow!("the configuration is not valid: {e} (check the --config file and the TENDERHALL_* variables)")
         })?;
@@ -228,16 +233,15 @@ impl Settings {
                 self.log_format
             );
         }
-        if let Some(url) = &self.database_url {
-            if !(url.starts_with("sqlite:")
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("sqlite:")
                 || url.starts_with("postgres://")
                 || url.starts_with("postgresql://"))
-            {
-                bail!(
-                    "TENDERHALL_DATABASE_URL must start with sqlite: or postgres://, not `{}`",
-                    tenderhall_domain::db::redact_url(url)
-                );
-            }
+        {
+            bail!(
+                "TENDERHALL_DATABASE_URL must start with sqlite: or postgres://, not `{}`",
+                tenderhall_domain::db::redact_url(url)
+            );
         }
         if self.session_ttl_minutes == 0 {
             bail!("TENDERHALL_SESSION_TTL_MINUTES must be at least 1");
@@ -409,62 +413,70 @@ fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use figment::Jail;
-
     use super::*;
 
-    #[test]
-    fn nothing_set_gives_the_embedded_default() {
-        Jail::expect_with(|_jail| {
-            let s = Settings::load(None).map_err(|e| e.to_string())?;
-            assert_eq!(s.listen, "127.0.0.1:8080");
-            assert_eq!(
-                s.database_url(),
-                "sqlite://./tenderhall-data/tenderhall.sqlite3?mode=rwc"
-            );
-            assert!(!s.sandbox);
-            Ok(())
-        });
+    fn layered(toml: &str, env: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        // The environment layer as `Env` delivers it: values parsed (`1` a number, `true` a boolean).
+        let mut figment =
+            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(toml));
+        for (key, value) in env {
+            let parsed: figment::value::Value = value
+                .parse()
+                .unwrap_or_else(|_| figment::value::Value::from(value.to_string()));
+            figment = figment.merge((key.to_string(), parsed));
+        }
+        Settings::from_figment(figment)
     }
 
     #[test]
-    fn environment_overrides_the_file_which_overrides_defaults() {
-        Jail::expect_with(|jail| {
-            jail.create_file(
-                "t.toml",
-                "listen = \"127.0.0.1:9000\"\nsandbox = true\ndata_dir = \"/srv/th\"",
-            )?;
-            jail.set_env("TENDERHALL_LISTEN", "127.0.0.1:9100");
-            jail.set_env("TENDERHALL_BANK_SECRET", "12345");
-            let s = Settings::load(Some(Path::new("t.toml"))).map_err(|e| e.to_string())?;
-            assert_eq!(s.listen, "127.0.0.1:9100");
-            assert!(s.sandbox);
-            assert_eq!(s.data_dir, PathBuf::from("/srv/th"));
-            assert_eq!(s.bank_secret.as_ref().map(Secret::expose), Some("12345"));
-            Ok(())
-        });
+    fn nothing_set_gives_the_embedded_default() -> anyhow::Result<()> {
+        let s = layered("", &[])?;
+        assert_eq!(s.listen, "127.0.0.1:8080");
+        assert_eq!(
+            s.database_url(),
+            "sqlite://./tenderhall-data/tenderhall.sqlite3?mode=rwc"
+        );
+        assert!(!s.sandbox);
+        Ok(())
     }
 
     #[test]
-    fn sandbox_accepts_1_as_api_md_says() {
-        Jail::expect_with(|jail| {
-            jail.set_env("TENDERHALL_SANDBOX", "1");
-            assert!(Settings::load(None).map_err(|e| e.to_string())?.sandbox);
-            Ok(())
-        });
+    fn the_environment_overrides_the_file_which_overrides_defaults() -> anyhow::Result<()> {
+        let s = layered(
+            "listen = \"127.0.0.1:9000\"\nsandbox = true\ndata_dir = \"/srv/th\"",
+            &[("listen", "127.0.0.1:9100"), ("bank_secret", "12345")],
+        )?;
+        assert_eq!(s.listen, "127.0.0.1:9100");
+        assert!(s.sandbox);
+        assert_eq!(s.data_dir, PathBuf::from("/srv/th"));
+        assert_eq!(s.bank_secret.as_ref().map(Secret::expose), Some("12345"));
+        Ok(())
+    }
+
+    #[test]
+    fn sandbox_accepts_1_as_api_md_says() -> anyhow::Result<()> {
+        assert!(layered("", &[("sandbox", "1")])?.sandbox);
+        assert!(!layered("", &[("sandbox", "0")])?.sandbox);
+        assert!(layered("", &[("sandbox", "maybe")]).is_err());
+        Ok(())
     }
 
     #[test]
     fn a_typo_in_the_file_is_an_error_naming_it() {
-        Jail::expect_with(|jail| {
-            jail.create_file("t.toml", "lisen = \"127.0.0.1:9000\"")?;
-            let err = Settings::load(Some(Path::new("t.toml")))
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default();
-            assert!(err.contains("lisen"), "{err}");
-            Ok(())
-        });
+        let err = layered("lisen = \"127.0.0.1:9000\"", &[])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error_naming_it() {
+        let err = Settings::load(Some(Path::new("/nonexistent/tenderhall.toml")))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("/nonexistent/tenderhall.toml"), "{err}");
     }
 
     #[test]

@@ -241,10 +241,10 @@ impl ApiError {
             header::CONTENT_LANGUAGE,
             HeaderValue::from_static(lang.tag()),
         );
-        if let Some(after) = self.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string()) {
-                headers.insert(header::RETRY_AFTER, v);
-            }
+        if let Some(after) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
+        {
+            headers.insert(header::RETRY_AFTER, v);
         }
         response
     }

@@ -188,13 +188,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize::<_, T>(&mut de);
-    if value.is_ok() {
-        if let Err(e) = de.end() {
-            return Err(ApiError::bad_json(
-                format!("The request body is not valid JSON: {e}."),
-                format!("请求体不是有效的 JSON：{e}。"),
-            ));
-        }
+    if value.is_ok()
+        && let Err(e) = de.end()
+    {
+        return Err(ApiError::bad_json(
+            format!("The request body is not valid JSON: {e}."),
+            format!("请求体不是有效的 JSON：{e}。"),
+        ));
     }
     value.map_err(|err| {
         let path = err.path().to_string();

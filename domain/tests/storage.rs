@@ -1,0 +1,159 @@
+//! Storage on both databases (SQLite by default; PostgreSQL with `TENDERHALL_TEST_DATABASE_URL`):
+//! exact money, WAL mode, and audit chains that stay whole under concurrent writers.
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use tenderhall_domain::audit::service::verify_all;
+use tenderhall_domain::audit::{Actor, Chain, NewEntry, store};
+use tenderhall_domain::db::{begin_write, connect, fresh_test_database_url, is_postgres};
+use tenderhall_domain::money::{Currency, Money};
+use tenderhall_domain::time::{Clock, SystemClock};
+use tenderhall_migrations::{Migrator, MigratorTrait};
+
+type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+async fn fresh(dir: &tempfile::TempDir) -> Result<DatabaseConnection, sea_orm::DbErr> {
+    let db = connect(&fresh_test_database_url(dir.path()).await?).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+#[tokio::test]
+async fn money_survives_a_round_trip_exactly_as_integer_fen_and_decimal_text() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = fresh(&dir).await?;
+    db.execute_unprepared(
+        "CREATE TABLE money_probe (id INTEGER PRIMARY KEY, fen BIGINT NOT NULL, amount_text TEXT NOT NULL, currency VARCHAR(3) NOT NULL)",
+    )
+    .await?;
+    let backend = db.get_database_backend();
+    let amounts = [
+        "0.01",
+        "0.30",
+        "1234567.89",
+        "800000.00",
+        "9999999999999.99",
+        "-0.01",
+        "100000000.10",
+    ];
+    for (i, text) in amounts.iter().enumerate() {
+        let money = Money::parse(text, Currency::Cny)?;
+        let sql = match backend {
+            DbBackend::Postgres => {
+                "INSERT INTO money_probe (id, fen, amount_text, currency) VALUES ($1, $2, $3, $4)"
+            }
+            _ => "INSERT INTO money_probe (id, fen, amount_text, currency) VALUES (?, ?, ?, ?)",
+        };
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [
+                (i as i64).into(),
+                money.minor_units()?.into(),
+                money.amount().to_string().into(),
+                money.currency().code().into(),
+            ],
+        ))
+        .await?;
+    }
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT fen, amount_text, currency FROM money_probe ORDER BY id",
+        ))
+        .await?;
+    for (row, text) in rows.iter().zip(amounts) {
+        let fen: i64 = row.try_get("", "fen")?;
+        let amount_text: String = row.try_get("", "amount_text")?;
+        let currency: String = row.try_get("", "currency")?;
+        let expected = Money::parse(text, Currency::Cny)?;
+        assert_eq!(
+            Money::from_minor_units(fen, currency.parse()?),
+            expected,
+            "{text} as fen"
+        );
+        assert_eq!(
+            Money::parse(&amount_text, currency.parse()?)?,
+            expected,
+            "{text} as text"
+        );
+        assert_eq!(amount_text, text);
+    }
+    assert_eq!(rows.len(), amounts.len());
+    Ok(())
+}
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = fresh(&dir).await?;
+    if is_postgres(&db) {
+        return Ok(());
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA journal_mode",
+        ))
+        .await?
+        .ok_or("no answer")?;
+    let mode: String = row.try_get_by_index(0)?;
+    assert_eq!(mode, "wal");
+    Ok(())
+}
+
+#[tokio::test]
+async fn art_49_concurrent_writers_on_one_chain_leave_it_whole() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = fresh(&dir).await?;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let txn = begin_write(&db).await?;
+            let chain = if i % 3 == 0 {
+                Chain::platform()
+            } else {
+                Chain::tender("t_concurrent")
+            };
+            store::append(
+                &txn,
+                NewEntry::new(chain, &Actor::system(), "test.append", format!("n:{i}")),
+                SystemClock.now(),
+            )
+            .await?;
+            txn.commit().await
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let report = verify_all(&db, &HashMap::new()).await?;
+    assert!(report.breaks.is_empty(), "{:?}", report.breaks);
+    assert_eq!(report.entries, 24);
+    assert_eq!(
+        store::tip(&db, "tender:t_concurrent")
+            .await?
+            .map(|t| t.last_seq),
+        Some(16)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_append_rolled_back_with_its_change_leaves_no_trace() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = fresh(&dir).await?;
+    let txn = begin_write(&db).await?;
+    store::append(
+        &txn,
+        NewEntry::new(Chain::platform(), &Actor::system(), "test.append", "x"),
+        SystemClock.now(),
+    )
+    .await?;
+    txn.rollback().await?;
+    assert!(store::tip(&db, "platform").await?.is_none());
+    assert!(store::entry_at(&db, "platform", 1).await?.is_none());
+    Ok(())
+}

@@ -1,0 +1,281 @@
+//! The real binary: first start, restarts, operators' commands, the audit check.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use tenderhall_e2e::{Site, binary, clean_command};
+
+type TestResult = anyhow::Result<()>;
+
+const PASSWORD: &str = "correct-horse-42";
+
+fn registration(email: &str, kind: &str) -> Value {
+    json!({
+        "email": email,
+        "password": PASSWORD,
+        "name": "王五",
+        "organization": {"name": "某某建设有限公司", "kind": kind, "credit_code": "91320000MA1XYZ0001"}
+    })
+}
+
+#[tokio::test]
+async fn a_bidder_stays_signed_in_across_a_restart() -> TestResult {
+    let site = Site::new().await?;
+    let client = reqwest::Client::new();
+    let server = site.serve(&[]).await?;
+
+    let res = client
+        .post(server.url("/api/v1/accounts"))
+        .json(&registration("wang@bidder.test", "bidder"))
+        .send()
+        .await?;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = client
+        .post(server.url("/api/v1/sessions"))
+        .json(&json!({"email": "wang@bidder.test", "password": PASSWORD}))
+        .send()
+        .await?;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let token = res.json::<Value>().await?["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let keys_before: Value = client
+        .get(server.url("/api/v1/platform/keys"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    server.stop().await?;
+
+    let server = site.serve(&[]).await?;
+    let me = client
+        .get(server.url("/api/v1/sessions/current"))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    assert_eq!(me.status(), StatusCode::OK);
+    assert_eq!(me.json::<Value>().await?["email"], "wang@bidder.test");
+    let keys_after: Value = client
+        .get(server.url("/api/v1/platform/keys"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(
+        keys_before, keys_after,
+        "the platform key changed across a restart"
+    );
+    server.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn serve_with_nothing_set_creates_its_data_folder_and_answers() -> TestResult {
+    let cwd = tempfile::tempdir()?;
+    if std::net::TcpListener::bind("127.0.0.1:8080").is_err() {
+        anyhow::bail!(
+            "port 8080 is taken on this machine: the default-configuration test needs it free"
+        );
+    }
+    let mut cmd = clean_command(&binary()?);
+    cmd.arg("serve").current_dir(cwd.path());
+    let server = tenderhall_e2e::Server::start(cmd).await?;
+    assert_eq!(server.base, "http://127.0.0.1:8080");
+    assert!(server.output.iter().any(
+        |l| l.contains("TENDERHALL_DATABASE_URL") && l.contains("sqlite://./tenderhall-data/")
+    ));
+    let health = reqwest::get(server.url("/healthz")).await?;
+    assert_eq!(health.status(), StatusCode::OK);
+    let ready = reqwest::get(server.url("/readyz")).await?;
+    assert_eq!(ready.status(), StatusCode::OK);
+    server.stop().await?;
+
+    let data = cwd.path().join("tenderhall-data");
+    assert!(data.join("tenderhall.sqlite3").is_file());
+    let key = data.join("master.key");
+    assert!(key.is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key)?.permissions().mode() & 0o777, 0o600);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_operator_created_on_the_command_line_signs_in_and_verifies_organizations() -> TestResult
+{
+    let site = Site::new().await?;
+    let (ok, out, err) = site
+        .run(&[
+            "admin",
+            "create-operator",
+            "--email",
+            "ops@platform.test",
+            "--password",
+            PASSWORD,
+        ])
+        .await?;
+    assert!(ok, "{out}{err}");
+    let (ok, _, err) = site
+        .run(&[
+            "admin",
+            "create-operator",
+            "--email",
+            "ops2@platform.test",
+            "--password",
+            "weak",
+        ])
+        .await?;
+    assert!(!ok);
+    assert!(err.contains("at least 10 characters"), "{err}");
+
+    let client = reqwest::Client::new();
+    let server = site.serve(&[]).await?;
+    let res = client
+        .post(server.url("/api/v1/sessions"))
+        .json(&json!({"email": "ops@platform.test", "password": PASSWORD}))
+        .send()
+        .await?;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let operator = res.json::<Value>().await?["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let created: Value = client
+        .post(server.url("/api/v1/accounts"))
+        .json(&registration("li@tenderer.test", "tenderer"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let org = created["organization_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    let pending: Value = client
+        .get(server.url("/api/v1/organizations?verified=false"))
+        .bearer_auth(&operator)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(pending["items"][0]["id"], org.as_str());
+
+    let (ok, out, err) = site.run(&["admin", "verify-org", &org]).await?;
+    assert!(ok, "{out}{err}");
+    let read: Value = client
+        .get(server.url(&format!("/api/v1/organizations/{org}")))
+        .bearer_auth(&operator)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(read["verified"], true);
+
+    let (ok, _, err) = site.run(&["admin", "verify-org", "org_missing"]).await?;
+    assert!(
+        !ok && err.contains("no organization `org_missing`"),
+        "{err}"
+    );
+    server.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn audit_verify_names_an_edited_entry_and_a_deleted_one() -> TestResult {
+    let site = Site::new().await?;
+    let client = reqwest::Client::new();
+    let server = site.serve(&[]).await?;
+    for i in 0..3 {
+        let res = client
+            .post(server.url("/api/v1/accounts"))
+            .json(&registration(&format!("b{i}@bidder.test"), "bidder"))
+            .send()
+            .await?;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    server.stop().await?;
+
+    let (ok, out, err) = site.run(&["audit", "verify"]).await?;
+    assert!(ok, "an untouched log must verify: {out}{err}");
+    assert!(out.contains("audit log intact"));
+
+    let db = tenderhall_domain::db::connect(&site.database_url()).await?;
+    db.execute_unprepared(
+        "UPDATE audit_entries SET actor = 'acc_someone_else' WHERE chain = 'platform' AND seq = 3",
+    )
+    .await?;
+    db.close().await?;
+    let (ok, out, _) = site.run(&["audit", "verify"]).await?;
+    assert!(!ok, "a changed entry verified");
+    assert!(
+        out.contains("BROKEN: chain `platform`, entry 3: its content was changed"),
+        "{out}"
+    );
+
+    let db = tenderhall_domain::db::connect(&site.database_url()).await?;
+    db.execute_unprepared("UPDATE audit_entries SET actor = (SELECT actor FROM audit_entries WHERE chain = 'platform' AND seq = 4) WHERE chain = 'platform' AND seq = 3").await?;
+    db.execute_unprepared("DELETE FROM audit_entries WHERE chain = 'platform' AND seq = 2")
+        .await?;
+    db.close().await?;
+    let (ok, out, _) = site.run(&["audit", "verify"]).await?;
+    assert!(!ok, "a deleted entry verified");
+    assert!(out.contains("BROKEN: chain `platform`, entry 2"), "{out}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn postgres_without_a_master_key_is_refused_with_what_to_do() -> TestResult {
+    let mut cmd = clean_command(&binary()?);
+    cmd.args(["serve"]).env(
+        "TENDERHALL_DATABASE_URL",
+        "postgres://postgres@127.0.0.1:5432/test",
+    );
+    let out = tokio::time::timeout(Duration::from_secs(30), cmd.output()).await??;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("TENDERHALL_MASTER_KEY is required with PostgreSQL"),
+        "{err}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_subcommand_explains_itself() -> TestResult {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["worker", "--help"],
+        vec!["migrate", "--help"],
+        vec!["admin", "create-operator", "--help"],
+        vec!["admin", "verify-org", "--help"],
+        vec!["audit", "verify", "--help"],
+    ] {
+        let out = clean_command(&binary()?).args(&args).output().await?;
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage:"),
+            "{args:?}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bad_setting_is_a_clear_error_not_a_crash() -> TestResult {
+    let mut cmd = clean_command(&binary()?);
+    cmd.args(["migrate"])
+        .env("TENDERHALL_LISTEN", "not-an-address");
+    let out = cmd.output().await?;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TENDERHALL_LISTEN"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    Ok(())
+}
