@@ -184,6 +184,37 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
+/// Query parameters: a value that does not fit is 422 `invalid` naming the parameter.
+#[derive(Debug, Clone)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| ApiQuery(q.0))
+            .map_err(|rejection| {
+                let text = rejection.body_text();
+                let message = text
+                    .split("query string: ")
+                    .nth(1)
+                    .unwrap_or(&text)
+                    .to_owned();
+                let field = message
+                    .split_once(": ")
+                    .map(|(f, _)| f)
+                    .filter(|f| !f.contains(' '))
+                    .unwrap_or("query")
+                    .to_owned();
+                ApiError::invalid(
+                    field.clone(),
+                    format!("The query parameter `{field}` is not valid: {message}."),
+                    format!("查询参数 `{field}` 无效：{message}。"),
+                )
+            })
+    }
+}
+
 /// Parses `bytes` as `T`, classifying errors as API.md asks.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);

@@ -279,3 +279,70 @@ async fn a_bad_setting_is_a_clear_error_not_a_crash() -> TestResult {
     assert!(!err.contains("panicked"), "{err}");
     Ok(())
 }
+
+#[tokio::test]
+async fn the_config_file_is_read_and_the_environment_wins_over_it() -> TestResult {
+    let site = Site::new().await?;
+    let file = site.dir.path().join("tenderhall.toml");
+    std::fs::write(
+        &file,
+        "session_ttl_minutes = 5\naudit_head_interval_seconds = 7\nsandbox = true\n",
+    )?;
+    let file = file.display().to_string();
+    let mut cmd = site.command(&["serve", "--config", &file, "--listen", "127.0.0.1:0"])?;
+    cmd.env("TENDERHALL_SESSION_TTL_MINUTES", "9");
+    let server = tenderhall_e2e::Server::start(cmd).await?;
+    let setting = |name: &str| {
+        server
+            .output
+            .iter()
+            .find(|l| l.trim_start().starts_with(name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(
+        setting("TENDERHALL_SESSION_TTL_MINUTES")
+            .trim_end()
+            .ends_with(" 9"),
+        "{:?}",
+        server.output
+    );
+    assert!(
+        setting("TENDERHALL_AUDIT_HEAD_INTERVAL_SECONDS")
+            .trim_end()
+            .ends_with(" 7")
+    );
+    assert!(setting("TENDERHALL_SANDBOX").contains("1 (sandbox"));
+
+    // The sandbox from the file verifies at once; the lifetime from the environment applies.
+    let client = reqwest::Client::new();
+    let created: Value = client
+        .post(server.url("/api/v1/accounts"))
+        .json(&registration("cfg@bidder.test", "bidder"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(created["verified"], true);
+    let session: Value = client
+        .post(server.url("/api/v1/sessions"))
+        .json(&json!({"email": "cfg@bidder.test", "password": PASSWORD}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let expires = session["expires_at"].as_str().unwrap_or_default();
+    let expires = chrono_like_minutes_from_now(expires)?;
+    assert!(
+        (8..=9).contains(&expires),
+        "session lasts {expires} minutes"
+    );
+    server.stop().await?;
+    Ok(())
+}
+
+/// Whole minutes from now to an RFC 3339 time.
+fn chrono_like_minutes_from_now(rfc3339: &str) -> anyhow::Result<i64> {
+    let then = chrono::DateTime::parse_from_rfc3339(rfc3339)?;
+    Ok((then.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes())
+}

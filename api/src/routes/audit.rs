@@ -2,7 +2,7 @@
 //! about bids withheld until the deadline) and the latest signed head (public).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tenderhall_domain::audit::service::{latest_head, visible_entries};
@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::{Page, PageQuery, Problem};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Auth;
+use crate::extract::{ApiQuery, Auth};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -123,7 +123,7 @@ async fn read_chain(
 async fn platform_log(
     State(state): State<AppState>,
     auth: Auth,
-    Query(page): Query<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<AuditEntryResponse>>> {
     if !(auth.principal.is_operator || auth.principal.is_supervisor()) {
         return Err(tenderhall_domain::DomainError::forbidden(
@@ -149,7 +149,7 @@ async fn tender_log(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-    Query(page): Query<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<AuditEntryResponse>>> {
     if !auth.principal.is_supervisor() {
         return Err(tenderhall_domain::DomainError::forbidden(

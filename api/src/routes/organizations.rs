@@ -1,7 +1,7 @@
 //! Organizations: read, list and verify (operators), and bidders' signing keys.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::{Page, PageQuery, Problem};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, Auth, ClientIp};
+use crate::extract::{ApiJson, ApiQuery, Auth, ClientIp};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -73,8 +73,8 @@ pub struct OrganizationFilter {
 async fn list_organizations(
     State(state): State<AppState>,
     auth: Auth,
-    Query(filter): Query<OrganizationFilter>,
-    Query(page): Query<PageQuery>,
+    ApiQuery(filter): ApiQuery<OrganizationFilter>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<OrganizationResponse>>> {
     let limit = page.limit()?;
     let items = accounts::list_organizations(

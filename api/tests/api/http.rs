@@ -151,3 +151,15 @@ async fn a_bad_list_limit_is_422_naming_it() -> TestResult {
     assert_eq!(problem["field"], "limit");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_malformed_query_parameter_is_422_naming_it() -> TestResult {
+    let app = TestApp::spawn().await?;
+    let operator = app.operator().await?;
+    let res = app
+        .get("/api/v1/organizations?verified=maybe", Some(&operator))
+        .await?;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await?;
+    assert_eq!(problem["field"], "verified");
+    Ok(())
+}
