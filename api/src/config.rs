@@ -145,6 +145,9 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// `text` or `json` logs.
     pub log_format: String,
+    /// Per-deployment values of the procedure table's unverified and local numbers (RULES.md),
+    /// e.g. `[procedures.overrides.construction] deposit_cap_yuan = "500000"`.
+    pub procedures: tenderhall_domain::tender::procedure::ProcedureSettings,
 }
 
 /// Shows what `describe` shows: database passwords and secrets never reach a log.
@@ -178,6 +181,7 @@ impl Default for Settings {
             max_json_body_bytes: 1024 * 1024,
             trust_forwarded_for: false,
             log_format: "text".to_owned(),
+            procedures: Default::default(),
         }
     }
 }
@@ -243,6 +247,9 @@ impl Settings {
                 tenderhall_domain::db::redact_url(url)
             );
         }
+        self.procedures
+            .validate()
+            .map_err(|e| anyhow::anyhow!("[procedures] in the configuration file: {e}"))?;
         if self.session_ttl_minutes == 0 {
             bail!("TENDERHALL_SESSION_TTL_MINUTES must be at least 1");
         }

@@ -131,6 +131,11 @@ fn title(code: &str, status: StatusCode) -> (&'static str, &'static str) {
         "key_exists" => ("Key already registered", "公钥已登记"),
         "rate_limited" => ("Too many attempts", "尝试次数过多"),
         "sandbox_only" => ("Sandbox only", "仅限沙箱"),
+        "period_too_short" => ("Period too short", "期限不足"),
+        "deposit_too_high" => ("Deposit too high", "保证金过高"),
+        "procedure_mismatch" => ("Procedure does not fit", "交易方式不适用"),
+        "not_draft" => ("No longer a draft", "已不是草稿"),
+        "not_cancellable" => ("Cannot be cancelled", "不能终止"),
         "unavailable" => ("Service unavailable", "服务暂不可用"),
         "internal" => ("Internal error", "内部错误"),
         _ => match status.canonical_reason() {
@@ -190,6 +195,7 @@ impl From<DomainError> for ApiError {
             DomainError::Conflict { code, message } => {
                 Self::new(StatusCode::CONFLICT, code, message)
             }
+            DomainError::SandboxOnly => Self::sandbox_only(),
             DomainError::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 Self::internal()

@@ -135,6 +135,22 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// A caller who may or may not be signed in: no token is `None`, a bad token is still 401.
+#[derive(Debug, Clone)]
+pub struct MaybeAuth(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for MaybeAuth {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.headers.get(header::AUTHORIZATION).is_none() {
+            return Ok(Self(None));
+        }
+        Auth::from_request_parts(parts, state)
+            .await
+            .map(|a| Self(Some(a.principal)))
+    }
+}
+
 /// A JSON body: 400 `bad_json` when it is not JSON, 422 `invalid` naming the field when it does
 /// not fit (unknown fields included), 413 `too_large` over the limit.
 #[derive(Debug, Clone)]

@@ -20,6 +20,8 @@ use crate::state::AppState;
         (name = "organizations", description = "Organizations, verification, signing keys"),
         (name = "platform", description = "Platform keys"),
         (name = "audit", description = "The hash-chained audit log"),
+        (name = "tenders", description = "Tenders and lots"),
+        (name = "procedures", description = "The procedure table and the holiday calendar"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

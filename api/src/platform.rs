@@ -52,6 +52,10 @@ pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<A
     let master_key = settings.resolve_master_key()?;
     let db = connect(&settings).await?;
     migrate(&db).await?;
+    tenderhall_domain::tender::service::seed_calendar(&db, clock.now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("seeding the holiday calendar")?;
     let signer = load_or_create_platform_signer(&db, &master_key, clock.now())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))

@@ -44,6 +44,9 @@ pub enum DomainError {
     /// A state conflict: `code` is the stable code (`email_taken`, ...).
     #[error("{code}: {message:?}")]
     Conflict { code: &'static str, message: Text },
+    /// Only a sandbox server offers this (API.md "Conventions").
+    #[error("sandbox only")]
+    SandboxOnly,
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
     /// A fault of the platform, never of the caller: logged, not shown.

@@ -69,6 +69,10 @@ typed_id!(
     AccountId, "acc"
 );
 typed_id!(
+    /// A tender (招标项目).
+    TenderId, "tnd"
+);
+typed_id!(
     /// An organization: tenderer, agency, bidder or supervisor.
     OrganizationId, "org"
 );

@@ -13,6 +13,7 @@ pub mod error;
 pub mod id;
 pub mod keys;
 pub mod money;
+pub mod tender;
 pub mod time;
 
 pub use error::{DomainError, DomainResult};

@@ -175,6 +175,29 @@ impl TryFrom<&MoneyDto> for Money {
     }
 }
 
+/// Money as clients send it: the API's object, or a bare decimal string in CNY.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MoneyInput {
+    Object(MoneyDto),
+    Text(String),
+}
+
+impl MoneyInput {
+    pub fn parse(&self) -> Result<Money, MoneyError> {
+        match self {
+            Self::Object(dto) => Money::try_from(dto),
+            Self::Text(amount) => Money::parse(amount, Currency::Cny),
+        }
+    }
+}
+
+impl From<Money> for MoneyInput {
+    fn from(m: Money) -> Self {
+        Self::Object(m.into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

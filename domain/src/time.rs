@@ -29,6 +29,14 @@ impl ManualClock {
         Self(Arc::new(Mutex::new(start.trunc_subsecs(6))))
     }
 
+    pub fn set(&self, to: DateTime<Utc>) {
+        let mut now = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *now = to.trunc_subsecs(6);
+    }
+
     pub fn advance(&self, by: TimeDelta) {
         let mut now = self
             .0

@@ -13,6 +13,9 @@ mod m20261128_000006_create_audit_chains;
 mod m20261128_000007_create_audit_entries;
 mod m20261128_000008_create_audit_heads;
 mod m20261128_000009_create_signing_keys;
+mod m20261128_000010_create_tenders;
+mod m20261128_000011_create_lots;
+mod m20261128_000012_create_holidays;
 
 pub struct Migrator;
 
@@ -29,6 +32,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_create_audit_entries::Migration),
             Box::new(m20261128_000008_create_audit_heads::Migration),
             Box::new(m20261128_000009_create_signing_keys::Migration),
+            Box::new(m20261128_000010_create_tenders::Migration),
+            Box::new(m20261128_000011_create_lots::Migration),
+            Box::new(m20261128_000012_create_holidays::Migration),
         ]
     }
 }

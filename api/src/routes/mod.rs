@@ -3,10 +3,12 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod calendar;
 pub mod health;
 pub mod organizations;
 pub mod platform;
 pub mod sessions;
+pub mod tenders;
 
 use std::time::Duration;
 
@@ -35,6 +37,8 @@ pub fn router(state: AppState) -> Router {
         .merge(organizations::router())
         .merge(platform::router())
         .merge(audit::router())
+        .merge(tenders::router())
+        .merge(calendar::router())
         .merge(health::router())
         .split_for_parts();
     let request_id = HeaderName::from_static("x-request-id");

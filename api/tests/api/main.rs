@@ -8,3 +8,5 @@ mod http;
 mod organizations;
 mod platform;
 mod sessions;
+mod tender_list;
+mod tenders;

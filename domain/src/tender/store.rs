@@ -1,0 +1,80 @@
+//! Persistence of tenders, lots and the holiday calendar.
+
+pub mod tenders {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tenders")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub owner_org_id: String,
+        pub tenderer_org_id: String,
+        pub agency_org_id: Option<String>,
+        pub title: String,
+        pub kind: String,
+        pub procedure: String,
+        pub award_method: String,
+        pub document_fee_fen: i64,
+        pub currency: String,
+        pub bid_deadline: ChronoDateTimeUtc,
+        pub bid_validity_days: i32,
+        pub opening_fields: String,
+        pub accelerator: i32,
+        pub status: String,
+        pub published_at: Option<ChronoDateTimeUtc>,
+        pub cancelled_at: Option<ChronoDateTimeUtc>,
+        pub cancel_reason: Option<String>,
+        pub created_by: String,
+        pub created_at: ChronoDateTimeUtc,
+        pub updated_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod lots {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "lots")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tender_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lot_id: String,
+        pub position: i32,
+        pub title: String,
+        pub budget_fen: i64,
+        pub deposit_fen: i64,
+        pub price_ceiling_fen: Option<i64>,
+        pub status: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod calendar_days {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calendar_days")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: ChronoDate,
+        pub kind: String,
+        pub name: String,
+        pub updated_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
