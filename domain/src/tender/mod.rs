@@ -2,6 +2,7 @@
 //! it may be published. Pure: the store and the use cases sit beside it.
 
 pub mod calendar;
+pub mod input;
 pub mod procedure;
 pub mod service;
 pub mod store;

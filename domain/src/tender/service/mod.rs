@@ -1,0 +1,397 @@
+//! Tender use cases: create and edit a draft, publish it, cancel it, read and list tenders, and keep
+//! the holiday calendar. Each change is one transaction with its entry on the tender's audit chain.
+
+mod calendar;
+mod query;
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
+use serde_json::json;
+
+pub use self::calendar::{
+    CalendarDay, calendar_days, load_calendar, seed_calendar, set_calendar_day,
+};
+use self::query::load;
+pub use self::query::{Lot, Tender, TenderFilter, TenderPage, get, list};
+use super::input::invalid;
+pub use super::input::{LotInput, TenderInput, TenderPatch, parse_input};
+use super::procedure::ProcedureSettings;
+use super::store::{lots, tenders};
+use super::{LotStatus, TenderDraft, TenderStatus, check_publication};
+use crate::account::store::organizations;
+use crate::account::{OrganizationKind, Principal, parse_name};
+use crate::audit::{Actor, Chain, NewEntry, store as audit};
+use crate::db::begin_write;
+use crate::error::{DomainError, DomainResult, Text};
+use crate::id::{TenderId, is_valid_id};
+use crate::money::Money;
+
+fn fen(m: Money) -> DomainResult<i64> {
+    m.minor_units().map_err(DomainError::internal)
+}
+
+/// Loads a tender for its owner, locked for the change; anyone else gets `NotFound` (a draft is
+/// its owner's alone, and a stranger learns nothing from the answer).
+async fn load_owned(
+    txn: &impl ConnectionTrait,
+    principal: &Principal,
+    id: &str,
+) -> DomainResult<Tender> {
+    if !is_valid_id(id) {
+        return Err(DomainError::NotFound);
+    }
+    tenders::Entity::find_by_id(id.to_owned())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let tender = load(txn, id).await?.ok_or(DomainError::NotFound)?;
+    if tender.is_owned_by(principal) {
+        Ok(tender)
+    } else {
+        Err(DomainError::NotFound)
+    }
+}
+
+async fn write_lots(
+    txn: &impl ConnectionTrait,
+    tender_id: &str,
+    draft: &TenderDraft,
+    status: LotStatus,
+) -> DomainResult<()> {
+    lots::Entity::delete_many()
+        .filter(lots::Column::TenderId.eq(tender_id))
+        .exec(txn)
+        .await?;
+    for (position, lot) in draft.lots.iter().enumerate() {
+        lots::Entity::insert(lots::ActiveModel {
+            tender_id: Set(tender_id.to_owned()),
+            lot_id: Set(lot.id.clone()),
+            position: Set(i32::try_from(position).map_err(DomainError::internal)?),
+            title: Set(lot.title.clone()),
+            budget_fen: Set(fen(lot.budget)?),
+            deposit_fen: Set(fen(lot.deposit)?),
+            price_ceiling_fen: Set(lot.price_ceiling.map(fen).transpose()?),
+            status: Set(status.as_str().to_owned()),
+        })
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+fn conflict(code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> DomainError {
+    DomainError::Conflict {
+        code,
+        message: Text::new(en, zh),
+    }
+}
+
+fn not_draft(t: &Tender) -> DomainError {
+    conflict(
+        "not_draft",
+        format!(
+            "The tender is {}, no longer a draft: it cannot be changed this way.",
+            t.status.as_str()
+        ),
+        format!(
+            "该项目状态为 {}，已不是草稿，不能这样修改。",
+            t.status.as_str()
+        ),
+    )
+}
+/// A tenderer or agency (verified) creates a draft. An agency names the tenderer organization it
+/// acts for, and the tender records both.
+pub async fn create_draft(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    input: TenderInput,
+    sandbox: bool,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<Tender> {
+    let membership = principal
+        .require_kind(&[OrganizationKind::Tenderer, OrganizationKind::Agency])?
+        .clone();
+    let draft = parse_input(&input, sandbox)?;
+    let own = membership.organization_id.to_string();
+    let (tenderer, agency) = match membership.kind {
+        OrganizationKind::Agency => {
+            let Some(tenderer_id) = input.tenderer_id.as_deref() else {
+                return Err(invalid(
+                    "tenderer_id",
+                    "An agency names the tenderer organization it acts for in `tenderer_id`.",
+                    "招标代理机构须在 `tenderer_id` 中注明委托的招标人机构。",
+                ));
+            };
+            let org = organizations::Entity::find_by_id(tenderer_id.to_owned())
+                .one(db)
+                .await?;
+            if org.is_none_or(|o| o.kind != OrganizationKind::Tenderer.as_str()) {
+                return Err(invalid(
+                    "tenderer_id",
+                    "`tenderer_id` must name a tenderer organization on the platform.",
+                    "`tenderer_id` 须为平台上的招标人机构。",
+                ));
+            }
+            (tenderer_id.to_owned(), Some(own.clone()))
+        }
+        _ => {
+            if input.tenderer_id.as_deref().is_some_and(|t| t != own) {
+                return Err(invalid(
+                    "tenderer_id",
+                    "A tenderer creates tenders for itself; leave out `tenderer_id`.",
+                    "招标人只能为本机构创建项目，请勿填写 `tenderer_id`。",
+                ));
+            }
+            (own.clone(), None)
+        }
+    };
+    let id = TenderId::generate().to_string();
+    let txn = begin_write(db).await?;
+    tenders::Entity::insert(tenders::ActiveModel {
+        id: Set(id.clone()),
+        owner_org_id: Set(own),
+        tenderer_org_id: Set(tenderer),
+        agency_org_id: Set(agency),
+        title: Set(draft.title.clone()),
+        kind: Set(draft.kind.as_str().to_owned()),
+        procedure: Set(draft.procedure.as_str().to_owned()),
+        award_method: Set(draft.award_method.as_str().to_owned()),
+        document_fee_fen: Set(fen(draft.document_fee)?),
+        currency: Set(draft.document_fee.currency().code().to_owned()),
+        bid_deadline: Set(draft.bid_deadline),
+        bid_validity_days: Set(
+            i32::try_from(draft.bid_validity_days).map_err(DomainError::internal)?
+        ),
+        opening_fields: Set(
+            serde_json::to_string(&draft.opening_fields).map_err(DomainError::internal)?
+        ),
+        accelerator: Set(i32::try_from(draft.accelerator).map_err(DomainError::internal)?),
+        status: Set(TenderStatus::Draft.as_str().to_owned()),
+        published_at: Set(None),
+        cancelled_at: Set(None),
+        cancel_reason: Set(None),
+        created_by: Set(principal.account_id.to_string()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    write_lots(&txn, &id, &draft, LotStatus::Active).await?;
+    let actor = Actor::account(principal.account_id.as_str(), ip);
+    audit::append(
+        &txn,
+        NewEntry::new(Chain::tender(&id), &actor, "tender.create", format!("tender:{id}"))
+            .details(json!({"title": draft.title, "kind": draft.kind.as_str(), "procedure": draft.procedure.as_str(), "lots": draft.lots.len()})),
+        now,
+    )
+    .await?;
+    let tender = load(&txn, &id)
+        .await?
+        .ok_or_else(|| DomainError::internal("created tender vanished"))?;
+    txn.commit().await?;
+    Ok(tender)
+}
+
+/// Edits a draft; only its owner, only while it is a draft.
+pub async fn update_draft(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: &str,
+    patch: TenderPatch,
+    sandbox: bool,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<Tender> {
+    let txn = begin_write(db).await?;
+    let current = load_owned(&txn, principal, id).await?;
+    if current.status != TenderStatus::Draft {
+        return Err(not_draft(&current));
+    }
+    let mut input = current.to_input();
+    let mut changed = Vec::new();
+    macro_rules! apply {
+        ($($field:ident),+) => {$(
+            if let Some(value) = patch.$field {
+                input.$field = value.into();
+                changed.push(stringify!($field));
+            }
+        )+};
+    }
+    apply!(title, kind, procedure, award_method, lots, bid_deadline);
+    if let Some(fee) = patch.document_fee {
+        input.document_fee = Some(fee);
+        changed.push("document_fee");
+    }
+    if let Some(days) = patch.bid_validity_days {
+        input.bid_validity_days = Some(days);
+        changed.push("bid_validity_days");
+    }
+    if let Some(fields) = patch.opening_fields {
+        input.opening_fields = Some(fields);
+        changed.push("opening_fields");
+    }
+    if let Some(accelerator) = patch.accelerator {
+        input.accelerator = Some(accelerator);
+        changed.push("accelerator");
+    }
+    let draft = parse_input(&input, sandbox)?;
+    tenders::Entity::update(tenders::ActiveModel {
+        id: Set(id.to_owned()),
+        title: Set(draft.title.clone()),
+        kind: Set(draft.kind.as_str().to_owned()),
+        procedure: Set(draft.procedure.as_str().to_owned()),
+        award_method: Set(draft.award_method.as_str().to_owned()),
+        document_fee_fen: Set(fen(draft.document_fee)?),
+        bid_deadline: Set(draft.bid_deadline),
+        bid_validity_days: Set(
+            i32::try_from(draft.bid_validity_days).map_err(DomainError::internal)?
+        ),
+        opening_fields: Set(
+            serde_json::to_string(&draft.opening_fields).map_err(DomainError::internal)?
+        ),
+        accelerator: Set(i32::try_from(draft.accelerator).map_err(DomainError::internal)?),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    write_lots(&txn, id, &draft, LotStatus::Active).await?;
+    let actor = Actor::account(principal.account_id.as_str(), ip);
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::tender(id),
+            &actor,
+            "tender.update",
+            format!("tender:{id}"),
+        )
+        .details(json!({"changed": changed})),
+        now,
+    )
+    .await?;
+    let tender = load(&txn, id).await?.ok_or(DomainError::NotFound)?;
+    txn.commit().await?;
+    Ok(tender)
+}
+
+/// Publishes a draft after checking it against the law for its kind: the procedure table, the
+/// minimum period from now to the deadline, the deposit caps (RULES.md).
+pub async fn publish(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: &str,
+    procedures: &ProcedureSettings,
+    sandbox: bool,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<Tender> {
+    principal.require_verified()?;
+    let calendar = load_calendar(db).await?;
+    let txn = begin_write(db).await?;
+    let current = load_owned(&txn, principal, id).await?;
+    if current.status != TenderStatus::Draft {
+        return Err(not_draft(&current));
+    }
+    // Parsed again with this server's sandbox flag: a draft made on a sandbox never publishes
+    // accelerated on a production server.
+    let draft = parse_input(&current.to_input(), sandbox)?;
+    let rule = procedures.rule(draft.kind, draft.procedure);
+    check_publication(&draft, rule.as_ref(), &calendar, now)?;
+    tenders::Entity::update(tenders::ActiveModel {
+        id: Set(id.to_owned()),
+        status: Set(TenderStatus::Active.as_str().to_owned()),
+        published_at: Set(Some(now)),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    let actor = Actor::account(principal.account_id.as_str(), ip);
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::tender(id),
+            &actor,
+            "tender.publish",
+            format!("tender:{id}"),
+        )
+        .details(json!({
+            "bid_deadline": crate::time::rfc3339(draft.bid_deadline),
+            "accelerator": draft.accelerator,
+            "min_bids": rule.as_ref().map(|r| r.min_bids),
+        })),
+        now,
+    )
+    .await?;
+    let tender = load(&txn, id).await?.ok_or(DomainError::NotFound)?;
+    txn.commit().await?;
+    Ok(tender)
+}
+
+/// Cancels (终止) a tender with a reason that is published with it. A draft, an active or a closed
+/// tender may be cancelled; an awarded or complete one may not.
+pub async fn cancel(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: &str,
+    reason: &str,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<Tender> {
+    let reason = parse_name("reason", reason, 2000)?;
+    let txn = begin_write(db).await?;
+    let current = load_owned(&txn, principal, id).await?;
+    if !matches!(
+        current.status,
+        TenderStatus::Draft | TenderStatus::Active | TenderStatus::Closed
+    ) {
+        return Err(conflict(
+            "not_cancellable",
+            format!(
+                "A tender that is {} cannot be cancelled.",
+                current.status.as_str()
+            ),
+            format!("状态为 {} 的项目不能终止。", current.status.as_str()),
+        ));
+    }
+    tenders::Entity::update(tenders::ActiveModel {
+        id: Set(id.to_owned()),
+        status: Set(TenderStatus::Cancelled.as_str().to_owned()),
+        cancelled_at: Set(Some(now)),
+        cancel_reason: Set(Some(reason.clone())),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    lots::Entity::update_many()
+        .col_expr(
+            lots::Column::Status,
+            Expr::value(LotStatus::Cancelled.as_str()),
+        )
+        .filter(lots::Column::TenderId.eq(id))
+        .exec(&txn)
+        .await?;
+    let actor = Actor::account(principal.account_id.as_str(), ip);
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::tender(id),
+            &actor,
+            "tender.cancel",
+            format!("tender:{id}"),
+        )
+        .details(json!({"reason": reason, "was": current.status.as_str()})),
+        now,
+    )
+    .await?;
+    let tender = load(&txn, id).await?.ok_or(DomainError::NotFound)?;
+    txn.commit().await?;
+    Ok(tender)
+}

@@ -1,0 +1,301 @@
+//! Reading tenders: the view everyone gets, one tender, and the public list.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use crate::account::Principal;
+use crate::error::{DomainError, DomainResult};
+use crate::id::is_valid_id;
+use crate::money::{Currency, Money};
+use crate::tender::input::{LotInput, TenderInput, invalid};
+use crate::tender::procedure::{AwardMethod, Kind, Procedure};
+use crate::tender::store::{lots, tenders};
+use crate::tender::{LotStatus, TenderStatus};
+
+/// A lot as everyone sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lot {
+    pub id: String,
+    pub title: String,
+    pub budget: Money,
+    pub deposit: Money,
+    pub price_ceiling: Option<Money>,
+    pub status: LotStatus,
+}
+
+/// A tender with its lots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tender {
+    pub id: String,
+    pub owner_org_id: String,
+    pub tenderer_org_id: String,
+    pub agency_org_id: Option<String>,
+    pub title: String,
+    pub kind: Kind,
+    pub procedure: Procedure,
+    pub award_method: AwardMethod,
+    pub lots: Vec<Lot>,
+    pub document_fee: Money,
+    pub bid_deadline: DateTime<Utc>,
+    pub bid_validity_days: u32,
+    pub opening_fields: Vec<String>,
+    pub accelerator: u32,
+    pub status: TenderStatus,
+    pub published_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Tender {
+    pub(crate) fn from_rows(t: tenders::Model, lot_rows: Vec<lots::Model>) -> DomainResult<Self> {
+        let currency: Currency = t.currency.parse().map_err(DomainError::internal)?;
+        let bad = |what: &str| DomainError::internal(format!("tender {} has a bad {what}", t.id));
+        let mut lots = Vec::with_capacity(lot_rows.len());
+        for l in lot_rows {
+            lots.push(Lot {
+                id: l.lot_id,
+                title: l.title,
+                budget: Money::from_minor_units(l.budget_fen, currency),
+                deposit: Money::from_minor_units(l.deposit_fen, currency),
+                price_ceiling: l
+                    .price_ceiling_fen
+                    .map(|f| Money::from_minor_units(f, currency)),
+                status: LotStatus::parse(&l.status).ok_or_else(|| bad("lot status"))?,
+            });
+        }
+        Ok(Self {
+            kind: t.kind.parse().map_err(|_| bad("kind"))?,
+            procedure: t.procedure.parse().map_err(|_| bad("procedure"))?,
+            award_method: t.award_method.parse().map_err(|_| bad("award method"))?,
+            status: TenderStatus::parse(&t.status).ok_or_else(|| bad("status"))?,
+            opening_fields: serde_json::from_str(&t.opening_fields)
+                .map_err(|_| bad("opening fields"))?,
+            document_fee: Money::from_minor_units(t.document_fee_fen, currency),
+            bid_validity_days: u32::try_from(t.bid_validity_days).map_err(|_| bad("validity"))?,
+            accelerator: u32::try_from(t.accelerator).map_err(|_| bad("accelerator"))?,
+            lots,
+            id: t.id,
+            owner_org_id: t.owner_org_id,
+            tenderer_org_id: t.tenderer_org_id,
+            agency_org_id: t.agency_org_id,
+            title: t.title,
+            bid_deadline: t.bid_deadline,
+            published_at: t.published_at,
+            cancelled_at: t.cancelled_at,
+            cancel_reason: t.cancel_reason,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        })
+    }
+
+    /// The draft's input again, to apply a patch to.
+    pub(crate) fn to_input(&self) -> TenderInput {
+        TenderInput {
+            title: self.title.clone(),
+            kind: self.kind.as_str().to_owned(),
+            procedure: self.procedure.as_str().to_owned(),
+            award_method: self.award_method.as_str().to_owned(),
+            lots: self
+                .lots
+                .iter()
+                .map(|l| LotInput {
+                    id: l.id.clone(),
+                    title: l.title.clone(),
+                    budget: l.budget.into(),
+                    deposit: l.deposit.into(),
+                    price_ceiling: l.price_ceiling.map(Into::into),
+                })
+                .collect(),
+            document_fee: Some(self.document_fee.into()),
+            bid_deadline: self.bid_deadline,
+            bid_validity_days: Some(self.bid_validity_days),
+            opening_fields: Some(self.opening_fields.clone()),
+            accelerator: Some(self.accelerator),
+            tenderer_id: None,
+        }
+    }
+
+    /// The organizations that own the tender: its creator and the tenderer it is for.
+    pub fn is_owned_by(&self, principal: &Principal) -> bool {
+        principal.is_member_of(&self.owner_org_id) || principal.is_member_of(&self.tenderer_org_id)
+    }
+}
+
+pub(crate) async fn load(db: &impl ConnectionTrait, id: &str) -> DomainResult<Option<Tender>> {
+    let Some(t) = tenders::Entity::find_by_id(id.to_owned()).one(db).await? else {
+        return Ok(None);
+    };
+    let lot_rows = lots::Entity::find()
+        .filter(lots::Column::TenderId.eq(id))
+        .order_by_asc(lots::Column::Position)
+        .all(db)
+        .await?;
+    Tender::from_rows(t, lot_rows).map(Some)
+}
+
+/// A tender as `viewer` may see it: published ones for anyone, a draft for its owners alone.
+pub async fn get(
+    db: &DatabaseConnection,
+    viewer: Option<&Principal>,
+    id: &str,
+) -> DomainResult<Tender> {
+    if !is_valid_id(id) {
+        return Err(DomainError::NotFound);
+    }
+    let tender = load(db, id).await?.ok_or(DomainError::NotFound)?;
+    if tender.published_at.is_none() && !viewer.is_some_and(|p| tender.is_owned_by(p)) {
+        return Err(DomainError::NotFound);
+    }
+    Ok(tender)
+}
+
+/// Filters of the public list.
+#[derive(Debug, Clone, Default)]
+pub struct TenderFilter {
+    pub kind: Option<Kind>,
+    pub procedure: Option<Procedure>,
+    pub status: Option<TenderStatus>,
+    /// Words in the title.
+    pub q: Option<String>,
+    /// The caller's own tenders, drafts included.
+    pub mine: bool,
+}
+
+/// A page of tenders and the cursor of the next.
+#[derive(Debug, Clone)]
+pub struct TenderPage {
+    pub items: Vec<Tender>,
+    pub next_cursor: Option<String>,
+}
+
+fn encode_cursor(t: &Tender) -> String {
+    let at = t.published_at.unwrap_or(t.created_at);
+    URL_SAFE_NO_PAD.encode(format!("{}|{}", at.timestamp_micros(), t.id))
+}
+
+fn decode_cursor(cursor: &str) -> DomainResult<(DateTime<Utc>, String)> {
+    let bad = || {
+        invalid(
+            "cursor",
+            "`cursor` must be a `next_cursor` from a previous page.",
+            "`cursor` 须为上一页返回的 `next_cursor`。",
+        )
+    };
+    let text = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(bad)?;
+    let (micros, id) = text.split_once('|').ok_or_else(bad)?;
+    let at = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(bad)?;
+    if !is_valid_id(id) {
+        return Err(bad());
+    }
+    Ok((at, id.to_owned()))
+}
+
+/// Published tenders, newest publication first (or, with `mine`, the caller's own, newest first,
+/// drafts included), filtered and paged by cursor.
+pub async fn list(
+    db: &DatabaseConnection,
+    viewer: Option<&Principal>,
+    filter: &TenderFilter,
+    cursor: Option<&str>,
+    limit: u64,
+) -> DomainResult<TenderPage> {
+    let order_col = if filter.mine {
+        tenders::Column::CreatedAt
+    } else {
+        tenders::Column::PublishedAt
+    };
+    let mut query = tenders::Entity::find();
+    if filter.mine {
+        let Some(org) = viewer
+            .and_then(|p| p.membership.as_ref())
+            .map(|m| m.organization_id.to_string())
+        else {
+            return Err(DomainError::Unauthenticated);
+        };
+        query = query.filter(
+            Condition::any()
+                .add(tenders::Column::OwnerOrgId.eq(org.clone()))
+                .add(tenders::Column::TendererOrgId.eq(org)),
+        );
+    } else {
+        query = query.filter(tenders::Column::PublishedAt.is_not_null());
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(tenders::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(procedure) = filter.procedure {
+        query = query.filter(tenders::Column::Procedure.eq(procedure.as_str()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(tenders::Column::Status.eq(status.as_str()));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let escaped: String = q
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| {
+                if matches!(c, '%' | '_' | '\\') {
+                    vec!['\\', c]
+                } else {
+                    vec![c]
+                }
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(tenders::Column::Title)))
+                .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+        );
+    }
+    if let Some(cursor) = cursor {
+        let (at, id) = decode_cursor(cursor)?;
+        query = query.filter(
+            Condition::any().add(order_col.lt(at)).add(
+                Condition::all()
+                    .add(order_col.eq(at))
+                    .add(tenders::Column::Id.lt(id)),
+            ),
+        );
+    }
+    let rows = query
+        .order_by_desc(order_col)
+        .order_by_desc(tenders::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    let mut items = Vec::with_capacity(rows.len());
+    for t in rows
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+    {
+        let lot_rows = lots::Entity::find()
+            .filter(lots::Column::TenderId.eq(t.id.clone()))
+            .order_by_asc(lots::Column::Position)
+            .all(db)
+            .await?;
+        items.push(Tender::from_rows(t, lot_rows)?);
+    }
+    let next_cursor = if more {
+        items.last().map(encode_cursor)
+    } else {
+        None
+    };
+    Ok(TenderPage { items, next_cursor })
+}
