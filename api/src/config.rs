@@ -478,6 +478,34 @@ mod tests {
     }
 
     #[test]
+    fn an_operator_overrides_unverified_procedure_numbers_in_the_file() -> anyhow::Result<()> {
+        use tenderhall_domain::tender::procedure::{DepositCap, Kind, Procedure};
+        let s = layered(
+            "[procedures.overrides.construction]\ndeposit_cap_yuan = \"500000\"\n[procedures.overrides.reverse_auction]\nmin_bids = 2\n",
+            &[],
+        )?;
+        let construction = s
+            .procedures
+            .rule(Kind::Construction, Procedure::OpenTender)
+            .map(|r| r.deposit_cap);
+        assert!(
+            matches!(construction, Some(DepositCap::PercentOfBudgetAndAmount { amount_yuan, .. }) if amount_yuan == rust_decimal::Decimal::from(500_000))
+        );
+        assert_eq!(
+            s.procedures
+                .rule(Kind::Goods, Procedure::ReverseAuction)
+                .map(|r| r.min_bids),
+            Some(2)
+        );
+        let err = layered("[procedures.overrides.goods]\nmin_bids = 1\n", &[])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("unknown procedure setting `goods`"), "{err}");
+        Ok(())
+    }
+
+    #[test]
     fn a_missing_config_file_is_an_error_naming_it() {
         let err = Settings::load(Some(Path::new("/nonexistent/tenderhall.toml")))
             .err()

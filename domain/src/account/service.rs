@@ -171,7 +171,7 @@ impl Default for SignInPolicy {
     fn default() -> Self {
         Self {
             max_failures_per_email: 5,
-            max_failures_per_ip: 30,
+            max_failures_per_ip: 100,
             window: TimeDelta::minutes(15),
             session_ttl: TimeDelta::hours(12),
         }
