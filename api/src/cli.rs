@@ -34,14 +34,20 @@ fn domain_err(e: tenderhall_domain::DomainError) -> anyhow::Error {
     }
 }
 
-fn worker_context(state: &AppState) -> WorkerContext {
+/// The background work's view of the platform, sharing this process's job wake-ups.
+pub fn worker_context(state: &AppState) -> WorkerContext {
+    let settings = state.settings();
     WorkerContext {
         db: state.db().clone(),
         signer: state.signer().clone(),
         clock: state.clock(),
         audit_head_interval: Duration::from_secs(u64::from(
-            state.settings().audit_head_interval_seconds.max(1),
+            settings.audit_head_interval_seconds.max(1),
         )),
+        worker_id: tenderhall_workers::worker_id(),
+        lease: Duration::from_secs(u64::from(settings.job_lease_seconds.max(1))),
+        poll: Duration::from_secs(u64::from(settings.job_poll_seconds.max(1))),
+        wake: state.jobs_wake(),
     }
 }
 
@@ -164,4 +170,57 @@ pub fn print_report(report: &AuditReport) -> anyhow::Result<()> {
         "the audit log does not verify: {} problem(s); the first broken entry is named above",
         report.breaks.len()
     )
+}
+
+/// `tenderhall jobs list`.
+pub async fn jobs_list(
+    settings: &Settings,
+    status: Option<&str>,
+    limit: u64,
+) -> anyhow::Result<()> {
+    use tenderhall_domain::jobs::JobStatus;
+    let status = status
+        .map(|s| {
+            JobStatus::parse(s).ok_or_else(|| {
+                anyhow::anyhow!("--status is one of pending, running, done, dead, not `{s}`")
+            })
+        })
+        .transpose()?;
+    let db = platform::connect(settings).await?;
+    platform::migrate(&db).await?;
+    let jobs = tenderhall_domain::jobs::service::list(&db, status, limit)
+        .await
+        .map_err(domain_err)?;
+    if jobs.is_empty() {
+        println!("no jobs");
+    }
+    for job in jobs {
+        println!(
+            "{}  {:<8} {:<20} due {}  attempts {}/{}{}",
+            job.id,
+            job.status.as_str(),
+            job.kind,
+            tenderhall_domain::time::rfc3339(job.run_at),
+            job.attempts,
+            job.max_attempts,
+            job.last_error
+                .map(|e| format!("  last error: {e}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// `tenderhall jobs retry`.
+pub async fn jobs_retry(settings: &Settings, id: &str) -> anyhow::Result<()> {
+    let db = platform::connect(settings).await?;
+    platform::migrate(&db).await?;
+    let job = tenderhall_domain::jobs::service::retry(&db, id, &Actor::cli(), SystemClock.now())
+        .await
+        .map_err(|e| match e {
+            tenderhall_domain::DomainError::NotFound => anyhow::anyhow!("there is no job `{id}`"),
+            other => domain_err(other),
+        })?;
+    println!("job {} ({}) is queued again", job.id, job.kind);
+    Ok(())
 }

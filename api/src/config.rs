@@ -138,6 +138,10 @@ pub struct Settings {
     pub session_ttl_minutes: u32,
     /// How often the heads of the audit chains are signed.
     pub audit_head_interval_seconds: u32,
+    /// How long a claimed job is its worker's before another may take it over (the worker died).
+    pub job_lease_seconds: u32,
+    /// The longest a worker sleeps between looks at the queue for jobs added by other processes.
+    pub job_poll_seconds: u32,
     /// Largest JSON request body.
     pub max_json_body_bytes: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
@@ -178,6 +182,8 @@ impl Default for Settings {
             s3_secret_key: None,
             session_ttl_minutes: 12 * 60,
             audit_head_interval_seconds: 60,
+            job_lease_seconds: 60,
+            job_poll_seconds: 5,
             max_json_body_bytes: 1024 * 1024,
             trust_forwarded_for: false,
             log_format: "text".to_owned(),
@@ -201,6 +207,8 @@ const ENV_KEYS: &[&str] = &[
     "s3_secret_key",
     "session_ttl_minutes",
     "audit_head_interval_seconds",
+    "job_lease_seconds",
+    "job_poll_seconds",
     "max_json_body_bytes",
     "trust_forwarded_for",
     "log_format",
@@ -250,6 +258,11 @@ impl Settings {
         self.procedures
             .validate()
             .map_err(|e| anyhow::anyhow!("[procedures] in the configuration file: {e}"))?;
+        if self.job_lease_seconds == 0 || self.job_poll_seconds == 0 {
+            bail!(
+                "TENDERHALL_JOB_LEASE_SECONDS and TENDERHALL_JOB_POLL_SECONDS must be at least 1"
+            );
+        }
         if self.session_ttl_minutes == 0 {
             bail!("TENDERHALL_SESSION_TTL_MINUTES must be at least 1");
         }
@@ -389,6 +402,14 @@ impl Settings {
             (
                 "TENDERHALL_AUDIT_HEAD_INTERVAL_SECONDS",
                 self.audit_head_interval_seconds.to_string(),
+            ),
+            (
+                "TENDERHALL_JOB_LEASE_SECONDS",
+                self.job_lease_seconds.to_string(),
+            ),
+            (
+                "TENDERHALL_JOB_POLL_SECONDS",
+                self.job_poll_seconds.to_string(),
             ),
             (
                 "TENDERHALL_MAX_JSON_BODY_BYTES",

@@ -44,6 +44,26 @@ enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The durable job queue (deadlines, mail, refunds): see and retry failed work.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum JobsCommand {
+    /// List jobs, newest first.
+    List {
+        /// Only jobs of this status: pending, running, done or dead (failed every attempt).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// Queue a dead job again, due now, with its attempts reset.
+    Retry {
+        /// The job's id (job_...), as `jobs list` shows it.
+        job_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,6 +142,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
             println!("{}", cli::verify_org(settings, &org_id).await?);
             Ok(())
         }
+        Command::Jobs(JobsCommand::List { status, limit }) => {
+            cli::jobs_list(&settings, status.as_deref(), limit).await
+        }
+        Command::Jobs(JobsCommand::Retry { job_id }) => cli::jobs_retry(&settings, &job_id).await,
         Command::Audit(AuditCommand::Verify) => {
             cli::print_report(&cli::audit_verify(&settings).await?)
         }

@@ -20,6 +20,7 @@ struct Inner {
     signer: Arc<PlatformSigner>,
     master_key: MasterKey,
     sign_in: SignInPolicy,
+    jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -41,6 +42,7 @@ impl AppState {
             signer,
             master_key,
             sign_in,
+            jobs_wake: Arc::default(),
         }))
     }
 
@@ -70,5 +72,15 @@ impl AppState {
 
     pub fn sign_in_policy(&self) -> &SignInPolicy {
         &self.0.sign_in
+    }
+
+    /// Shared with this process's job runner, to wake it when a change adds a job due sooner.
+    pub fn jobs_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.0.jobs_wake.clone()
+    }
+
+    pub fn wake_jobs(&self) {
+        // notify_one keeps a permit if the runner is not waiting at this instant.
+        self.0.jobs_wake.notify_one();
     }
 }

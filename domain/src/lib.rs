@@ -11,6 +11,7 @@ pub mod canonical;
 pub mod db;
 pub mod error;
 pub mod id;
+pub mod jobs;
 pub mod keys;
 pub mod money;
 pub mod tender;

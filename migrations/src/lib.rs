@@ -16,6 +16,7 @@ mod m20261128_000009_create_signing_keys;
 mod m20261128_000010_create_tenders;
 mod m20261128_000011_create_lots;
 mod m20261128_000012_create_holidays;
+mod m20261128_000013_create_jobs;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000010_create_tenders::Migration),
             Box::new(m20261128_000011_create_lots::Migration),
             Box::new(m20261128_000012_create_holidays::Migration),
+            Box::new(m20261128_000013_create_jobs::Migration),
         ]
     }
 }

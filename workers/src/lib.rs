@@ -1,10 +1,12 @@
 //! Tenderhall's background work. `tenderhall serve` runs it in-process; `tenderhall worker` runs it
-//! alone, so api nodes and workers can scale apart.
+//! alone, so api nodes and workers scale apart.
 //!
-//! Today: the periodic signing of the audit chains' heads. The durable job queue and the
-//! chronograph come with the background-work issue.
+//! - [`runner`]: claims due jobs from the durable queue and runs them; it sleeps until the next job
+//!   is due (the chronograph), or until woken when an earlier one is added.
+//! - [`jobs`]: the handlers, and the periodic signing of the audit heads.
 
 pub mod jobs;
+pub mod runner;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +14,7 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use tenderhall_domain::keys::PlatformSigner;
 use tenderhall_domain::time::Clock;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 /// What background work needs.
 #[derive(Clone)]
@@ -21,9 +23,38 @@ pub struct WorkerContext {
     pub signer: Arc<PlatformSigner>,
     pub clock: Arc<dyn Clock>,
     pub audit_head_interval: Duration,
+    /// This worker's name in job leases.
+    pub worker_id: String,
+    /// How long a claimed job is this worker's before another may take it over.
+    pub lease: Duration,
+    /// The longest sleep between looks at the queue (jobs added by other processes).
+    pub poll: Duration,
+    /// Woken by this process when it adds a job that may be due sooner.
+    pub wake: Arc<Notify>,
+}
+
+/// A worker name unique to this process.
+pub fn worker_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "host".to_owned());
+    format!("{host}-{}-{}", std::process::id(), &uuid_suffix())
+}
+
+fn uuid_suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{nanos:08x}")
 }
 
 /// Runs every background loop until `shutdown` turns true.
 pub async fn run(ctx: WorkerContext, shutdown: watch::Receiver<bool>) {
-    jobs::audit_heads::sign_periodically(ctx, shutdown).await;
+    let heads = tokio::spawn(jobs::audit_heads::sign_periodically(
+        ctx.clone(),
+        shutdown.clone(),
+    ));
+    runner::Runner::new(ctx).run(shutdown).await;
+    let _ = heads.await;
 }

@@ -271,6 +271,8 @@ async fn publish_tender(
         state.now(),
     )
     .await?;
+    // Its deadline job may be due sooner than anything the runner now waits for.
+    state.wake_jobs();
     Ok(Json(tender.into()))
 }
 

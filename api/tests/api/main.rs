@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod deadlines;
 mod helpers;
 mod http;
 mod organizations;

@@ -1,1 +1,18 @@
+//! Job handlers, by kind. Every handler may run twice for one job (a worker may die after the
+//! effect and before recording it): each makes a second run change nothing.
+
 pub mod audit_heads;
+pub mod deadlines;
+
+use anyhow::bail;
+use tenderhall_domain::jobs::service::Job;
+use tenderhall_domain::tender::service::DEADLINE_JOB;
+
+use crate::WorkerContext;
+
+pub async fn dispatch(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
+    match job.kind.as_str() {
+        DEADLINE_JOB => deadlines::close_tender(ctx, job).await,
+        other => bail!("no handler for job kind `{other}`"),
+    }
+}

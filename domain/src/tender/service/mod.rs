@@ -28,6 +28,7 @@ use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult, Text};
 use crate::id::{TenderId, is_valid_id};
+use crate::jobs::{NewJob, service as jobs};
 use crate::money::Money;
 
 fn fen(m: Money) -> DomainResult<i64> {
@@ -329,6 +330,8 @@ pub async fn publish(
         now,
     )
     .await?;
+    // The chronograph: the deadline is a job due at the deadline, enqueued with the publication.
+    jobs::enqueue(&txn, deadline_job(id, draft.bid_deadline), now).await?;
     let tender = load(&txn, id).await?.ok_or(DomainError::NotFound)?;
     txn.commit().await?;
     Ok(tender)
@@ -394,4 +397,63 @@ pub async fn cancel(
     let tender = load(&txn, id).await?.ok_or(DomainError::NotFound)?;
     txn.commit().await?;
     Ok(tender)
+}
+
+/// The job that closes a tender at its bid deadline.
+pub const DEADLINE_JOB: &str = "tender.deadline";
+
+fn deadline_job(tender_id: &str, deadline: DateTime<Utc>) -> NewJob {
+    NewJob::new(
+        DEADLINE_JOB,
+        json!({"tender_id": tender_id}),
+        deadline,
+        format!("{DEADLINE_JOB}:{tender_id}:{}", deadline.timestamp_micros()),
+    )
+}
+
+/// At the bid deadline an active tender becomes `closed` (its deadline job). Idempotent: a second
+/// run, or a run for a tender cancelled meanwhile or whose deadline moved later, changes nothing.
+/// Returns whether this call closed it.
+pub async fn close_at_deadline(
+    db: &DatabaseConnection,
+    tender_id: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<bool> {
+    let txn = begin_write(db).await?;
+    let Some(row) = tenders::Entity::find_by_id(tender_id.to_owned())
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+    else {
+        return Ok(false);
+    };
+    if row.status != TenderStatus::Active.as_str() || row.bid_deadline > now {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    tenders::Entity::update(tenders::ActiveModel {
+        id: Set(row.id.clone()),
+        status: Set(TenderStatus::Closed.as_str().to_owned()),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::tender(tender_id),
+            &Actor::system(),
+            "tender.close",
+            format!("tender:{tender_id}"),
+        )
+        .details(json!({
+            "bid_deadline": crate::time::rfc3339(row.bid_deadline),
+            "late_by_ms": (now - row.bid_deadline).num_milliseconds(),
+        })),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
 }
