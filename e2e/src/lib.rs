@@ -135,6 +135,15 @@ impl Site {
         ))
     }
 
+    /// Starts `tenderhall worker` with extra variables; it runs until stopped or killed.
+    pub fn worker(&self, env: &[(&str, &str)]) -> anyhow::Result<Child> {
+        let mut cmd = self.command(&["worker"])?;
+        cmd.envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        cmd.spawn().context("starting tenderhall worker")
+    }
+
     /// Starts `tenderhall serve` on a free port.
     pub async fn serve(&self, extra_args: &[&str]) -> anyhow::Result<Server> {
         let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
@@ -153,6 +162,23 @@ pub fn clean_command(binary: &Path) -> Command {
     }
     cmd.env("TENDERHALL_LOG", "warn").kill_on_drop(true);
     cmd
+}
+
+/// Stops a child process as an operator would (SIGTERM), waiting for it to exit.
+pub async fn terminate(child: &mut Child) -> anyhow::Result<()> {
+    if let Some(pid) = child.id() {
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await;
+    }
+    match tokio::time::timeout(Duration::from_secs(30), child.wait()).await {
+        Ok(status) => {
+            status?;
+        }
+        Err(_) => child.kill().await?,
+    }
+    Ok(())
 }
 
 /// A running `tenderhall serve`.

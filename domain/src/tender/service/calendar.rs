@@ -45,14 +45,28 @@ pub async fn calendar_days(db: &DatabaseConnection) -> DomainResult<Vec<Calendar
         .collect())
 }
 
-/// Fills an empty calendar with China's 2026 arrangement, once.
+/// Fills an empty calendar with China's 2026 arrangement, once, however many nodes start at the
+/// same moment: the seed's audit entry is appended first, and its lock on the platform chain makes
+/// the other nodes wait and then find the calendar filled.
 pub async fn seed_calendar(db: &DatabaseConnection, now: DateTime<Utc>) -> DomainResult<()> {
     if calendar_days::Entity::find().count(db).await? > 0 {
         return Ok(());
     }
     let (holidays, workdays) = china_2026();
     let txn = begin_write(db).await?;
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::platform(),
+            &Actor::system(),
+            "calendar.seed",
+            "calendar:2026",
+        ),
+        now,
+    )
+    .await?;
     if calendar_days::Entity::find().count(&txn).await? > 0 {
+        txn.rollback().await?;
         return Ok(());
     }
     for (days, kind, name) in [
@@ -70,17 +84,6 @@ pub async fn seed_calendar(db: &DatabaseConnection, now: DateTime<Utc>) -> Domai
             .await?;
         }
     }
-    audit::append(
-        &txn,
-        NewEntry::new(
-            Chain::platform(),
-            &Actor::system(),
-            "calendar.seed",
-            "calendar:2026",
-        ),
-        now,
-    )
-    .await?;
     txn.commit().await?;
     Ok(())
 }
