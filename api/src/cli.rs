@@ -35,9 +35,13 @@ fn domain_err(e: tenderhall_domain::DomainError) -> anyhow::Error {
 }
 
 /// The background work's view of the platform, sharing this process's job wake-ups.
-pub fn worker_context(state: &AppState) -> WorkerContext {
+pub fn worker_context(state: &AppState) -> anyhow::Result<WorkerContext> {
     let settings = state.settings();
-    WorkerContext {
+    let mailer = tenderhall_workers::mail::Mailer::new(
+        settings.smtp_url.as_ref().map(|s| s.expose()),
+        &settings.outbox_dir(),
+    )?;
+    Ok(WorkerContext {
         db: state.db().clone(),
         signer: state.signer().clone(),
         clock: state.clock(),
@@ -48,7 +52,9 @@ pub fn worker_context(state: &AppState) -> WorkerContext {
         lease: Duration::from_secs(u64::from(settings.job_lease_seconds.max(1))),
         poll: Duration::from_secs(u64::from(settings.job_poll_seconds.max(1))),
         wake: state.jobs_wake(),
-    }
+        mailer: std::sync::Arc::new(mailer),
+        mail_from: settings.mail_from.parse().context("TENDERHALL_MAIL_FROM")?,
+    })
 }
 
 /// `tenderhall serve`: the API with the background work in-process.
@@ -69,7 +75,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     );
 
     let (stop, stopped) = watch::channel(false);
-    let background = tokio::spawn(tenderhall_workers::run(worker_context(&state), stopped));
+    let background = tokio::spawn(tenderhall_workers::run(worker_context(&state)?, stopped));
     crate::server::serve(listener, state, crate::server::shutdown_signal()).await?;
     let _ = stop.send(true);
     let _ = background.await;
@@ -82,7 +88,7 @@ pub async fn worker(settings: Settings) -> anyhow::Result<()> {
     let state = platform::open(settings, Arc::new(SystemClock)).await?;
     println!("Tenderhall worker running; stop it with Ctrl-C");
     let (stop, stopped) = watch::channel(false);
-    let background = tokio::spawn(tenderhall_workers::run(worker_context(&state), stopped));
+    let background = tokio::spawn(tenderhall_workers::run(worker_context(&state)?, stopped));
     crate::server::shutdown_signal().await;
     let _ = stop.send(true);
     let _ = background.await;

@@ -149,6 +149,11 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// `text` or `json` logs.
     pub log_format: String,
+    /// The sender of the platform's mail.
+    pub mail_from: String,
+    /// The address people reach the platform at, for links in mail; empty: `http://` and the listen address.
+    #[serde(deserialize_with = "lenient_opt_string")]
+    pub public_url: Option<String>,
     /// Per-deployment values of the procedure table's unverified and local numbers (RULES.md),
     /// e.g. `[procedures.overrides.construction] deposit_cap_yuan = "500000"`.
     pub procedures: tenderhall_domain::tender::procedure::ProcedureSettings,
@@ -187,6 +192,8 @@ impl Default for Settings {
             max_json_body_bytes: 1024 * 1024,
             trust_forwarded_for: false,
             log_format: "text".to_owned(),
+            mail_from: "Tenderhall <noreply@tenderhall.localhost>".to_owned(),
+            public_url: None,
             procedures: Default::default(),
         }
     }
@@ -212,6 +219,8 @@ const ENV_KEYS: &[&str] = &[
     "max_json_body_bytes",
     "trust_forwarded_for",
     "log_format",
+    "mail_from",
+    "public_url",
 ];
 
 impl Settings {
@@ -258,6 +267,9 @@ impl Settings {
         self.procedures
             .validate()
             .map_err(|e| anyhow::anyhow!("[procedures] in the configuration file: {e}"))?;
+        self.mail_from.parse::<lettre::message::Mailbox>().map_err(|e| {
+            anyhow::anyhow!("TENDERHALL_MAIL_FROM must be a mail address such as `Tenderhall <noreply@example.com>`: {e}")
+        })?;
         if self.job_lease_seconds == 0 || self.job_poll_seconds == 0 {
             bail!(
                 "TENDERHALL_JOB_LEASE_SECONDS and TENDERHALL_JOB_POLL_SECONDS must be at least 1"
@@ -276,6 +288,18 @@ impl Settings {
                 self.listen
             )
         })
+    }
+
+    /// Where links in mail point.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) if !url.trim().is_empty() => url.trim_end_matches('/').to_owned(),
+            _ => format!("http://{}", self.listen),
+        }
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
     }
 
     pub fn database_url(&self) -> String {
@@ -420,6 +444,8 @@ impl Settings {
                 u8::from(self.trust_forwarded_for).to_string(),
             ),
             ("TENDERHALL_LOG_FORMAT", self.log_format.clone()),
+            ("TENDERHALL_MAIL_FROM", self.mail_from.clone()),
+            ("TENDERHALL_PUBLIC_URL", self.public_url()),
         ]
     }
 }

@@ -14,6 +14,7 @@ pub mod id;
 pub mod jobs;
 pub mod keys;
 pub mod money;
+pub mod notify;
 pub mod tender;
 pub mod time;
 

@@ -32,6 +32,7 @@ async fn due_tenders(site: &Site, n: usize) -> anyhow::Result<(DatabaseConnectio
             credit_code: "11000000000000000Q".into(),
             basic_account: None,
         },
+        language: None,
     };
     register(&db, registration, true, None, past).await?;
     let session = sign_in(
@@ -120,7 +121,20 @@ async fn two_worker_processes_drain_1000_jobs_each_exactly_once() -> anyhow::Res
     terminate(&mut first).await?;
     terminate(&mut second).await?;
 
-    let done = list(&db, Some(JobStatus::Done), 5000).await?;
+    let all_done = list(&db, Some(JobStatus::Done), 5000).await?;
+    // Each close also mailed the tenderer: those jobs must be done exactly once too.
+    assert_eq!(
+        all_done.iter().filter(|j| j.kind == "mail.send").count(),
+        ids.len()
+    );
+    assert!(
+        all_done.iter().all(|j| j.attempts == 1),
+        "a job was claimed twice"
+    );
+    let done: Vec<_> = all_done
+        .into_iter()
+        .filter(|j| j.kind == "tender.deadline")
+        .collect();
     assert_eq!(done.len(), ids.len());
     assert!(
         done.iter().all(|j| j.attempts == 1),
@@ -193,7 +207,11 @@ async fn a_worker_killed_mid_job_is_replaced_after_its_lease_and_the_effect_happ
     wait_until_drained(&db, Duration::from_secs(60)).await?;
     terminate(&mut heir).await?;
 
-    let done = list(&db, Some(JobStatus::Done), 10).await?;
+    let done: Vec<_> = list(&db, Some(JobStatus::Done), 10)
+        .await?
+        .into_iter()
+        .filter(|j| j.kind == "tender.deadline")
+        .collect();
     assert_eq!(done.len(), 1);
     assert_eq!(done[0].attempts, 2, "the job ran again after the lease");
     assert_eq!(

@@ -17,6 +17,10 @@ mod m20261128_000010_create_tenders;
 mod m20261128_000011_create_lots;
 mod m20261128_000012_create_holidays;
 mod m20261128_000013_create_jobs;
+mod m20261128_000014_add_account_language;
+mod m20261128_000015_create_notifications;
+mod m20261128_000016_create_password_resets;
+mod m20261128_000017_create_mail_log;
 
 pub struct Migrator;
 
@@ -37,6 +41,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000011_create_lots::Migration),
             Box::new(m20261128_000012_create_holidays::Migration),
             Box::new(m20261128_000013_create_jobs::Migration),
+            Box::new(m20261128_000014_add_account_language::Migration),
+            Box::new(m20261128_000015_create_notifications::Migration),
+            Box::new(m20261128_000016_create_password_resets::Migration),
+            Box::new(m20261128_000017_create_mail_log::Migration),
         ]
     }
 }

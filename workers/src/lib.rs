@@ -6,6 +6,7 @@
 //! - [`jobs`]: the handlers, and the periodic signing of the audit heads.
 
 pub mod jobs;
+pub mod mail;
 pub mod runner;
 
 use std::sync::Arc;
@@ -31,6 +32,9 @@ pub struct WorkerContext {
     pub poll: Duration,
     /// Woken by this process when it adds a job that may be due sooner.
     pub wake: Arc<Notify>,
+    pub mailer: Arc<mail::Mailer>,
+    /// The sender of every message.
+    pub mail_from: lettre::message::Mailbox,
 }
 
 /// A worker name unique to this process.

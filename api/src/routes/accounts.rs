@@ -28,6 +28,9 @@ pub struct CreateAccountRequest {
     /// The person's name.
     pub name: String,
     pub organization: OrganizationRequest,
+    /// `zh-CN` (default) or `en`: the language of mail and notifications.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -78,6 +81,7 @@ async fn create_account(
             credit_code: req.organization.credit_code,
             basic_account: req.organization.basic_account,
         },
+        language: req.language,
     };
     let done = register(
         state.db(),

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod calendar;
 pub mod health;
+pub mod notifications;
 pub mod organizations;
 pub mod platform;
 pub mod sessions;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::router())
         .merge(tenders::router())
         .merge(calendar::router())
+        .merge(notifications::router())
         .merge(health::router())
         .split_for_parts();
     let request_id = HeaderName::from_static("x-request-id");

@@ -44,7 +44,7 @@ async fn published_tender(app: &TestApp, days: i64) -> anyhow::Result<(String, S
 async fn a_tender_closes_at_its_deadline_once_however_often_the_job_runs() -> TestResult {
     let app = TestApp::spawn_sandbox().await?;
     let (id, _) = published_tender(&app, 21).await?;
-    let runner = Runner::new(worker_context(&app.state));
+    let runner = Runner::new(worker_context(&app.state)?);
 
     // Not due yet: nothing runs, the tender stays active.
     assert!(!runner.run_one().await?);
@@ -66,7 +66,8 @@ async fn a_tender_closes_at_its_deadline_once_however_often_the_job_runs() -> Te
         .json()
         .await?;
     assert_eq!(tender["status"], "closed");
-    assert!(!runner.run_one().await?, "the deadline job ran twice");
+    // What is left is the owners' notification mail; the deadline job does not come back.
+    while runner.run_one().await? {}
 
     // Even a second run of the same effect (a worker dying before recording it) changes nothing.
     assert!(
@@ -89,8 +90,12 @@ async fn a_tender_closes_at_its_deadline_once_however_often_the_job_runs() -> Te
         .map(|a| a.iter().filter(|e| e["action"] == "tender.close").count());
     assert_eq!(closes, Some(1));
     let done = list(app.state.db(), Some(JobStatus::Done), 10).await?;
-    assert_eq!(done.len(), 1);
-    assert_eq!(done[0].attempts, 1);
+    let deadline_jobs: Vec<_> = done
+        .iter()
+        .filter(|j| j.kind == "tender.deadline")
+        .collect();
+    assert_eq!(deadline_jobs.len(), 1);
+    assert_eq!(deadline_jobs[0].attempts, 1, "the deadline job ran twice");
     Ok(())
 }
 
@@ -105,7 +110,7 @@ async fn a_cancelled_tender_is_not_closed_by_its_deadline() -> TestResult {
     )
     .await?;
     app.clock.advance(TimeDelta::days(22));
-    let runner = Runner::new(worker_context(&app.state));
+    let runner = Runner::new(worker_context(&app.state)?);
     assert!(runner.run_one().await?);
     let tender: Value = app
         .get(&format!("/api/v1/tenders/{id}"), None)
@@ -127,7 +132,7 @@ async fn a_job_that_keeps_failing_goes_dead_and_an_operator_retries_it() -> Test
     assert!(!enqueue(&txn, job, app.state.now()).await?);
     txn.commit().await?;
 
-    let runner = Runner::new(worker_context(&app.state));
+    let runner = Runner::new(worker_context(&app.state)?);
     assert!(runner.run_one().await?);
     let pending = list(app.state.db(), Some(JobStatus::Pending), 10).await?;
     assert_eq!(pending.len(), 1, "a first failure is retried later");

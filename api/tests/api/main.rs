@@ -6,6 +6,7 @@ mod audit;
 mod deadlines;
 mod helpers;
 mod http;
+mod mail;
 mod organizations;
 mod platform;
 mod sessions;

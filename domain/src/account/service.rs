@@ -29,6 +29,8 @@ pub struct Registration {
     pub password: String,
     pub name: String,
     pub organization: NewOrganization,
+    /// `zh-CN` (default) or `en`: the language of mail and notifications.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +65,22 @@ async fn hash_password(password: String) -> DomainResult<String> {
         .map_err(DomainError::internal)?
 }
 
+/// `zh-CN` (the default) or `en`.
+pub fn parse_language(raw: Option<&str>) -> DomainResult<&'static str> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok("zh-CN"),
+        Some(l) if l.eq_ignore_ascii_case("zh-cn") || l.eq_ignore_ascii_case("zh") => Ok("zh-CN"),
+        Some(l) if l.eq_ignore_ascii_case("en") || l.to_ascii_lowercase().starts_with("en-") => {
+            Ok("en")
+        }
+        Some(other) => Err(DomainError::invalid(
+            "language",
+            format!("Unknown language `{other}`; known: zh-CN, en."),
+            format!("未知语言 `{other}`；可选：zh-CN、en。"),
+        )),
+    }
+}
+
 /// Registers a person and their organization. A sandbox server verifies the organization at once
 /// (API.md "Conventions"); otherwise an operator must.
 pub async fn register(
@@ -75,6 +93,7 @@ pub async fn register(
     let email = Email::parse(&input.email)?;
     password::check_strength(&input.password)?;
     let name = parse_name("name", &input.name, 100)?;
+    let language = parse_language(input.language.as_deref())?;
     let org_name = parse_name("organization.name", &input.organization.name, 200)?;
     let kind: OrganizationKind = input.organization.kind.parse()?;
     let credit_code = parse_credit_code(&input.organization.credit_code)?;
@@ -119,6 +138,7 @@ pub async fn register(
         organization_id: Set(Some(organization_id.to_string())),
         is_operator: Set(false),
         created_at: Set(now),
+        language: Set(language.to_owned()),
     })
     .exec_without_returning(&txn)
     .await;
@@ -567,6 +587,7 @@ pub async fn create_operator(
         organization_id: Set(None),
         is_operator: Set(true),
         created_at: Set(now),
+        language: Set("zh-CN".to_owned()),
     })
     .exec_without_returning(&txn)
     .await?;

@@ -38,6 +38,8 @@ pub mod accounts {
         pub organization_id: Option<String>,
         pub is_operator: bool,
         pub created_at: ChronoDateTimeUtc,
+        /// `zh-CN` or `en`: the language of the account's mail and notifications.
+        pub language: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

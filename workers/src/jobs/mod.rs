@@ -3,9 +3,11 @@
 
 pub mod audit_heads;
 pub mod deadlines;
+pub mod mail;
 
 use anyhow::bail;
 use tenderhall_domain::jobs::service::Job;
+use tenderhall_domain::notify::MAIL_JOB;
 use tenderhall_domain::tender::service::DEADLINE_JOB;
 
 use crate::WorkerContext;
@@ -13,6 +15,7 @@ use crate::WorkerContext;
 pub async fn dispatch(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         DEADLINE_JOB => deadlines::close_tender(ctx, job).await,
+        MAIL_JOB => mail::send(ctx, job).await,
         other => bail!("no handler for job kind `{other}`"),
     }
 }

@@ -439,6 +439,30 @@ pub async fn close_at_deadline(
     })
     .exec(&txn)
     .await?;
+    // The tender's owners hear of it in the platform and by mail.
+    let deadline = row
+        .bid_deadline
+        .with_timezone(&super::china_time())
+        .format("%Y-%m-%d %H:%M:%S %:z")
+        .to_string();
+    let message = crate::notify::tender_closed(&row.title, tender_id, &deadline);
+    let object = Some(format!("tender:{tender_id}"));
+    let mut owners = vec![&row.owner_org_id];
+    if row.tenderer_org_id != row.owner_org_id {
+        owners.push(&row.tenderer_org_id);
+    }
+    for org in owners {
+        crate::notify::service::notify_organization(
+            &txn,
+            org,
+            "tender.closed",
+            object.clone(),
+            &message,
+            true,
+            now,
+        )
+        .await?;
+    }
     audit::append(
         &txn,
         NewEntry::new(

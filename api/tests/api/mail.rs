@@ -1,0 +1,390 @@
+//! Mail and notifications: the outbox folder of the embedded default, a real SMTP server on
+//! loopback, idempotent sending, password reset by mailed link, notifications in the platform.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tenderhall_api::cli::worker_context;
+use tenderhall_domain::jobs::JobStatus;
+use tenderhall_domain::jobs::service::list;
+use tenderhall_workers::runner::Runner;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::helpers::{PASSWORD, TestApp, TestResult, assert_problem, registration, text};
+
+async fn drain(app: &TestApp) -> anyhow::Result<()> {
+    let runner = Runner::new(worker_context(&app.state)?);
+    while runner.run_one().await? {}
+    Ok(())
+}
+
+fn messages(dir: &Path) -> anyhow::Result<Vec<String>> {
+    let mut found = Vec::new();
+    if dir.is_dir() {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "eml") {
+                found.push(std::fs::read_to_string(path)?);
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn reset_token(message: &str) -> Option<String> {
+    // Quoted-printable: soft line breaks dropped, `=3D` back to `=`.
+    let unfolded = message
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let start = unfolded.find("#token=")? + "#token=".len();
+    Some(
+        unfolded[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect(),
+    )
+}
+
+async fn register_en(app: &TestApp, email: &str) -> anyhow::Result<()> {
+    let mut body = registration(email, "bidder");
+    body["language"] = json!("en");
+    let res = app.post("/api/v1/accounts", &body, None).await?;
+    anyhow::ensure!(res.status() == StatusCode::CREATED, "{}", res.text().await?);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_password_is_reset_by_a_single_use_mailed_link_and_old_sessions_end() -> TestResult {
+    let app = TestApp::spawn().await?;
+    register_en(&app, "forgot@bidder.test").await?;
+    let old_session = app.sign_in("forgot@bidder.test", PASSWORD).await?;
+
+    let known = app
+        .post(
+            "/api/v1/password-resets",
+            &json!({"email": "forgot@bidder.test"}),
+            None,
+        )
+        .await?;
+    let unknown = app
+        .post(
+            "/api/v1/password-resets",
+            &json!({"email": "nobody@bidder.test"}),
+            None,
+        )
+        .await?;
+    assert_eq!(
+        (known.status(), unknown.status()),
+        (StatusCode::ACCEPTED, StatusCode::ACCEPTED)
+    );
+    assert_eq!(
+        known.json::<Value>().await?,
+        unknown.json::<Value>().await?,
+        "the answer tells which addresses exist"
+    );
+
+    drain(&app).await?;
+    let outbox = app.settings.outbox_dir();
+    let mail = messages(&outbox)?;
+    assert_eq!(mail.len(), 1, "one message, to the registered address only");
+    assert!(mail[0].contains("To: forgot@bidder.test"));
+    assert!(mail[0].contains("Subject: Reset your Tenderhall password"));
+    let token = reset_token(&mail[0]).ok_or_else(|| anyhow::anyhow!("no link in {}", mail[0]))?;
+
+    let weak = app
+        .post(
+            &format!("/api/v1/password-resets/{token}"),
+            &json!({"password": "short"}),
+            None,
+        )
+        .await?;
+    assert_problem(weak, StatusCode::UNPROCESSABLE_ENTITY, "weak_password").await?;
+    let res = app
+        .post(
+            &format!("/api/v1/password-resets/{token}"),
+            &json!({"password": "brand-new-2027"}),
+            None,
+        )
+        .await?;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    assert_problem(
+        app.get("/api/v1/sessions/current", Some(&old_session))
+            .await?,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await?;
+    let old = app
+        .post(
+            "/api/v1/sessions",
+            &json!({"email": "forgot@bidder.test", "password": PASSWORD}),
+            None,
+        )
+        .await?;
+    assert_problem(old, StatusCode::UNAUTHORIZED, "bad_credentials").await?;
+    app.sign_in("forgot@bidder.test", "brand-new-2027").await?;
+
+    let again = app
+        .post(
+            &format!("/api/v1/password-resets/{token}"),
+            &json!({"password": "another-one-2028"}),
+            None,
+        )
+        .await?;
+    assert_problem(
+        again,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "reset_token_invalid",
+    )
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_reset_link_expires_after_30_minutes() -> TestResult {
+    let app = TestApp::spawn().await?;
+    register_en(&app, "slow@bidder.test").await?;
+    app.post(
+        "/api/v1/password-resets",
+        &json!({"email": "slow@bidder.test"}),
+        None,
+    )
+    .await?;
+    drain(&app).await?;
+    let token = messages(&app.settings.outbox_dir())?
+        .first()
+        .and_then(|m| reset_token(m))
+        .unwrap_or_default();
+    app.clock.advance(TimeDelta::minutes(31));
+    let res = app
+        .post(
+            &format!("/api/v1/password-resets/{token}"),
+            &json!({"password": "brand-new-2027"}),
+            None,
+        )
+        .await?;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "reset_token_invalid").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_mail_job_run_twice_sends_its_message_once() -> TestResult {
+    let app = TestApp::spawn().await?;
+    register_en(&app, "twice@bidder.test").await?;
+    app.post(
+        "/api/v1/password-resets",
+        &json!({"email": "twice@bidder.test"}),
+        None,
+    )
+    .await?;
+    drain(&app).await?;
+    let done = list(app.state.db(), Some(JobStatus::Done), 10).await?;
+    assert_eq!(done.len(), 1);
+    // The worker died after the server accepted the message but before the job was recorded done:
+    // the job runs again.
+    tenderhall_workers::jobs::dispatch(&worker_context(&app.state)?, &done[0]).await?;
+    assert_eq!(messages(&app.settings.outbox_dir())?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_tenderer_is_notified_in_the_platform_and_by_mail_when_bids_close() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (tenderer, _) = app.member("owner@tenderer.test", "tenderer").await?;
+    let body = json!({
+        "title": "通知测试项目", "kind": "goods", "procedure": "open_tender", "award_method": "lowest_evaluated_price",
+        "lots": [{"id": "1", "title": "包一", "budget": "100000", "deposit": "2000"}],
+        "bid_deadline": (app.state.now() + TimeDelta::days(21)).to_rfc3339(),
+    });
+    let created: Value = app
+        .post("/api/v1/tenders", &body, Some(&tenderer))
+        .await?
+        .json()
+        .await?;
+    let id = text(&created["id"]);
+    let published = app
+        .post(
+            &format!("/api/v1/tenders/{id}/publish"),
+            &json!({}),
+            Some(&tenderer),
+        )
+        .await?;
+    assert_eq!(
+        published.status(),
+        StatusCode::OK,
+        "{}",
+        published.text().await?
+    );
+    app.clock.advance(TimeDelta::days(21));
+    drain(&app).await?;
+
+    let tender: Value = app
+        .get(&format!("/api/v1/tenders/{id}"), None)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(tender["status"], "closed");
+    // Three weeks on, the session has long expired: sign in again.
+    let tenderer = app.sign_in("owner@tenderer.test", PASSWORD).await?;
+    let unread: Value = app
+        .get("/api/v1/notifications?unread=true", Some(&tenderer))
+        .await?
+        .json()
+        .await?;
+    let items = unread["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["kind"], "tender.closed");
+    assert_eq!(
+        items[0]["title"], "投标已截止：通知测试项目",
+        "notifications speak the account's language (zh-CN by default)"
+    );
+    assert_eq!(items[0]["object"], format!("tender:{id}"));
+    let read = app
+        .post(
+            &format!("/api/v1/notifications/{}/read", text(&items[0]["id"])),
+            &json!({}),
+            Some(&tenderer),
+        )
+        .await?;
+    assert_eq!(read.status(), StatusCode::NO_CONTENT);
+    let unread: Value = app
+        .get("/api/v1/notifications?unread=true", Some(&tenderer))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(unread["items"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        messages(&app.settings.outbox_dir())?.len(),
+        1,
+        "the close was mailed too"
+    );
+    Ok(())
+}
+
+/// A real SMTP server on loopback (Python's aiosmtpd) that keeps every message it accepts.
+struct SmtpServer {
+    port: u16,
+    dir: PathBuf,
+    _child: tokio::process::Child,
+    _tmp: tempfile::TempDir,
+}
+
+const SMTP_SCRIPT: &str = r#"
+import os, sys
+from aiosmtpd.controller import Controller
+port, out = int(sys.argv[1]), sys.argv[2]
+class Keep:
+    async def handle_DATA(self, server, session, envelope):
+        name = os.path.join(out, "%04d.eml" % len(os.listdir(out)))
+        with open(name + ".part", "wb") as f:
+            f.write(envelope.content)
+        os.rename(name + ".part", name)
+        return "250 Message accepted"
+controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+controller.start()
+print("ready", flush=True)
+sys.stdin.read()
+"#;
+
+impl SmtpServer {
+    /// Starts one, or returns `None` (saying why) where aiosmtpd is missing outside CI.
+    async fn start() -> anyhow::Result<Option<Self>> {
+        let python =
+            std::env::var("TENDERHALL_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+        let probe = tokio::process::Command::new(&python)
+            .args(["-c", "import aiosmtpd"])
+            .output()
+            .await;
+        if !probe.is_ok_and(|o| o.status.success()) {
+            if std::env::var("CI").is_ok() {
+                anyhow::bail!(
+                    "CI must provide aiosmtpd (set TENDERHALL_TEST_PYTHON to a Python that has it)"
+                );
+            }
+            eprintln!(
+                "SMTP test skipped: `{python}` has no aiosmtpd (pip install aiosmtpd, or set TENDERHALL_TEST_PYTHON)"
+            );
+            return Ok(None);
+        }
+        let tmp = tempfile::tempdir()?;
+        let dir = tmp.path().join("received");
+        std::fs::create_dir_all(&dir)?;
+        let script = tmp.path().join("smtp.py");
+        std::fs::write(&script, SMTP_SCRIPT)?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut child = tokio::process::Command::new(&python)
+            .arg(&script)
+            .arg(port.to_string())
+            .arg(&dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await??;
+        anyhow::ensure!(
+            ready.as_deref() == Some("ready"),
+            "the SMTP server did not start"
+        );
+        Ok(Some(Self {
+            port,
+            dir,
+            _child: child,
+            _tmp: tmp,
+        }))
+    }
+}
+
+#[tokio::test]
+async fn mail_goes_through_a_real_smtp_server_once() -> TestResult {
+    let Some(smtp) = SmtpServer::start().await? else {
+        return Ok(());
+    };
+    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let app = TestApp::spawn_with(|s| s.smtp_url = Some(tenderhall_api::config::Secret::new(url)))
+        .await?;
+    register_en(&app, "smtp@bidder.test").await?;
+    app.post(
+        "/api/v1/password-resets",
+        &json!({"email": "smtp@bidder.test"}),
+        None,
+    )
+    .await?;
+    drain(&app).await?;
+
+    let received = messages(&smtp.dir)?;
+    assert_eq!(received.len(), 1);
+    let message = &received[0];
+    assert!(message.contains("To: smtp@bidder.test"), "{message}");
+    assert!(
+        message.contains("From: Tenderhall <noreply@tenderhall.localhost>"),
+        "{message}"
+    );
+    assert!(message.contains("Subject: Reset your Tenderhall password"));
+    assert!(message.contains("Message-ID: <reset_"), "{message}");
+    assert!(reset_token(message).is_some());
+    assert!(
+        messages(&app.settings.outbox_dir())?.is_empty(),
+        "SMTP configured, yet mail went to the outbox"
+    );
+
+    let done = list(app.state.db(), Some(JobStatus::Done), 10).await?;
+    tenderhall_workers::jobs::dispatch(&worker_context(&app.state)?, &done[0]).await?;
+    assert_eq!(
+        messages(&smtp.dir)?.len(),
+        1,
+        "a retried job sent the message again"
+    );
+    Ok(())
+}
