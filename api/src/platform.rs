@@ -5,9 +5,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tenderhall_domain::keys::service::load_or_create_platform_signer;
+use tenderhall_domain::ports::DocumentStore;
 use tenderhall_domain::time::Clock;
 use tenderhall_migrations::Migrator;
 use tenderhall_migrations::MigratorTrait;
+use tenderhall_workers::docstore::LocalStore;
 
 use crate::config::Settings;
 use crate::state::AppState;
@@ -60,11 +62,28 @@ pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<A
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("loading the platform key")?;
+    let store = open_store(&settings).await?;
     Ok(AppState::new(
         db,
         clock,
         settings,
         Arc::new(signer),
         master_key,
+        store,
     ))
+}
+
+/// The document store: the data folder's `documents/` (S3 comes with the S3 adapter).
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn DocumentStore>> {
+    if settings.s3_endpoint.is_some() {
+        anyhow::bail!(
+            "TENDERHALL_S3_ENDPOINT is set, but this version stores documents only in the data folder: \
+             unset the TENDERHALL_S3_* variables"
+        );
+    }
+    let root = settings.documents_dir();
+    let store = LocalStore::open(&root)
+        .await
+        .with_context(|| format!("cannot open the document folder {}", root.display()))?;
+    Ok(Arc::new(store))
 }

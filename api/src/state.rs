@@ -6,6 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
 use tenderhall_domain::account::service::SignInPolicy;
 use tenderhall_domain::keys::{MasterKey, PlatformSigner};
+use tenderhall_domain::ports::DocumentStore;
 use tenderhall_domain::time::Clock;
 
 use crate::config::Settings;
@@ -21,6 +22,7 @@ struct Inner {
     master_key: MasterKey,
     sign_in: SignInPolicy,
     jobs_wake: Arc<tokio::sync::Notify>,
+    store: Arc<dyn DocumentStore>,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
         settings: Settings,
         signer: Arc<PlatformSigner>,
         master_key: MasterKey,
+        store: Arc<dyn DocumentStore>,
     ) -> Self {
         let sign_in = SignInPolicy {
             session_ttl: TimeDelta::minutes(i64::from(settings.session_ttl_minutes)),
@@ -43,6 +46,7 @@ impl AppState {
             master_key,
             sign_in,
             jobs_wake: Arc::default(),
+            store,
         }))
     }
 
@@ -77,6 +81,11 @@ impl AppState {
     /// Shared with this process's job runner, to wake it when a change adds a job due sooner.
     pub fn jobs_wake(&self) -> Arc<tokio::sync::Notify> {
         self.0.jobs_wake.clone()
+    }
+
+    /// Where documents and bids are kept.
+    pub fn store(&self) -> &Arc<dyn DocumentStore> {
+        &self.0.store
     }
 
     pub fn wake_jobs(&self) {

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod keys;
 pub mod money;
 pub mod notify;
+pub mod ports;
 pub mod tender;
 pub mod time;
 

@@ -5,6 +5,7 @@
 //!   is due (the chronograph), or until woken when an earlier one is added.
 //! - [`jobs`]: the handlers, and the periodic signing of the audit heads.
 
+pub mod docstore;
 pub mod jobs;
 pub mod mail;
 pub mod runner;

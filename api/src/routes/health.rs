@@ -37,9 +37,11 @@ async fn healthz() -> Json<Health> {
 pub struct Readiness {
     pub status: &'static str,
     pub database: &'static str,
+    /// The document store: `local` or `s3`.
+    pub documents: &'static str,
 }
 
-/// Ready to serve: the database answers.
+/// Ready to serve: the database and the document store answer.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -54,9 +56,17 @@ async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
             "数据库无响应。",
         ));
     }
+    if let Err(e) = state.store().check().await {
+        tracing::warn!(error = %e, "readiness: document store unreachable");
+        return Err(ApiError::unavailable(
+            "The document store does not answer.",
+            "文档存储无响应。",
+        ));
+    }
     Ok(Json(Readiness {
         status: "ready",
         database: "ok",
+        documents: state.store().name(),
     }))
 }
 

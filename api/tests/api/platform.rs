@@ -61,6 +61,23 @@ async fn health_readiness_and_metrics_answer() -> TestResult {
 }
 
 #[tokio::test]
+async fn readiness_fails_while_the_document_store_is_unreachable() -> TestResult {
+    let app = TestApp::spawn().await?;
+    let ready: Value = app.get("/readyz", None).await?.json().await?;
+    assert_eq!(ready["documents"], "local");
+    let root = app.settings.documents_dir();
+    std::fs::rename(&root, root.with_extension("away"))?;
+    std::fs::write(&root, b"not a folder")?;
+    let res = app.get("/readyz", None).await?;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.json::<Value>().await?["code"], "unavailable");
+    std::fs::remove_file(&root)?;
+    std::fs::rename(root.with_extension("away"), &root)?;
+    assert_eq!(app.get("/readyz", None).await?.status(), StatusCode::OK);
+    Ok(())
+}
+
+#[tokio::test]
 async fn readiness_fails_when_the_database_is_gone() -> TestResult {
     let app = TestApp::spawn().await?;
     app.state.db().clone().close().await?;

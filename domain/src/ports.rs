@@ -1,0 +1,66 @@
+//! Ports: what the domain needs from the outside, implemented by adapters in `workers/`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_core::Stream;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Bytes arriving or leaving a piece at a time, so memory stays flat whatever the size.
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// An object in the document store: its content address and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// Lowercase hex SHA-256 of the bytes: the object's name.
+    pub sha256: String,
+    pub size: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the object is larger than the {0} bytes allowed")]
+    TooLarge(u64),
+    #[error("no stored object {0}")]
+    NotFound(String),
+    #[error("stored object {expected} is corrupted: its bytes hash to {actual}")]
+    Corrupted { expected: String, actual: String },
+    #[error("the document store is unavailable: {0}")]
+    Unavailable(String),
+    #[error("reading the upload failed: {0}")]
+    Upload(std::io::Error),
+}
+
+/// Content-addressed, write-once storage of documents and bids. The platform never deletes an
+/// object: records are kept for at least 15 years (政府采购法 Art 42).
+pub trait DocumentStore: Send + Sync {
+    /// Stores `body` as it arrives, hashing it on the way; refuses it past `max_size` bytes. An
+    /// object appears whole or not at all, under its SHA-256.
+    fn put(
+        &self,
+        body: ByteStream,
+        max_size: u64,
+    ) -> BoxFuture<'_, Result<StoredObject, StoreError>>;
+
+    /// Streams an object back, checking its SHA-256 on the way: the stream ends with an error,
+    /// instead of its last piece, when the stored bytes no longer match their name.
+    fn get(&self, sha256: &str) -> BoxFuture<'_, Result<ByteStream, StoreError>>;
+
+    /// Reads a whole object and checks its SHA-256 (the scrub).
+    fn verify(&self, sha256: &str) -> BoxFuture<'_, Result<StoredObject, StoreError>>;
+
+    /// Whether the store answers and takes writes (readiness).
+    fn check(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// `local` or `s3`, for logs and the effective configuration.
+    fn name(&self) -> &'static str;
+}
+
+/// True for a well-formed content address.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
