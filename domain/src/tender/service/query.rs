@@ -281,16 +281,22 @@ pub async fn list(
         .await?;
     let more = rows.len() as u64 > limit;
     let mut items = Vec::with_capacity(rows.len());
-    for t in rows
+    let page: Vec<tenders::Model> = rows
         .into_iter()
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
-    {
-        let lot_rows = lots::Entity::find()
-            .filter(lots::Column::TenderId.eq(t.id.clone()))
-            .order_by_asc(lots::Column::Position)
-            .all(db)
-            .await?;
-        items.push(Tender::from_rows(t, lot_rows)?);
+        .collect();
+    // One query for the lots of the whole page, not one per tender.
+    let mut lot_rows = lots::Entity::find()
+        .filter(lots::Column::TenderId.is_in(page.iter().map(|t| t.id.clone())))
+        .order_by_asc(lots::Column::TenderId)
+        .order_by_asc(lots::Column::Position)
+        .all(db)
+        .await?;
+    for t in page {
+        let (mine, rest): (Vec<_>, Vec<_>) =
+            lot_rows.into_iter().partition(|l| l.tender_id == t.id);
+        lot_rows = rest;
+        items.push(Tender::from_rows(t, mine)?);
     }
     let next_cursor = if more {
         items.last().map(encode_cursor)
