@@ -135,13 +135,30 @@ impl Site {
         ))
     }
 
-    /// Starts `tenderhall worker` with extra variables; it runs until stopped or killed.
-    pub fn worker(&self, env: &[(&str, &str)]) -> anyhow::Result<Child> {
+    /// Starts `tenderhall worker` with extra variables and waits until it runs (it has opened the
+    /// database and will take jobs); it runs until stopped or killed.
+    pub async fn worker(&self, env: &[(&str, &str)]) -> anyhow::Result<Child> {
         let mut cmd = self.command(&["worker"])?;
         cmd.envs(env.iter().copied())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        cmd.spawn().context("starting tenderhall worker")
+        let mut child = cmd.spawn().context("starting tenderhall worker")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let running = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await? {
+                if line.contains("worker running") {
+                    return Ok::<_, anyhow::Error>(true);
+                }
+            }
+            Ok(false)
+        })
+        .await;
+        if !matches!(running, Ok(Ok(true))) {
+            bail!("tenderhall worker did not start");
+        }
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(child)
     }
 
     /// Starts `tenderhall serve` on a free port.

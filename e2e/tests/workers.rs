@@ -114,9 +114,13 @@ async fn wait_until_drained(db: &DatabaseConnection, timeout: Duration) -> anyho
 #[tokio::test]
 async fn two_worker_processes_drain_1000_jobs_each_exactly_once() -> anyhow::Result<()> {
     let site = Site::new().await?;
+    // Both workers run before the jobs appear, so both take part in draining them.
+    let (ok, out, err) = site.run(&["migrate"]).await?;
+    anyhow::ensure!(ok, "migrate: {out}{err}");
+    let fast_poll = [("TENDERHALL_JOB_POLL_SECONDS", "1")];
+    let mut first = site.worker(&fast_poll).await?;
+    let mut second = site.worker(&fast_poll).await?;
     let (db, ids) = due_tenders(&site, 1000).await?;
-    let mut first = site.worker(&[])?;
-    let mut second = site.worker(&[])?;
     wait_until_drained(&db, Duration::from_secs(180)).await?;
     terminate(&mut first).await?;
     terminate(&mut second).await?;
@@ -185,7 +189,9 @@ async fn a_worker_killed_mid_job_is_replaced_after_its_lease_and_the_effect_happ
         format!("SELECT id FROM tenders WHERE id = '{tender}' FOR UPDATE"),
     ))
     .await?;
-    let mut doomed = site.worker(&[("TENDERHALL_JOB_LEASE_SECONDS", "2")])?;
+    let mut doomed = site
+        .worker(&[("TENDERHALL_JOB_LEASE_SECONDS", "2")])
+        .await?;
     let started = Instant::now();
     while count(&db, "SELECT COUNT(*) FROM jobs WHERE status = 'running'").await? == 0 {
         anyhow::ensure!(
@@ -203,7 +209,9 @@ async fn a_worker_killed_mid_job_is_replaced_after_its_lease_and_the_effect_happ
         0
     );
 
-    let mut heir = site.worker(&[("TENDERHALL_JOB_LEASE_SECONDS", "2")])?;
+    let mut heir = site
+        .worker(&[("TENDERHALL_JOB_LEASE_SECONDS", "2")])
+        .await?;
     wait_until_drained(&db, Duration::from_secs(60)).await?;
     terminate(&mut heir).await?;
 
