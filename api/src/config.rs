@@ -142,6 +142,8 @@ pub struct Settings {
     pub job_lease_seconds: u32,
     /// The longest a worker sleeps between looks at the queue for jobs added by other processes.
     pub job_poll_seconds: u32,
+    /// Largest tender document accepted.
+    pub max_document_bytes: u64,
     /// Largest JSON request body.
     pub max_json_body_bytes: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
@@ -189,6 +191,7 @@ impl Default for Settings {
             audit_head_interval_seconds: 60,
             job_lease_seconds: 60,
             job_poll_seconds: 5,
+            max_document_bytes: 1024 * 1024 * 1024,
             max_json_body_bytes: 1024 * 1024,
             trust_forwarded_for: false,
             log_format: "text".to_owned(),
@@ -216,6 +219,7 @@ const ENV_KEYS: &[&str] = &[
     "audit_head_interval_seconds",
     "job_lease_seconds",
     "job_poll_seconds",
+    "max_document_bytes",
     "max_json_body_bytes",
     "trust_forwarded_for",
     "log_format",
@@ -449,6 +453,10 @@ impl Settings {
             ),
             ("TENDERHALL_LOG_FORMAT", self.log_format.clone()),
             ("TENDERHALL_MAIL_FROM", self.mail_from.clone()),
+            (
+                "TENDERHALL_MAX_DOCUMENT_BYTES",
+                self.max_document_bytes.to_string(),
+            ),
             ("TENDERHALL_PUBLIC_URL", self.public_url()),
         ]
     }

@@ -135,6 +135,8 @@ fn title(code: &str, status: StatusCode) -> (&'static str, &'static str) {
         "deposit_too_high" => ("Deposit too high", "保证金过高"),
         "procedure_mismatch" => ("Procedure does not fit", "交易方式不适用"),
         "not_draft" => ("No longer a draft", "已不是草稿"),
+        "bad_upload" => ("Upload failed", "上传失败"),
+        "tender_closed" => ("Tender closed", "项目已截止"),
         "reset_token_invalid" => ("Reset link not valid", "重置链接无效"),
         "job_not_dead" => ("Job not dead", "任务未失败终止"),
         "not_cancellable" => ("Cannot be cancelled", "不能终止"),

@@ -21,6 +21,8 @@ mod m20261128_000014_add_account_language;
 mod m20261128_000015_create_notifications;
 mod m20261128_000016_create_password_resets;
 mod m20261128_000017_create_mail_log;
+mod m20261128_000018_create_documents;
+mod m20261128_000019_create_document_downloads;
 
 pub struct Migrator;
 
@@ -45,6 +47,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000015_create_notifications::Migration),
             Box::new(m20261128_000016_create_password_resets::Migration),
             Box::new(m20261128_000017_create_mail_log::Migration),
+            Box::new(m20261128_000018_create_documents::Migration),
+            Box::new(m20261128_000019_create_document_downloads::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod calendar;
+pub mod documents;
 pub mod health;
 pub mod notifications;
 pub mod organizations;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tenders::router())
         .merge(calendar::router())
         .merge(notifications::router())
+        .merge(documents::router(state.settings().max_document_bytes))
         .merge(health::router())
         .split_for_parts();
     let request_id = HeaderName::from_static("x-request-id");

@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod deadlines;
+mod documents;
 mod helpers;
 mod http;
 mod mail;

@@ -78,3 +78,49 @@ pub mod calendar_days {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod documents {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "documents")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tender_id: String,
+        pub title: String,
+        pub filename: String,
+        pub content_type: String,
+        pub size: i64,
+        pub sha256: String,
+        pub uploaded_by: String,
+        pub created_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod document_downloads {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "document_downloads")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tender_id: String,
+        pub document_id: String,
+        pub account_id: String,
+        pub organization_id: Option<String>,
+        pub ip: Option<String>,
+        pub at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -126,33 +126,51 @@ fn unavailable(e: io::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-/// Streams `file` in pieces, hashing them; the last item is an error if the hash is not `expected`.
+/// Streams `reader` in pieces, hashing them. The last piece is held back until the hash is
+/// checked: a corrupted object ends in an error before its last byte, so no client ever receives it
+/// whole (its `Content-Length` is never met).
 pub(crate) fn verifying_stream<R>(reader: R, expected: String) -> ByteStream
 where
     R: tokio::io::AsyncRead + Unpin + Send + 'static,
 {
-    let state = Some((reader, Hasher::new(), expected));
+    struct State<R> {
+        reader: R,
+        hasher: Hasher,
+        expected: String,
+        held: Option<Bytes>,
+    }
+    let state = Some(State {
+        reader,
+        hasher: Hasher::new(),
+        expected,
+        held: None,
+    });
     Box::pin(futures_util::stream::unfold(state, |state| async move {
-        let (mut reader, mut hasher, expected) = state?;
-        let mut buf = vec![0u8; PIECE];
-        match reader.read(&mut buf).await {
-            Ok(0) => {
-                let actual = hasher.hex();
-                if actual == expected {
-                    None
-                } else {
-                    let e = io::Error::other(format!(
-                        "stored object {expected} is corrupted: its bytes hash to {actual}"
-                    ));
-                    Some((Err(e), None))
+        let mut st = state?;
+        loop {
+            let mut buf = vec![0u8; PIECE];
+            match st.reader.read(&mut buf).await {
+                Ok(0) => {
+                    let actual = std::mem::replace(&mut st.hasher, Hasher::new()).hex();
+                    if actual != st.expected {
+                        let e = io::Error::other(format!(
+                            "stored object {} is corrupted: its bytes hash to {actual}",
+                            st.expected
+                        ));
+                        return Some((Err(e), None));
+                    }
+                    return st.held.take().map(|last| (Ok(last), None));
                 }
+                Ok(n) => {
+                    buf.truncate(n);
+                    st.hasher.update(&buf);
+                    let previous = st.held.replace(Bytes::from(buf));
+                    if let Some(piece) = previous {
+                        return Some((Ok(piece), Some(st)));
+                    }
+                }
+                Err(e) => return Some((Err(e), None)),
             }
-            Ok(n) => {
-                buf.truncate(n);
-                hasher.update(&buf);
-                Some((Ok(Bytes::from(buf)), Some((reader, hasher, expected))))
-            }
-            Err(e) => Some((Err(e), None)),
         }
     }))
 }

@@ -2,6 +2,7 @@
 //! the holiday calendar. Each change is one transaction with its entry on the tender's audit chain.
 
 mod calendar;
+mod documents;
 mod query;
 
 use chrono::{DateTime, Utc};
@@ -14,6 +15,10 @@ use serde_json::json;
 
 pub use self::calendar::{
     CalendarDay, calendar_days, load_calendar, seed_calendar, set_calendar_day,
+};
+pub use self::documents::{
+    Document, DownloadRecord, NewDocument, add_document, check_can_add_document, clean_filename,
+    download, downloads, list_documents,
 };
 use self::query::load;
 pub use self::query::{Lot, Tender, TenderFilter, TenderPage, get, list};

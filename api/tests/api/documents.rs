@@ -1,0 +1,275 @@
+//! Tender documents (API.md "Documents"; 电子招标投标办法 Art 20–21): uploaded by the owner, streamed
+//! to the store, downloaded by any signed-in account with their digest, every download recorded and
+//! shown only as "Who sees what" allows.
+
+use base64::Engine;
+use chrono::TimeDelta;
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestResult, assert_problem, text};
+
+async fn tender(app: &TestApp, token: &str) -> anyhow::Result<String> {
+    let body = json!({
+        "title": "文件测试项目", "kind": "goods", "procedure": "open_tender", "award_method": "lowest_evaluated_price",
+        "lots": [{"id": "1", "title": "包一", "budget": "100000", "deposit": "2000"}],
+        "bid_deadline": (app.state.now() + TimeDelta::days(21)).to_rfc3339(),
+    });
+    let created: Value = app
+        .post("/api/v1/tenders", &body, Some(token))
+        .await?
+        .json()
+        .await?;
+    let id = text(&created["id"]);
+    let res = app
+        .post(
+            &format!("/api/v1/tenders/{id}/publish"),
+            &json!({}),
+            Some(token),
+        )
+        .await?;
+    anyhow::ensure!(
+        res.status() == StatusCode::OK,
+        "publish: {}",
+        res.text().await?
+    );
+    Ok(id)
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    tender: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> anyhow::Result<reqwest::Response> {
+    let form = Form::new().text("title", "招标文件").part(
+        "file",
+        Part::bytes(bytes)
+            .file_name(name.to_owned())
+            .mime_str("application/pdf")?,
+    );
+    Ok(app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/tenders/{tender}/documents"),
+            Some(token),
+        )
+        .multipart(form)
+        .send()
+        .await?)
+}
+
+#[tokio::test]
+async fn art_20_any_signed_in_account_downloads_what_the_owner_uploaded_with_its_digest()
+-> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@tenderer.test", "tenderer").await?;
+    let (bidder, _) = app.member("reader@bidder.test", "bidder").await?;
+    let id = tender(&app, &owner).await?;
+    let content: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+    let res = upload(&app, &owner, &id, "招标文件 v1.pdf", content.clone()).await?;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let doc: Value = res.json().await?;
+    let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, &content));
+    assert_eq!(doc["sha256"], sha.as_str());
+    assert_eq!(doc["size"], content.len());
+    assert_eq!(doc["filename"], "招标文件 v1.pdf");
+
+    let listed: Value = app
+        .get(&format!("/api/v1/tenders/{id}/documents"), None)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(listed["items"][0]["document_id"], doc["document_id"]);
+    assert!(listed["items"][0]["published_at"].is_string());
+
+    let path = format!(
+        "/api/v1/tenders/{id}/documents/{}",
+        text(&doc["document_id"])
+    );
+    assert_problem(
+        app.get(&path, None).await?,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await?;
+    let res = app.get(&path, Some(&bidder)).await?;
+    assert_eq!(res.status(), StatusCode::OK);
+    let digest = res
+        .headers()
+        .get("repr-digest")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let raw = hex::decode(&sha)?;
+    assert_eq!(
+        digest,
+        format!(
+            "sha-256=:{}:",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        )
+    );
+    let disposition = res
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        disposition.contains("filename*=UTF-8''%E6%8B%9B"),
+        "{disposition}"
+    );
+    assert_eq!(res.bytes().await?.to_vec(), content);
+    Ok(())
+}
+
+#[tokio::test]
+async fn only_the_owner_uploads_and_an_oversized_file_leaves_nothing() -> TestResult {
+    let app = TestApp::spawn_with(|s| {
+        s.sandbox = true;
+        s.max_document_bytes = 1000;
+    })
+    .await?;
+    let (owner, _) = app.member("owner@tenderer.test", "tenderer").await?;
+    let (other, _) = app.member("other@tenderer.test", "tenderer").await?;
+    let (bidder, _) = app.member("b@bidder.test", "bidder").await?;
+    let id = tender(&app, &owner).await?;
+    for token in [&other, &bidder] {
+        assert_problem(
+            upload(&app, token, &id, "x.pdf", vec![1; 10]).await?,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await?;
+    }
+    assert_problem(
+        upload(&app, &owner, &id, "big.pdf", vec![7; 5000]).await?,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+    )
+    .await?;
+    let listed: Value = app
+        .get(&format!("/api/v1/tenders/{id}/documents"), None)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(0));
+    let objects = app.settings.documents_dir().join("objects");
+    let stored = std::fs::read_dir(&objects)?.count();
+    assert_eq!(stored, 0, "a refused upload left an object behind");
+    Ok(())
+}
+
+#[tokio::test]
+async fn art_21_who_downloaded_stays_secret_until_the_deadline() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let operator = app.operator().await?;
+    let supervisor = app.supervisor(&operator).await?;
+    let (owner, _) = app.member("owner@tenderer.test", "tenderer").await?;
+    let (alpha, alpha_org) = app.member("alpha@bidder.test", "bidder").await?;
+    let (beta, _) = app.member("beta@bidder.test", "bidder").await?;
+    let id = tender(&app, &owner).await?;
+    let doc: Value = upload(&app, &owner, &id, "spec.pdf", b"specification".to_vec())
+        .await?
+        .json()
+        .await?;
+    let path = format!(
+        "/api/v1/tenders/{id}/documents/{}",
+        text(&doc["document_id"])
+    );
+    for token in [&alpha, &beta] {
+        assert_eq!(app.get(&path, Some(token)).await?.status(), StatusCode::OK);
+    }
+    let downloads = |token: String| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            let page: Value = app
+                .get(&format!("/api/v1/tenders/{id}/downloads"), Some(&token))
+                .await?
+                .json()
+                .await?;
+            anyhow::Ok(page["items"].as_array().cloned().unwrap_or_default())
+        }
+    };
+    // Before the deadline: each bidder sees its own; the tenderer and supervisors see nothing.
+    let own = downloads(alpha.clone()).await?;
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0]["organization_id"], alpha_org.as_str());
+    assert_eq!(downloads(owner.clone()).await?.len(), 0);
+    assert_eq!(downloads(supervisor.clone()).await?.len(), 0);
+    let log: Value = app
+        .get(&format!("/api/v1/tenders/{id}/audit"), Some(&supervisor))
+        .await?
+        .json()
+        .await?;
+    assert!(
+        log["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(|e| e["action"] != "document.download"))
+    );
+
+    // After it: the tenderer and supervisors see every download; a bidder still only its own.
+    app.clock.advance(TimeDelta::days(21));
+    let owner = app
+        .sign_in("owner@tenderer.test", crate::helpers::PASSWORD)
+        .await?;
+    let supervisor = app
+        .sign_in("supervisor@jianguan.test", crate::helpers::PASSWORD)
+        .await?;
+    let alpha = app
+        .sign_in("alpha@bidder.test", crate::helpers::PASSWORD)
+        .await?;
+    assert_eq!(downloads(owner).await?.len(), 2);
+    assert_eq!(downloads(supervisor.clone()).await?.len(), 2);
+    assert_eq!(downloads(alpha).await?.len(), 1);
+    let log: Value = app
+        .get(&format!("/api/v1/tenders/{id}/audit"), Some(&supervisor))
+        .await?
+        .json()
+        .await?;
+    let seen = log["items"].as_array().map(|a| {
+        a.iter()
+            .filter(|e| e["action"] == "document.download")
+            .count()
+    });
+    assert_eq!(seen, Some(2));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_corrupted_stored_document_is_not_served_as_if_whole() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@tenderer.test", "tenderer").await?;
+    let id = tender(&app, &owner).await?;
+    let content = b"bill of quantities, final".to_vec();
+    let doc: Value = upload(&app, &owner, &id, "boq.xlsx", content.clone())
+        .await?
+        .json()
+        .await?;
+    let sha = text(&doc["sha256"]);
+    let object = app
+        .settings
+        .documents_dir()
+        .join("objects")
+        .join(&sha[..2])
+        .join(&sha[2..4])
+        .join(&sha);
+    let mut bytes = std::fs::read(&object)?;
+    bytes[3] ^= 0x20;
+    std::fs::write(&object, bytes)?;
+    let res = app
+        .get(
+            &format!(
+                "/api/v1/tenders/{id}/documents/{}",
+                text(&doc["document_id"])
+            ),
+            Some(&owner),
+        )
+        .await?;
+    let body = res.bytes().await;
+    assert!(body.is_err(), "a corrupted document was served whole");
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! Tender documents: the owner adds them; any signed-in account downloads them (platform
+//! registration is the only condition, 电子招标投标办法 Art 20), and every download is recorded,
+//! shown only as API.md's "Who sees what" allows (Art 21).
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::json;
+
+use super::load_owned;
+use super::query::get;
+use crate::account::{Principal, parse_name};
+use crate::audit::{Actor, Chain, NewEntry, store as audit};
+use crate::db::begin_write;
+use crate::error::{DomainError, DomainResult, Text};
+use crate::ports::StoredObject;
+use crate::tender::TenderStatus;
+use crate::tender::store::{document_downloads, documents};
+
+/// A document as everyone sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub id: String,
+    pub tender_id: String,
+    pub title: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<documents::Model> for Document {
+    fn from(m: documents::Model) -> Self {
+        Self {
+            id: m.id,
+            tender_id: m.tender_id,
+            title: m.title,
+            filename: m.filename,
+            content_type: m.content_type,
+            size: u64::try_from(m.size).unwrap_or(0),
+            sha256: m.sha256,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// Whether `principal` may add documents to the tender now: its owner, before the deadline passed
+/// and the tender was cancelled. Checked before the upload is read.
+pub async fn check_can_add_document(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tender_id: &str,
+) -> DomainResult<()> {
+    let tender = load_owned(db, principal, tender_id).await?;
+    if !matches!(tender.status, TenderStatus::Draft | TenderStatus::Active) {
+        return Err(DomainError::Conflict {
+            code: "tender_closed",
+            message: Text::new(
+                format!(
+                    "The tender is {}: documents can no longer be added.",
+                    tender.status.as_str()
+                ),
+                format!("该项目状态为 {}，不能再添加文件。", tender.status.as_str()),
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A file name as it may be shown and offered for download: its last path segment, without control
+/// characters or quotes.
+pub fn clean_filename(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(200)
+        .collect();
+    let cleaned = cleaned.trim().to_owned();
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
+        "document".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// An upload already in the document store, to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub title: Option<String>,
+    pub filename: String,
+    pub content_type: String,
+    pub stored: StoredObject,
+}
+
+/// Records a stored object as a document of the tender (its owner's).
+pub async fn add_document(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tender_id: &str,
+    upload: NewDocument,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<Document> {
+    check_can_add_document(db, principal, tender_id).await?;
+    let NewDocument {
+        title,
+        filename,
+        content_type,
+        stored,
+    } = upload;
+    let filename = clean_filename(&filename);
+    let title = match title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => parse_name("title", t, 200)?,
+        None => filename.clone(),
+    };
+    let id = format!("doc_{}", uuid::Uuid::now_v7().simple());
+    let txn = begin_write(db).await?;
+    let model = documents::Model {
+        id: id.clone(),
+        tender_id: tender_id.to_owned(),
+        title,
+        filename,
+        content_type: content_type.chars().take(200).collect(),
+        size: i64::try_from(stored.size).map_err(DomainError::internal)?,
+        sha256: stored.sha256.clone(),
+        uploaded_by: principal.account_id.to_string(),
+        created_at: now,
+    };
+    documents::Entity::insert(documents::ActiveModel {
+        id: Set(model.id.clone()),
+        tender_id: Set(model.tender_id.clone()),
+        title: Set(model.title.clone()),
+        filename: Set(model.filename.clone()),
+        content_type: Set(model.content_type.clone()),
+        size: Set(model.size),
+        sha256: Set(model.sha256.clone()),
+        uploaded_by: Set(model.uploaded_by.clone()),
+        created_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let actor = Actor::account(principal.account_id.as_str(), ip);
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::tender(tender_id),
+            &actor,
+            "document.add",
+            format!("document:{id}"),
+        )
+        .details(json!({"filename": model.filename, "size": model.size, "sha256": model.sha256})),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model.into())
+}
+
+/// The documents of a tender the viewer may see (published ones for anyone).
+pub async fn list_documents(
+    db: &DatabaseConnection,
+    viewer: Option<&Principal>,
+    tender_id: &str,
+) -> DomainResult<Vec<Document>> {
+    get(db, viewer, tender_id).await?;
+    Ok(documents::Entity::find()
+        .filter(documents::Column::TenderId.eq(tender_id))
+        .order_by_asc(documents::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Document::from)
+        .collect())
+}
+
+/// A signed-in account takes a document: the download is recorded, and its audit entry is
+/// withheld from supervisors until the bid deadline (who downloaded is secret until then, Art 21).
+pub async fn download(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tender_id: &str,
+    document_id: &str,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<Document> {
+    let tender = get(db, Some(principal), tender_id).await?;
+    let document = documents::Entity::find_by_id(document_id.to_owned())
+        .one(db)
+        .await?
+        .filter(|d| d.tender_id == tender_id)
+        .ok_or(DomainError::NotFound)?;
+    let organization = principal
+        .membership
+        .as_ref()
+        .map(|m| m.organization_id.to_string());
+    let txn = begin_write(db).await?;
+    document_downloads::Entity::insert(document_downloads::ActiveModel {
+        tender_id: Set(tender_id.to_owned()),
+        document_id: Set(document.id.clone()),
+        account_id: Set(principal.account_id.to_string()),
+        organization_id: Set(organization.clone()),
+        ip: Set(ip.clone()),
+        at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let actor = Actor::account(principal.account_id.as_str(), ip);
+    let mut entry = NewEntry::new(
+        Chain::tender(tender_id),
+        &actor,
+        "document.download",
+        format!("document:{}", document.id),
+    )
+    .details(json!({"organization_id": organization}));
+    entry.withheld_until = Some(tender.bid_deadline);
+    audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    Ok(document.into())
+}
+
+/// One recorded download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadRecord {
+    pub document_id: String,
+    pub account_id: String,
+    pub organization_id: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Who downloaded a tender's documents, as API.md's "Who sees what" allows: before the bid
+/// deadline a caller sees only its own organization's downloads; after it the tender's owners and
+/// supervisors see them all; nobody else sees any.
+pub async fn downloads(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tender_id: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<Vec<DownloadRecord>> {
+    let tender = get(db, Some(principal), tender_id).await?;
+    let mut query = document_downloads::Entity::find()
+        .filter(document_downloads::Column::TenderId.eq(tender_id));
+    let sees_all =
+        now >= tender.bid_deadline && (tender.is_owned_by(principal) || principal.is_supervisor());
+    if !sees_all {
+        let Some(own) = principal
+            .membership
+            .as_ref()
+            .map(|m| m.organization_id.to_string())
+        else {
+            return Ok(Vec::new());
+        };
+        query = query.filter(document_downloads::Column::OrganizationId.eq(own));
+    }
+    Ok(query
+        .order_by_asc(document_downloads::Column::Id)
+        .limit(10_000)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| DownloadRecord {
+            document_id: d.document_id,
+            account_id: d.account_id,
+            organization_id: d.organization_id,
+            at: d.at,
+        })
+        .collect())
+}
