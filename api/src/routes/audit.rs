@@ -135,20 +135,29 @@ async fn platform_log(
     read_chain(&state, &Chain::platform(), &page).await
 }
 
-/// A tender's audit chain (supervisors). Entries that would tell who bid or registered are
-/// withheld until the bid deadline (电子招标投标办法 Art 21).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TenderLogQuery {
+    /// `sealed`: the tender's second chain, of who downloaded, registered and bid: empty until the bid
+    /// deadline passes (电子招标投标办法 Art 21). Left out: the tender's own chain.
+    pub chain: Option<String>,
+}
+
+/// A tender's audit chains (supervisors). Entries that would tell who downloaded, registered or
+/// bid sit on the `sealed` chain and stay withheld until the bid deadline (电子招标投标办法 Art 21).
 #[utoipa::path(
     get,
     path = "/api/v1/tenders/{id}/audit",
     tag = "audit",
     security(("bearer" = [])),
-    params(("id" = String, Path), PageQuery),
+    params(("id" = String, Path), TenderLogQuery, PageQuery),
     responses((status = 200, body = Page<AuditEntryResponse>), (status = 403, body = Problem))
 )]
 async fn tender_log(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
+    ApiQuery(which): ApiQuery<TenderLogQuery>,
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<AuditEntryResponse>>> {
     if !auth.principal.is_supervisor() {
@@ -161,5 +170,16 @@ async fn tender_log(
     if !is_valid_id(&id) {
         return Err(ApiError::not_found());
     }
-    read_chain(&state, &Chain::tender(&id), &page).await
+    let chain = match which.chain.as_deref() {
+        None | Some("tender") => Chain::tender(&id),
+        Some("sealed") => Chain::tender_sealed(&id),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "chain",
+                "`chain` is `sealed`, or left out.",
+                "`chain` 须为 `sealed` 或不填。",
+            ));
+        }
+    };
+    read_chain(&state, &chain, &page).await
 }

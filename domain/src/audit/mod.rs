@@ -35,6 +35,13 @@ impl Chain {
         Self(format!("tender:{tender_id}"))
     }
 
+    /// What must stay secret until the bid deadline (who downloaded, registered or bid: 电子招标投标办法
+    /// Art 21), kept apart so that the tender's own chain, which supervisors read before the
+    /// deadline, shows no gaps that would count the hidden entries.
+    pub fn tender_sealed(tender_id: &str) -> Self {
+        Self(format!("tender:{tender_id}:sealed"))
+    }
+
     pub fn from_stored(name: String) -> Self {
         Self(name)
     }

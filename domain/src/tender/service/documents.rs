@@ -209,7 +209,7 @@ pub async fn download(
     .await?;
     let actor = Actor::account(principal.account_id.as_str(), ip);
     let mut entry = NewEntry::new(
-        Chain::tender(tender_id),
+        Chain::tender_sealed(tender_id),
         &actor,
         "document.download",
         format!("document:{}", document.id),
