@@ -84,9 +84,9 @@ pub(crate) fn store_error(e: StoreError) -> ApiError {
     }
 }
 
-fn bad_multipart(e: axum::extract::multipart::MultipartError) -> ApiError {
+fn bad_multipart(e: axum::extract::multipart::MultipartError, limit: u64) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::too_large(0);
+        return ApiError::too_large(usize::try_from(limit).unwrap_or(usize::MAX));
     }
     ApiError::new(
         StatusCode::BAD_REQUEST,
@@ -162,9 +162,13 @@ async fn upload_document(
     let limit = state.settings().max_document_bytes;
     let mut title = None;
     let mut upload = None;
-    while let Some(mut field) = multipart.next_field().await.map_err(bad_multipart)? {
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| bad_multipart(e, limit))?
+    {
         match field.name() {
-            Some("title") => title = Some(field.text().await.map_err(bad_multipart)?),
+            Some("title") => title = Some(field.text().await.map_err(|e| bad_multipart(e, limit))?),
             Some("file") if upload.is_none() => {
                 let filename = field.file_name().unwrap_or("document").to_owned();
                 let content_type = field
