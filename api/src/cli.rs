@@ -101,7 +101,7 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     platform::migrate(&db).await?;
     println!(
         "The database {} is up to date.",
-        tenderhall_domain::db::redact_url(&settings.database_url())
+        tenderhall_domain::store::redact_url(&settings.database_url())
     );
     Ok(())
 }
@@ -137,10 +137,10 @@ pub async fn verify_org(settings: Settings, org_id: &str) -> anyhow::Result<Stri
     ))
 }
 
-/// `tenderhall audit verify`: recompute every chain and signed head.
+/// `tenderhall audit verify`: recompute every chain and signed head. Read-only: it changes nothing,
+/// not even the schema.
 pub async fn audit_verify(settings: &Settings) -> anyhow::Result<AuditReport> {
     let db = platform::connect(settings).await?;
-    platform::migrate(&db).await?;
     let keys = platform_public_keys(&db).await.map_err(domain_err)?;
     Ok(verify_all(&db, &keys).await?)
 }
@@ -193,7 +193,6 @@ pub async fn jobs_list(
         })
         .transpose()?;
     let db = platform::connect(settings).await?;
-    platform::migrate(&db).await?;
     let jobs = tenderhall_domain::jobs::service::list(&db, status, limit)
         .await
         .map_err(domain_err)?;

@@ -25,12 +25,14 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
             )
         })?;
     }
-    tenderhall_domain::db::connect(&url).await.with_context(|| {
-        format!(
-            "cannot open the database {}",
-            tenderhall_domain::db::redact_url(&url)
-        )
-    })
+    tenderhall_domain::store::connect(&url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                tenderhall_domain::store::redact_url(&url)
+            )
+        })
 }
 
 /// Applies every pending migration.

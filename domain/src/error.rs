@@ -47,8 +47,9 @@ pub enum DomainError {
     /// Only a sandbox server offers this (API.md "Conventions").
     #[error("sandbox only")]
     SandboxOnly,
+    /// The database failed (its `From<sea_orm::DbErr>` lives in `store.rs`, keeping this file pure).
     #[error("database error: {0}")]
-    Database(#[from] sea_orm::DbErr),
+    Database(String),
     /// A fault of the platform, never of the caller: logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),

@@ -8,7 +8,6 @@
 pub mod account;
 pub mod audit;
 pub mod canonical;
-pub mod db;
 pub mod error;
 pub mod id;
 pub mod jobs;
@@ -16,6 +15,7 @@ pub mod keys;
 pub mod money;
 pub mod notify;
 pub mod ports;
+pub mod store;
 pub mod tender;
 pub mod time;
 

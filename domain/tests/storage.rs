@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use tenderhall_domain::audit::service::verify_all;
 use tenderhall_domain::audit::{Actor, Chain, NewEntry, store};
-use tenderhall_domain::db::{begin_write, connect, fresh_test_database_url, is_postgres};
 use tenderhall_domain::money::{Currency, Money};
+use tenderhall_domain::store::{begin_write, connect, fresh_test_database_url, is_postgres};
 use tenderhall_domain::time::{Clock, SystemClock};
 use tenderhall_migrations::{Migrator, MigratorTrait};
 

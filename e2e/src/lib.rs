@@ -90,7 +90,7 @@ impl Site {
         let data = dir.path().join("data");
         let mut env = vec![("TENDERHALL_DATA_DIR".to_owned(), data.display().to_string())];
         if std::env::var("TENDERHALL_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
-            let url = tenderhall_domain::db::fresh_test_database_url(dir.path()).await?;
+            let url = tenderhall_domain::store::fresh_test_database_url(dir.path()).await?;
             env.push(("TENDERHALL_DATABASE_URL".to_owned(), url));
             let key = tenderhall_domain::keys::MasterKey::generate()?.to_base64();
             env.push(("TENDERHALL_MASTER_KEY".to_owned(), key));

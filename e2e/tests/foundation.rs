@@ -205,7 +205,7 @@ async fn audit_verify_names_an_edited_entry_and_a_deleted_one() -> TestResult {
     assert!(ok, "an untouched log must verify: {out}{err}");
     assert!(out.contains("audit log intact"));
 
-    let db = tenderhall_domain::db::connect(&site.database_url()).await?;
+    let db = tenderhall_domain::store::connect(&site.database_url()).await?;
     db.execute_unprepared(
         "UPDATE audit_entries SET actor = 'acc_someone_else' WHERE chain = 'platform' AND seq = 3",
     )
@@ -218,7 +218,7 @@ async fn audit_verify_names_an_edited_entry_and_a_deleted_one() -> TestResult {
         "{out}"
     );
 
-    let db = tenderhall_domain::db::connect(&site.database_url()).await?;
+    let db = tenderhall_domain::store::connect(&site.database_url()).await?;
     db.execute_unprepared("UPDATE audit_entries SET actor = (SELECT actor FROM audit_entries WHERE chain = 'platform' AND seq = 4) WHERE chain = 'platform' AND seq = 3").await?;
     db.execute_unprepared("DELETE FROM audit_entries WHERE chain = 'platform' AND seq = 2")
         .await?;

@@ -20,7 +20,7 @@ use tenderhall_e2e::{Site, terminate};
 async fn due_tenders(site: &Site, n: usize) -> anyhow::Result<(DatabaseConnection, Vec<String>)> {
     let (ok, out, err) = site.run(&["migrate"]).await?;
     anyhow::ensure!(ok, "migrate: {out}{err}");
-    let db = tenderhall_domain::db::connect(&site.database_url()).await?;
+    let db = tenderhall_domain::store::connect(&site.database_url()).await?;
     let past = Utc::now() - chrono::Duration::days(30);
     let registration = Registration {
         email: "queue@tenderer.test".into(),

@@ -38,20 +38,13 @@ pub struct WorkerContext {
     pub mail_from: lettre::message::Mailbox,
 }
 
-/// A worker name unique to this process.
+/// A worker name unique to this process: host, process id and a random suffix.
 pub fn worker_id() -> String {
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "host".to_owned());
-    format!("{host}-{}-{}", std::process::id(), &uuid_suffix())
-}
-
-fn uuid_suffix() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{nanos:08x}")
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &suffix[..8])
 }
 
 /// Runs every background loop until `shutdown` turns true.

@@ -1,8 +1,7 @@
 //! The chronograph: a published tender's deadline is a durable job that closes it; running it twice
 //! changes nothing; a job that keeps failing goes dead and an operator retries it.
 
-use chrono::{Duration, TimeDelta};
-use reqwest::StatusCode;
+use chrono::TimeDelta;
 use sea_orm::TransactionTrait;
 use serde_json::{Value, json};
 use tenderhall_api::cli::worker_context;
@@ -10,33 +9,13 @@ use tenderhall_domain::jobs::service::{enqueue, list};
 use tenderhall_domain::jobs::{JobStatus, NewJob};
 use tenderhall_workers::runner::Runner;
 
-use crate::helpers::{TestApp, TestResult, text};
+use crate::helpers::{TestApp, TestResult};
 
 async fn published_tender(app: &TestApp, days: i64) -> anyhow::Result<(String, String)> {
     let (token, _) = app.member("chrono@tenderer.test", "tenderer").await?;
-    let body = json!({
-        "title": "定时测试项目", "kind": "goods", "procedure": "open_tender", "award_method": "lowest_evaluated_price",
-        "lots": [{"id": "A", "title": "包一", "budget": "100000", "deposit": "2000"}],
-        "bid_deadline": (app.state.now() + Duration::days(days)).to_rfc3339(),
-    });
-    let created: Value = app
-        .post("/api/v1/tenders", &body, Some(&token))
-        .await?
-        .json()
+    let id = app
+        .published_goods_tender(&token, "定时测试项目", days)
         .await?;
-    let id = text(&created["id"]);
-    let res = app
-        .post(
-            &format!("/api/v1/tenders/{id}/publish"),
-            &json!({}),
-            Some(&token),
-        )
-        .await?;
-    anyhow::ensure!(
-        res.status() == StatusCode::OK,
-        "publish: {}",
-        res.text().await?
-    );
     Ok((id, token))
 }
 

@@ -6,36 +6,9 @@ use base64::Engine;
 use chrono::TimeDelta;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::{TestApp, TestResult, assert_problem, text};
-
-async fn tender(app: &TestApp, token: &str) -> anyhow::Result<String> {
-    let body = json!({
-        "title": "文件测试项目", "kind": "goods", "procedure": "open_tender", "award_method": "lowest_evaluated_price",
-        "lots": [{"id": "1", "title": "包一", "budget": "100000", "deposit": "2000"}],
-        "bid_deadline": (app.state.now() + TimeDelta::days(21)).to_rfc3339(),
-    });
-    let created: Value = app
-        .post("/api/v1/tenders", &body, Some(token))
-        .await?
-        .json()
-        .await?;
-    let id = text(&created["id"]);
-    let res = app
-        .post(
-            &format!("/api/v1/tenders/{id}/publish"),
-            &json!({}),
-            Some(token),
-        )
-        .await?;
-    anyhow::ensure!(
-        res.status() == StatusCode::OK,
-        "publish: {}",
-        res.text().await?
-    );
-    Ok(id)
-}
 
 async fn upload(
     app: &TestApp,
@@ -67,7 +40,9 @@ async fn art_20_any_signed_in_account_downloads_what_the_owner_uploaded_with_its
     let app = TestApp::spawn_sandbox().await?;
     let (owner, _) = app.member("owner@tenderer.test", "tenderer").await?;
     let (bidder, _) = app.member("reader@bidder.test", "bidder").await?;
-    let id = tender(&app, &owner).await?;
+    let id = app
+        .published_goods_tender(&owner, "文件测试项目", 21)
+        .await?;
     let content: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
     let res = upload(&app, &owner, &id, "招标文件 v1.pdf", content.clone()).await?;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -135,7 +110,9 @@ async fn only_the_owner_uploads_and_an_oversized_file_leaves_nothing() -> TestRe
     let (owner, _) = app.member("owner@tenderer.test", "tenderer").await?;
     let (other, _) = app.member("other@tenderer.test", "tenderer").await?;
     let (bidder, _) = app.member("b@bidder.test", "bidder").await?;
-    let id = tender(&app, &owner).await?;
+    let id = app
+        .published_goods_tender(&owner, "文件测试项目", 21)
+        .await?;
     for token in [&other, &bidder] {
         assert_problem(
             upload(&app, token, &id, "x.pdf", vec![1; 10]).await?,
@@ -170,7 +147,9 @@ async fn art_21_who_downloaded_stays_secret_until_the_deadline() -> TestResult {
     let (owner, _) = app.member("owner@tenderer.test", "tenderer").await?;
     let (alpha, alpha_org) = app.member("alpha@bidder.test", "bidder").await?;
     let (beta, _) = app.member("beta@bidder.test", "bidder").await?;
-    let id = tender(&app, &owner).await?;
+    let id = app
+        .published_goods_tender(&owner, "文件测试项目", 21)
+        .await?;
     let doc: Value = upload(&app, &owner, &id, "spec.pdf", b"specification".to_vec())
         .await?
         .json()
@@ -255,7 +234,9 @@ async fn art_21_who_downloaded_stays_secret_until_the_deadline() -> TestResult {
 async fn a_corrupted_stored_document_is_not_served_as_if_whole() -> TestResult {
     let app = TestApp::spawn_sandbox().await?;
     let (owner, _) = app.member("owner@tenderer.test", "tenderer").await?;
-    let id = tender(&app, &owner).await?;
+    let id = app
+        .published_goods_tender(&owner, "文件测试项目", 21)
+        .await?;
     let content = b"bill of quantities, final".to_vec();
     let doc: Value = upload(&app, &owner, &id, "boq.xlsx", content.clone())
         .await?

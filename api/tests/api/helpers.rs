@@ -37,7 +37,7 @@ impl TestApp {
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
-        let url = tenderhall_domain::db::fresh_test_database_url(dir.path()).await?;
+        let url = tenderhall_domain::store::fresh_test_database_url(dir.path()).await?;
         let mut settings = Settings {
             data_dir: dir.path().join("data"),
             listen: "127.0.0.1:0".to_owned(),
@@ -150,6 +150,41 @@ impl TestApp {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         self.sign_in("ops@tenderhall.test", PASSWORD).await
+    }
+
+    /// Publishes a goods tender of `token`'s organization: one lot of 100,000 CNY with the largest
+    /// deposit allowed (2 %), its bid deadline `days` from now. Returns its id.
+    pub async fn published_goods_tender(
+        &self,
+        token: &str,
+        title: &str,
+        days: i64,
+    ) -> anyhow::Result<String> {
+        let body = json!({
+            "title": title, "kind": "goods", "procedure": "open_tender", "award_method": "lowest_evaluated_price",
+            "lots": [{"id": "1", "title": "包一", "budget": "100000", "deposit": "2000"}],
+            "bid_deadline": (self.state.now() + chrono::TimeDelta::days(days)).to_rfc3339(),
+        });
+        let res = self.post("/api/v1/tenders", &body, Some(token)).await?;
+        anyhow::ensure!(
+            res.status() == StatusCode::CREATED,
+            "create: {}",
+            res.text().await?
+        );
+        let id = text(&res.json::<Value>().await?["id"]);
+        let res = self
+            .post(
+                &format!("/api/v1/tenders/{id}/publish"),
+                &json!({}),
+                Some(token),
+            )
+            .await?;
+        anyhow::ensure!(
+            res.status() == StatusCode::OK,
+            "publish: {}",
+            res.text().await?
+        );
+        Ok(id)
     }
 
     /// A verified supervisor's token.

@@ -196,30 +196,9 @@ async fn a_mail_job_run_twice_sends_its_message_once() -> TestResult {
 async fn the_tenderer_is_notified_in_the_platform_and_by_mail_when_bids_close() -> TestResult {
     let app = TestApp::spawn_sandbox().await?;
     let (tenderer, _) = app.member("owner@tenderer.test", "tenderer").await?;
-    let body = json!({
-        "title": "通知测试项目", "kind": "goods", "procedure": "open_tender", "award_method": "lowest_evaluated_price",
-        "lots": [{"id": "1", "title": "包一", "budget": "100000", "deposit": "2000"}],
-        "bid_deadline": (app.state.now() + TimeDelta::days(21)).to_rfc3339(),
-    });
-    let created: Value = app
-        .post("/api/v1/tenders", &body, Some(&tenderer))
-        .await?
-        .json()
+    let id = app
+        .published_goods_tender(&tenderer, "通知测试项目", 21)
         .await?;
-    let id = text(&created["id"]);
-    let published = app
-        .post(
-            &format!("/api/v1/tenders/{id}/publish"),
-            &json!({}),
-            Some(&tenderer),
-        )
-        .await?;
-    assert_eq!(
-        published.status(),
-        StatusCode::OK,
-        "{}",
-        published.text().await?
-    );
     app.clock.advance(TimeDelta::days(21));
     drain(&app).await?;
 

@@ -147,3 +147,35 @@ async fn failures_for_one_address_do_not_lock_out_another() -> TestResult {
     app.sign_in("chu@bidder.test", PASSWORD).await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_success_restarts_the_count_and_failed_sign_ins_stay_recorded() -> TestResult {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn().await?;
+    app.register("lu@bidder.test", "bidder").await?;
+    let wrong = json!({"email": "lu@bidder.test", "password": "guess-number-1"});
+    for _ in 0..4 {
+        app.post("/api/v1/sessions", &wrong, None).await?;
+    }
+    app.clock.advance(TimeDelta::seconds(1));
+    app.sign_in("lu@bidder.test", PASSWORD).await?;
+    app.clock.advance(TimeDelta::seconds(1));
+    for _ in 0..4 {
+        let res = app.post("/api/v1/sessions", &wrong, None).await?;
+        assert_problem(res, StatusCode::UNAUTHORIZED, "bad_credentials").await?;
+    }
+    let db = app.state.db();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) FROM login_failures",
+        ))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no row"))?;
+    assert_eq!(
+        row.try_get_by_index::<i64>(0)?,
+        8,
+        "failed sign-ins are a record, kept"
+    );
+    Ok(())
+}

@@ -12,9 +12,9 @@ use sea_orm::{
 
 use super::store::{self, chains, heads};
 use super::{ChainTip, ChainVerifier, Entry, HeadBody, digest_hex, head_signing_message};
-use crate::db::begin_write;
 use crate::error::DomainResult;
 use crate::keys::{PlatformSigner, verify_ed25519};
+use crate::store::begin_write;
 use crate::time::rfc3339;
 
 /// What a verification run found. `breaks` is empty when everything holds.

@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use super::store::jobs;
 use super::{JobStatus, NewJob, backoff};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
+use crate::store::begin_write;
 
 /// A job as a worker or an operator sees it.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,8 +13,8 @@ use super::store::{platform_keys, signing_keys};
 use super::{MasterKey, PlatformSigner, key_id, parse_ed25519_public_key};
 use crate::account::Principal;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
+use crate::store::begin_write;
 
 const RECEIPT_PURPOSE: &str = "receipt";
 

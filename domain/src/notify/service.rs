@@ -1,10 +1,7 @@
 //! Notification use cases: notify accounts (in the platform and by mail), read and mark
 //! notifications, reset a password by mailed link, and the mail log that keeps sending idempotent.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
-use ring::rand::{SecureRandom, SystemRandom};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
@@ -14,13 +11,13 @@ use serde_json::json;
 
 use super::store::{mail_log, notifications, password_resets};
 use super::{MAIL_JOB, MailMessage, in_language, password_reset};
-use crate::account::service::token_hash;
+use crate::account::service::{random_token, token_hash};
 use crate::account::store::{accounts, sessions};
 use crate::account::{Email, Principal, password};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult, Text};
 use crate::jobs::{NewJob, service as jobs};
+use crate::store::begin_write;
 
 /// Adds `message` to the mail queue inside the caller's transaction, once per key.
 pub async fn enqueue_mail(
@@ -202,11 +199,7 @@ pub async fn request_password_reset(
     if recent >= RESETS_PER_HOUR {
         return Ok(());
     }
-    let mut bytes = [0u8; 32];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| DomainError::internal("random generator failed"))?;
-    let token = format!("thr_{}", URL_SAFE_NO_PAD.encode(bytes));
+    let token = random_token("thr_")?;
     let link = format!(
         "{}/reset-password#token={token}",
         public_url.trim_end_matches('/')

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use crate::account::{Principal, parse_name};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::db::begin_write;
 use crate::error::DomainResult;
+use crate::store::begin_write;
 use crate::tender::calendar::{HolidayCalendar, china_2026};
 use crate::tender::input::invalid;
 use crate::tender::store::calendar_days;

@@ -11,9 +11,9 @@ use super::load_owned;
 use super::query::get;
 use crate::account::{Principal, parse_name};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult, Text};
 use crate::ports::StoredObject;
+use crate::store::begin_write;
 use crate::tender::TenderStatus;
 use crate::tender::store::{document_downloads, documents};
 

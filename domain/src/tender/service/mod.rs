@@ -30,11 +30,11 @@ use super::{LotStatus, TenderDraft, TenderStatus, check_publication};
 use crate::account::store::organizations;
 use crate::account::{OrganizationKind, Principal, parse_name};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult, Text};
 use crate::id::{TenderId, is_valid_id};
 use crate::jobs::{NewJob, service as jobs};
 use crate::money::Money;
+use crate::store::begin_write;
 
 fn fen(m: Money) -> DomainResult<i64> {
     m.minor_units().map_err(DomainError::internal)

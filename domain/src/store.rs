@@ -1,4 +1,4 @@
-//! Database connections for both backends.
+//! Database connections for both backends, and the conversion of their errors.
 //!
 //! SQLite runs in WAL mode and every write transaction begins IMMEDIATE, so concurrent writers
 //! queue on the busy timeout instead of failing halfway with SQLITE_BUSY. PostgreSQL needs nothing
@@ -11,6 +11,12 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+
+impl From<DbErr> for crate::error::DomainError {
+    fn from(e: DbErr) -> Self {
+        Self::Database(e.to_string())
+    }
+}
 
 /// Opens a pool on `url` (`sqlite://...` or `postgres://...`).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {

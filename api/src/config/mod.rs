@@ -9,106 +9,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use tenderhall_domain::keys::MasterKey;
 
-/// A secret setting: its `Debug` and `Display` never show the value.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Secret(String);
+mod values;
 
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(LenientString).map(Secret)
-    }
-}
-
-/// Environment values arrive parsed (`1` as a number, `true` as a boolean): take any scalar as
-/// text where text is meant.
-struct LenientString;
-
-impl Visitor<'_> for LenientString {
-    type Value = String;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
-        Ok(v.to_owned())
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-}
-
-fn lenient_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    struct OptVisitor;
-    impl<'de> Visitor<'de> for OptVisitor {
-        type Value = Option<String>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string")
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(LenientString).map(Some)
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Some(v.to_owned()))
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
-        }
-        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
-        }
-    }
-    d.deserialize_option(OptVisitor)
-}
-
-/// `1`, `true`, `yes`, `on` are true; `0`, `false`, `no`, `off` and empty are false.
-fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    let text = d.deserialize_any(LenientString)?;
-    match text.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" | "" => Ok(false),
-        other => Err(de::Error::custom(format!(
-            "`{other}` is not a yes/no value: use 1 or 0"
-        ))),
-    }
-}
+pub use self::values::Secret;
+use self::values::{lenient_bool, lenient_opt_string};
 
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -265,7 +172,7 @@ impl Settings {
         {
             bail!(
                 "TENDERHALL_DATABASE_URL must start with sqlite: or postgres://, not `{}`",
-                tenderhall_domain::db::redact_url(url)
+                tenderhall_domain::store::redact_url(url)
             );
         }
         self.procedures
@@ -374,7 +281,7 @@ impl Settings {
             ("TENDERHALL_LISTEN", self.listen.clone()),
             (
                 "TENDERHALL_DATABASE_URL",
-                tenderhall_domain::db::redact_url(&self.database_url()),
+                tenderhall_domain::store::redact_url(&self.database_url()),
             ),
             (
                 "TENDERHALL_SANDBOX",
@@ -478,148 +385,4 @@ fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn layered(toml: &str, env: &[(&str, &str)]) -> anyhow::Result<Settings> {
-        // The environment layer as `Env` delivers it: values parsed (`1` a number, `true` a boolean).
-        let mut figment =
-            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(toml));
-        for (key, value) in env {
-            let parsed: figment::value::Value = value
-                .parse()
-                .unwrap_or_else(|_| figment::value::Value::from(value.to_string()));
-            figment = figment.merge((key.to_string(), parsed));
-        }
-        Settings::from_figment(figment)
-    }
-
-    #[test]
-    fn nothing_set_gives_the_embedded_default() -> anyhow::Result<()> {
-        let s = layered("", &[])?;
-        assert_eq!(s.listen, "127.0.0.1:8080");
-        assert_eq!(
-            s.database_url(),
-            "sqlite://./tenderhall-data/tenderhall.sqlite3?mode=rwc"
-        );
-        assert!(!s.sandbox);
-        Ok(())
-    }
-
-    #[test]
-    fn the_environment_overrides_the_file_which_overrides_defaults() -> anyhow::Result<()> {
-        let s = layered(
-            "listen = \"127.0.0.1:9000\"\nsandbox = true\ndata_dir = \"/srv/th\"",
-            &[("listen", "127.0.0.1:9100"), ("bank_secret", "12345")],
-        )?;
-        assert_eq!(s.listen, "127.0.0.1:9100");
-        assert!(s.sandbox);
-        assert_eq!(s.data_dir, PathBuf::from("/srv/th"));
-        assert_eq!(s.bank_secret.as_ref().map(Secret::expose), Some("12345"));
-        Ok(())
-    }
-
-    #[test]
-    fn sandbox_accepts_1_as_api_md_says() -> anyhow::Result<()> {
-        assert!(layered("", &[("sandbox", "1")])?.sandbox);
-        assert!(!layered("", &[("sandbox", "0")])?.sandbox);
-        assert!(layered("", &[("sandbox", "maybe")]).is_err());
-        Ok(())
-    }
-
-    #[test]
-    fn a_typo_in_the_file_is_an_error_naming_it() {
-        let err = layered("lisen = \"127.0.0.1:9000\"", &[])
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(err.contains("lisen"), "{err}");
-    }
-
-    #[test]
-    fn an_operator_overrides_unverified_procedure_numbers_in_the_file() -> anyhow::Result<()> {
-        use tenderhall_domain::tender::procedure::{DepositCap, Kind, Procedure};
-        let s = layered(
-            "[procedures.overrides.construction]\ndeposit_cap_yuan = \"500000\"\n[procedures.overrides.reverse_auction]\nmin_bids = 2\n",
-            &[],
-        )?;
-        let construction = s
-            .procedures
-            .rule(Kind::Construction, Procedure::OpenTender)
-            .map(|r| r.deposit_cap);
-        assert!(
-            matches!(construction, Some(DepositCap::PercentOfBudgetAndAmount { amount_yuan, .. }) if amount_yuan == rust_decimal::Decimal::from(500_000))
-        );
-        assert_eq!(
-            s.procedures
-                .rule(Kind::Goods, Procedure::ReverseAuction)
-                .map(|r| r.min_bids),
-            Some(2)
-        );
-        let err = layered("[procedures.overrides.goods]\nmin_bids = 1\n", &[])
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(err.contains("unknown procedure setting `goods`"), "{err}");
-        Ok(())
-    }
-
-    #[test]
-    fn a_missing_config_file_is_an_error_naming_it() {
-        let err = Settings::load(Some(Path::new("/nonexistent/tenderhall.toml")))
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(err.contains("/nonexistent/tenderhall.toml"), "{err}");
-    }
-
-    #[test]
-    fn postgres_without_a_master_key_is_refused_with_what_to_do() {
-        let s = Settings {
-            database_url: Some("postgres://u@h/db".into()),
-            ..Settings::default()
-        };
-        let err = s
-            .resolve_master_key()
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(err.contains("TENDERHALL_MASTER_KEY is required"), "{err}");
-    }
-
-    #[test]
-    fn secrets_never_print() {
-        let s = Settings {
-            master_key: Some(Secret::new("c2VjcmV0")),
-            bank_secret: Some(Secret::new("bank-secret-value")),
-            database_url: Some("postgres://u:pw@h/db".into()),
-            ..Settings::default()
-        };
-        let shown = format!("{:?} {:?}", s, s.describe());
-        assert!(
-            !shown.contains("bank-secret-value")
-                && !shown.contains("c2VjcmV0")
-                && !shown.contains(":pw@"),
-            "{shown}"
-        );
-    }
-
-    #[test]
-    fn the_generated_master_key_is_private_and_stable() -> anyhow::Result<()> {
-        let dir = tempfile::tempdir()?;
-        let s = Settings {
-            data_dir: dir.path().to_owned(),
-            ..Settings::default()
-        };
-        let first = s.resolve_master_key()?;
-        let second = s.resolve_master_key()?;
-        assert_eq!(first.to_base64(), second.to_base64());
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(s.master_key_file())?.permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        Ok(())
-    }
-}
+mod tests;
