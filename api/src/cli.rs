@@ -54,6 +54,7 @@ pub fn worker_context(state: &AppState) -> anyhow::Result<WorkerContext> {
         wake: state.jobs_wake(),
         mailer: std::sync::Arc::new(mailer),
         mail_from: settings.mail_from.parse().context("TENDERHALL_MAIL_FROM")?,
+        store: state.store().clone(),
     })
 }
 
@@ -214,6 +215,46 @@ pub async fn jobs_list(
         );
     }
     Ok(())
+}
+
+/// `tenderhall documents scrub`: the daily check, now, with its report.
+pub async fn documents_scrub(settings: Settings) -> anyhow::Result<()> {
+    let state = platform::open(settings, Arc::new(SystemClock)).await?;
+    let report = tenderhall_domain::tender::service::scrub(
+        state.db(),
+        state.store().as_ref(),
+        SystemClock.now(),
+    )
+    .await
+    .map_err(domain_err)?;
+    println!(
+        "checked {} stored objects ({} bytes) in the {} store",
+        report.objects_checked,
+        report.bytes_checked,
+        state.store().name()
+    );
+    if report.findings.is_empty() {
+        println!("every object is intact");
+        return Ok(());
+    }
+    for f in &report.findings {
+        let docs: Vec<String> = f
+            .documents
+            .iter()
+            .map(|(tender, doc)| format!("{tender}/{doc}"))
+            .collect();
+        println!(
+            "{}  {}  {}  ({})",
+            f.problem,
+            f.sha256,
+            docs.join(" "),
+            f.detail
+        );
+    }
+    anyhow::bail!(
+        "{} damaged or missing objects: restore them from backup (the operators were notified)",
+        report.findings.len()
+    )
 }
 
 /// `tenderhall jobs retry`.

@@ -47,6 +47,16 @@ enum Command {
     /// The durable job queue (deadlines, mail, refunds): see and retry failed work.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// The document store.
+    #[command(subcommand)]
+    Documents(DocumentsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DocumentsCommand {
+    /// Read back every stored document and check its SHA-256 now (workers do it daily at 03:00
+    /// China time); exit 1 if any object is damaged or missing.
+    Scrub,
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +156,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             cli::jobs_list(&settings, status.as_deref(), limit).await
         }
         Command::Jobs(JobsCommand::Retry { job_id }) => cli::jobs_retry(&settings, &job_id).await,
+        Command::Documents(DocumentsCommand::Scrub) => cli::documents_scrub(settings).await,
         Command::Audit(AuditCommand::Verify) => {
             cli::print_report(&cli::audit_verify(&settings).await?)
         }

@@ -9,7 +9,8 @@ use tenderhall_domain::ports::DocumentStore;
 use tenderhall_domain::time::Clock;
 use tenderhall_migrations::Migrator;
 use tenderhall_migrations::MigratorTrait;
-use tenderhall_workers::docstore::LocalStore;
+use tenderhall_workers::docstore::s3::MAX_OBJECT_SIZE as S3_MAX_OBJECT_SIZE;
+use tenderhall_workers::docstore::{LocalStore, S3Settings, S3Store};
 
 use crate::config::Settings;
 use crate::state::AppState;
@@ -75,17 +76,55 @@ pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<A
     ))
 }
 
-/// The document store: the data folder's `documents/` (S3 comes with the S3 adapter).
+/// The document store: an S3 bucket when `TENDERHALL_S3_ENDPOINT` is set, otherwise the data
+/// folder's `documents/`.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn DocumentStore>> {
-    if settings.s3_endpoint.is_some() {
-        anyhow::bail!(
-            "TENDERHALL_S3_ENDPOINT is set, but this version stores documents only in the data folder: \
-             unset the TENDERHALL_S3_* variables"
-        );
+    if let Some(endpoint) = &settings.s3_endpoint {
+        let s3 = s3_settings(settings, endpoint)?;
+        let store = S3Store::open(&s3).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the S3 bucket {} at {}: {e}",
+                s3.bucket,
+                s3.endpoint
+            )
+        })?;
+        return Ok(Arc::new(store));
     }
     let root = settings.documents_dir();
     let store = LocalStore::open(&root)
         .await
         .with_context(|| format!("cannot open the document folder {}", root.display()))?;
     Ok(Arc::new(store))
+}
+
+fn s3_settings(settings: &Settings, endpoint: &str) -> anyhow::Result<S3Settings> {
+    let missing =
+        |name: &str| anyhow::anyhow!("TENDERHALL_S3_ENDPOINT is set, so {name} must be set too");
+    if settings.max_document_bytes > S3_MAX_OBJECT_SIZE {
+        anyhow::bail!(
+            "TENDERHALL_MAX_DOCUMENT_BYTES is {}, but an S3 store takes documents of at most {} bytes",
+            settings.max_document_bytes,
+            S3_MAX_OBJECT_SIZE
+        );
+    }
+    Ok(S3Settings {
+        endpoint: endpoint.to_owned(),
+        bucket: settings
+            .s3_bucket
+            .clone()
+            .ok_or_else(|| missing("TENDERHALL_S3_BUCKET"))?,
+        region: settings
+            .s3_region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".to_owned()),
+        access_key: settings
+            .s3_access_key
+            .clone()
+            .ok_or_else(|| missing("TENDERHALL_S3_ACCESS_KEY"))?,
+        secret_key: settings
+            .s3_secret_key
+            .as_ref()
+            .map(|s| s.expose().to_owned())
+            .ok_or_else(|| missing("TENDERHALL_S3_SECRET_KEY"))?,
+    })
 }

@@ -9,12 +9,15 @@ pub mod docstore;
 pub mod jobs;
 pub mod mail;
 pub mod runner;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use tenderhall_domain::keys::PlatformSigner;
+use tenderhall_domain::ports::DocumentStore;
 use tenderhall_domain::time::Clock;
 use tokio::sync::{Notify, watch};
 
@@ -36,6 +39,7 @@ pub struct WorkerContext {
     pub mailer: Arc<mail::Mailer>,
     /// The sender of every message.
     pub mail_from: lettre::message::Mailbox,
+    pub store: Arc<dyn DocumentStore>,
 }
 
 /// A worker name unique to this process: host, process id and a random suffix.
@@ -49,6 +53,13 @@ pub fn worker_id() -> String {
 
 /// Runs every background loop until `shutdown` turns true.
 pub async fn run(ctx: WorkerContext, shutdown: watch::Receiver<bool>) {
+    // The daily scrub schedules its successor; this starts the chain on a fresh database (once,
+    // whatever the number of nodes: the job's key is its day).
+    if let Err(e) =
+        tenderhall_domain::tender::service::schedule_scrub(&ctx.db, ctx.clock.now()).await
+    {
+        tracing::warn!(error = %e, "could not schedule the document store scrub");
+    }
     let heads = tokio::spawn(jobs::audit_heads::sign_periodically(
         ctx.clone(),
         shutdown.clone(),

@@ -263,5 +263,72 @@ async fn a_corrupted_stored_document_is_not_served_as_if_whole() -> TestResult {
         Err(_) => false,
     };
     assert!(!served_whole, "a corrupted document was served whole");
+
+    // The scrub finds it, names the document, and tells the operators.
+    let operator = app.operator().await?;
+    let report = tenderhall_domain::tender::service::scrub(
+        app.state.db(),
+        app.state.store().as_ref(),
+        app.state.clock().now(),
+    )
+    .await?;
+    assert_eq!(report.objects_checked, 1);
+    assert_eq!(report.findings.len(), 1);
+    assert_eq!(report.findings[0].problem, "corrupted");
+    assert_eq!(report.findings[0].sha256, sha);
+    assert_eq!(
+        report.findings[0].documents,
+        vec![(id.clone(), text(&doc["document_id"]))]
+    );
+    let notes: Value = app
+        .get("/api/v1/notifications", Some(&operator))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(notes["items"][0]["kind"], "documents.scrub");
+    assert!(text(&notes["items"][0]["body"]).contains(&sha));
+    Ok(())
+}
+
+#[tokio::test]
+async fn documents_go_through_an_s3_store_and_readiness_follows_it() -> TestResult {
+    let Some(mut s3) = tenderhall_workers::testing::S3Server::start().await? else {
+        return Ok(());
+    };
+    let bucket = s3.settings("tender-documents");
+    let app = TestApp::spawn_with(|s| {
+        s.sandbox = true;
+        s.s3_endpoint = Some(bucket.endpoint.clone());
+        s.s3_bucket = Some(bucket.bucket.clone());
+        s.s3_region = Some(bucket.region.clone());
+        s.s3_access_key = Some(bucket.access_key.clone());
+        s.s3_secret_key = Some(tenderhall_api::config::Secret::new(
+            bucket.secret_key.clone(),
+        ));
+    })
+    .await?;
+    let ready: Value = app.get("/readyz", None).await?.json().await?;
+    assert_eq!(ready["documents"], "s3");
+
+    let (owner, _) = app.member("owner@s3.test", "tenderer").await?;
+    let (bidder, _) = app.member("reader@s3.test", "bidder").await?;
+    let id = app.published_goods_tender(&owner, "S3 文件", 21).await?;
+    // Three multipart parts and a bit.
+    let content: Vec<u8> = (0..25_000_000u32).map(|i| (i % 241) as u8).collect();
+    let res = upload(&app, &owner, &id, "图纸.dwg", content.clone()).await?;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let doc: Value = res.json().await?;
+    let path = format!(
+        "/api/v1/tenders/{id}/documents/{}",
+        text(&doc["document_id"])
+    );
+    let res = app.get(&path, Some(&bidder)).await?;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await?.to_vec(), content);
+
+    s3.stop().await?;
+    let res = app.get("/readyz", None).await?;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.json::<Value>().await?["code"], "unavailable");
     Ok(())
 }

@@ -6,7 +6,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
 use futures_util::StreamExt;
 use tenderhall_domain::ports::{
     BoxFuture, ByteStream, DocumentStore, StoreError, StoredObject, is_sha256_hex,
@@ -14,7 +13,9 @@ use tenderhall_domain::ports::{
 use tokio::fs::{self, File};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::Hasher;
+use tokio_util::io::ReaderStream;
+
+use super::{Hasher, verifying_stream};
 
 const PIECE: usize = 256 * 1024;
 
@@ -126,55 +127,6 @@ fn unavailable(e: io::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-/// Streams `reader` in pieces, hashing them. The last piece is held back until the hash is
-/// checked: a corrupted object ends in an error before its last byte, so no client ever receives it
-/// whole (its `Content-Length` is never met).
-pub(crate) fn verifying_stream<R>(reader: R, expected: String) -> ByteStream
-where
-    R: tokio::io::AsyncRead + Unpin + Send + 'static,
-{
-    struct State<R> {
-        reader: R,
-        hasher: Hasher,
-        expected: String,
-        held: Option<Bytes>,
-    }
-    let state = Some(State {
-        reader,
-        hasher: Hasher::new(),
-        expected,
-        held: None,
-    });
-    Box::pin(futures_util::stream::unfold(state, |state| async move {
-        let mut st = state?;
-        loop {
-            let mut buf = vec![0u8; PIECE];
-            match st.reader.read(&mut buf).await {
-                Ok(0) => {
-                    let actual = std::mem::replace(&mut st.hasher, Hasher::new()).hex();
-                    if actual != st.expected {
-                        let e = io::Error::other(format!(
-                            "stored object {} is corrupted: its bytes hash to {actual}",
-                            st.expected
-                        ));
-                        return Some((Err(e), None));
-                    }
-                    return st.held.take().map(|last| (Ok(last), None));
-                }
-                Ok(n) => {
-                    buf.truncate(n);
-                    st.hasher.update(&buf);
-                    let previous = st.held.replace(Bytes::from(buf));
-                    if let Some(piece) = previous {
-                        return Some((Ok(piece), Some(st)));
-                    }
-                }
-                Err(e) => return Some((Err(e), None)),
-            }
-        }
-    }))
-}
-
 impl DocumentStore for LocalStore {
     fn put(
         &self,
@@ -188,7 +140,10 @@ impl DocumentStore for LocalStore {
         let sha256 = sha256.to_owned();
         Box::pin(async move {
             let file = self.open_object(&sha256).await?;
-            Ok(verifying_stream(file, sha256))
+            Ok(verifying_stream(
+                Box::pin(ReaderStream::with_capacity(file, PIECE)),
+                sha256,
+            ))
         })
     }
 

@@ -4,11 +4,12 @@
 pub mod audit_heads;
 pub mod deadlines;
 pub mod mail;
+pub mod scrub;
 
 use anyhow::bail;
 use tenderhall_domain::jobs::service::Job;
 use tenderhall_domain::notify::MAIL_JOB;
-use tenderhall_domain::tender::service::DEADLINE_JOB;
+use tenderhall_domain::tender::service::{DEADLINE_JOB, SCRUB_JOB};
 
 use crate::WorkerContext;
 
@@ -16,6 +17,7 @@ pub async fn dispatch(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         DEADLINE_JOB => deadlines::close_tender(ctx, job).await,
         MAIL_JOB => mail::send(ctx, job).await,
+        SCRUB_JOB => scrub::run(ctx, job).await,
         other => bail!("no handler for job kind `{other}`"),
     }
 }

@@ -4,6 +4,7 @@
 mod calendar;
 mod documents;
 mod query;
+mod scrub;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
@@ -22,6 +23,9 @@ pub use self::documents::{
 };
 use self::query::load;
 pub use self::query::{Lot, Tender, TenderFilter, TenderPage, get, list};
+pub use self::scrub::{
+    SCRUB_JOB, ScrubFinding, ScrubReport, next_scrub_time, schedule_scrub, scrub, scrub_job,
+};
 use super::input::invalid;
 pub use super::input::{LotInput, TenderInput, TenderPatch, parse_input};
 use super::procedure::ProcedureSettings;
