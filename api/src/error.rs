@@ -140,6 +140,9 @@ fn title(code: &str, status: StatusCode) -> (&'static str, &'static str) {
         "reset_token_invalid" => ("Reset link not valid", "重置链接无效"),
         "job_not_dead" => ("Job not dead", "任务未失败终止"),
         "not_cancellable" => ("Cannot be cancelled", "不能终止"),
+        "questions_closed" => ("Questions closed", "提问已截止"),
+        "tender_not_active" => ("Tender not open", "项目不在招标期"),
+        "already_answered" => ("Already answered", "已答复"),
         "unavailable" => ("Service unavailable", "服务暂不可用"),
         "internal" => ("Internal error", "内部错误"),
         _ => match status.canonical_reason() {

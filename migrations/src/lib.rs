@@ -23,6 +23,8 @@ mod m20261128_000016_create_password_resets;
 mod m20261128_000017_create_mail_log;
 mod m20261128_000018_create_documents;
 mod m20261128_000019_create_document_downloads;
+mod m20261128_000020_create_tender_questions;
+mod m20261128_000021_create_tender_amendments;
 
 pub struct Migrator;
 
@@ -49,6 +51,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000017_create_mail_log::Migration),
             Box::new(m20261128_000018_create_documents::Migration),
             Box::new(m20261128_000019_create_document_downloads::Migration),
+            Box::new(m20261128_000020_create_tender_questions::Migration),
+            Box::new(m20261128_000021_create_tender_amendments::Migration),
         ]
     }
 }

@@ -172,7 +172,20 @@ async fn tender_log(
     }
     let chain = match which.chain.as_deref() {
         None | Some("tender") => Chain::tender(&id),
-        Some("sealed") => Chain::tender_sealed(&id),
+        Some("sealed") => {
+            // Entries carry the deadline they were written under; an amendment may have moved it
+            // later since. The chain stays closed until the deadline in force now.
+            let tender =
+                tenderhall_domain::tender::service::get(state.db(), Some(&auth.principal), &id)
+                    .await?;
+            if state.now() < tender.bid_deadline {
+                return Ok(Json(Page {
+                    items: Vec::new(),
+                    next_cursor: None,
+                }));
+            }
+            Chain::tender_sealed(&id)
+        }
         Some(_) => {
             return Err(ApiError::invalid(
                 "chain",

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod calendar;
+pub mod clarifications;
 pub mod documents;
 pub mod health;
 pub mod notifications;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::router())
         .merge(tenders::router())
         .merge(calendar::router())
+        .merge(clarifications::router())
         .merge(notifications::router())
         .merge(documents::router(state.settings().max_document_bytes))
         .merge(health::router())

@@ -86,6 +86,9 @@ pub struct TenderResponse {
     pub lots: Vec<LotResponse>,
     pub document_fee: MoneyResponse,
     pub bid_deadline: DateTime<Utc>,
+    /// When questions about the documents close: 10 days (÷ accelerator) before the bid deadline
+    /// (实施条例 Art 22), or the deadline itself for shorter procedures. Set once published.
+    pub questions_until: Option<DateTime<Utc>>,
     pub bid_validity_days: u32,
     pub opening_fields: Vec<String>,
     /// Sandbox only: legal minimum durations divided by this.
@@ -111,6 +114,9 @@ impl From<Tender> for TenderResponse {
             agency_id: t.agency_org_id,
             lots: t.lots.into_iter().map(Into::into).collect(),
             document_fee: t.document_fee.into(),
+            questions_until: t.published_at.map(|p| {
+                tenderhall_domain::tender::question_cutoff(p, t.bid_deadline, t.accelerator)
+            }),
             bid_deadline: t.bid_deadline,
             bid_validity_days: t.bid_validity_days,
             opening_fields: t.opening_fields,

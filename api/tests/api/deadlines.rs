@@ -29,7 +29,8 @@ async fn a_tender_closes_at_its_deadline_once_however_often_the_job_runs() -> Te
     assert!(!runner.run_one().await?);
     app.clock
         .advance(TimeDelta::days(21) - TimeDelta::seconds(1));
-    assert!(!runner.run_one().await?);
+    // Only the question period's end (10 days before, 实施条例 Art 22) and its mail are due.
+    while runner.run_one().await? {}
     let tender: Value = app
         .get(&format!("/api/v1/tenders/{id}"), None)
         .await?

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod clarifications;
 mod deadlines;
 mod documents;
 mod helpers;

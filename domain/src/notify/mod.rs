@@ -67,6 +67,64 @@ pub fn tender_closed(title: &str, tender_id: &str, deadline: &str) -> (Text, Tex
     )
 }
 
+/// The message to everyone who downloaded a tender's documents when a clarification or amendment
+/// is published (电子招标投标办法 Art 22), with the deadline it leaves (实施条例 Art 21).
+pub fn tender_amended(
+    tender_title: &str,
+    tender_id: &str,
+    amendment_title: &str,
+    body: &str,
+    deadline: &str,
+    moved_from: Option<&str>,
+) -> (Text, Text) {
+    let (moved_en, moved_zh) = match moved_from {
+        Some(old) => (
+            format!(
+                "The bid deadline has moved from {old} to {deadline}, so that bidders have at least 15 days to take it into account (实施条例 Art 21).\n"
+            ),
+            format!(
+                "投标截止时间由 {old} 顺延至 {deadline}，以保证投标人至少有 15 日时间编制投标文件（《招标投标法实施条例》第二十一条）。\n"
+            ),
+        ),
+        None => (
+            format!("The bid deadline stays {deadline}.\n"),
+            format!("投标截止时间仍为 {deadline}。\n"),
+        ),
+    };
+    (
+        Text::new(
+            format!("Clarification or amendment: {tender_title}"),
+            format!("澄清或修改：{tender_title}"),
+        ),
+        Text::new(
+            format!(
+                "\"{tender_title}\" ({tender_id}) has published a clarification or amendment of its tender documents, binding on every bid:\n\n{amendment_title}\n\n{body}\n\n{moved_en}"
+            ),
+            format!(
+                "项目“{tender_title}”（{tender_id}）发布了招标文件的澄清或修改，其内容为招标文件的组成部分：\n\n{amendment_title}\n\n{body}\n\n{moved_zh}"
+            ),
+        ),
+    )
+}
+
+/// The message to a tender's owners when its question period ends.
+pub fn questions_closed(tender_title: &str, tender_id: &str, unanswered: u64) -> (Text, Text) {
+    (
+        Text::new(
+            format!("Questions closed: {tender_title}"),
+            format!("澄清提问已截止：{tender_title}"),
+        ),
+        Text::new(
+            format!(
+                "The period for questions about \"{tender_title}\" ({tender_id}) has ended (10 days before the bid deadline, 实施条例 Art 22). Unanswered questions: {unanswered}.\n"
+            ),
+            format!(
+                "项目“{tender_title}”（{tender_id}）的提问期已结束（投标截止前 10 日，《招标投标法实施条例》第二十二条）。尚未答复的问题：{unanswered} 个。\n"
+            ),
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -167,6 +167,52 @@ pub fn earliest_deadline(
     }
 }
 
+/// A clarification or amendment that may affect bids is issued at least this many days before the
+/// bid deadline, or the deadline moves out to meet it (招标投标法 Art 23; 实施条例 Art 21; 87号令
+/// Art 27).
+pub const AMENDMENT_NOTICE_DAYS: i64 = 15;
+
+/// Objections to the tender documents, and with them questions, come at least this many days
+/// before the bid deadline (实施条例 Art 22).
+pub const QUESTION_CUTOFF_DAYS: i64 = 10;
+
+/// `days` calendar days, divided by a sandbox accelerator.
+fn scaled_days(days: i64, accelerator: u32) -> TimeDelta {
+    let accelerator = i64::from(accelerator.clamp(1, MAX_ACCELERATOR));
+    TimeDelta::microseconds(days * 86_400 * 1_000_000 / accelerator)
+}
+
+/// When questions about the documents close: 10 days (÷ accelerator) before the bid deadline, or
+/// at the deadline itself for a procedure whose whole period is shorter than that (a negotiation
+/// or inquiry of a few working days), so that bidders may always ask.
+pub fn question_cutoff(
+    published_at: DateTime<Utc>,
+    bid_deadline: DateTime<Utc>,
+    accelerator: u32,
+) -> DateTime<Utc> {
+    let cutoff = bid_deadline - scaled_days(QUESTION_CUTOFF_DAYS, accelerator);
+    if cutoff > published_at {
+        cutoff
+    } else {
+        bid_deadline
+    }
+}
+
+/// The bid deadline after a clarification or amendment issued at `now`: when it may affect bids,
+/// at least 15 days (÷ accelerator) later than `now` (实施条例 Art 21); never earlier than it was.
+pub fn deadline_after_amendment(
+    now: DateTime<Utc>,
+    bid_deadline: DateTime<Utc>,
+    affects_bids: bool,
+    accelerator: u32,
+) -> DateTime<Utc> {
+    if affects_bids {
+        bid_deadline.max(now + scaled_days(AMENDMENT_NOTICE_DAYS, accelerator))
+    } else {
+        bid_deadline
+    }
+}
+
 /// The most the deposit of a lot with `budget` may be under `cap`; `None` when the seller sets it.
 pub fn deposit_limit(cap: DepositCap, budget: Money) -> Option<Decimal> {
     match cap {
@@ -486,5 +532,44 @@ mod tests {
             assert!(!rule.period_source.is_empty() && !rule.deposit_source.is_empty());
         }
         assert!(rule_for(Kind::Vaccines, Procedure::ReverseAuction).is_some());
+    }
+
+    #[test]
+    fn art_21_an_amendment_that_affects_bids_keeps_15_days_before_the_deadline() {
+        let now = Utc::now();
+        let deadline = now + TimeDelta::days(20);
+        // Far enough ahead: the deadline stays.
+        assert_eq!(deadline_after_amendment(now, deadline, true, 1), deadline);
+        // Ten days before the deadline: it moves out to fifteen days from now.
+        let late = deadline - TimeDelta::days(10);
+        assert_eq!(
+            deadline_after_amendment(late, deadline, true, 1),
+            late + TimeDelta::days(15)
+        );
+        // One that does not affect bids moves nothing.
+        assert_eq!(deadline_after_amendment(late, deadline, false, 1), deadline);
+        // Accelerated: 15 days ÷ 86,400 is 15 seconds.
+        let fast_deadline = now + TimeDelta::seconds(5);
+        assert_eq!(
+            deadline_after_amendment(now, fast_deadline, true, 86_400),
+            now + TimeDelta::seconds(15)
+        );
+    }
+
+    #[test]
+    fn art_22_questions_close_ten_days_before_the_deadline() {
+        let published = Utc::now();
+        let deadline = published + TimeDelta::days(20);
+        assert_eq!(
+            question_cutoff(published, deadline, 1),
+            deadline - TimeDelta::days(10)
+        );
+        // A three-working-day inquiry: questions run to the deadline.
+        let short = published + TimeDelta::days(4);
+        assert_eq!(question_cutoff(published, short, 1), short);
+        assert_eq!(
+            question_cutoff(published, published + TimeDelta::seconds(20), 86_400),
+            published + TimeDelta::seconds(10)
+        );
     }
 }

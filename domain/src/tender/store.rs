@@ -28,6 +28,7 @@ pub mod tenders {
         pub created_by: String,
         pub created_at: ChronoDateTimeUtc,
         pub updated_at: ChronoDateTimeUtc,
+        pub questions_closed_at: Option<ChronoDateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -117,6 +118,57 @@ pub mod document_downloads {
         pub organization_id: Option<String>,
         pub ip: Option<String>,
         pub at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod tender_questions {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tender_questions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tender_id: String,
+        pub asked_by_account: String,
+        pub asked_by_org: Option<String>,
+        pub question: String,
+        pub asked_at: ChronoDateTimeUtc,
+        pub answer: Option<String>,
+        pub answered_by: Option<String>,
+        pub answered_at: Option<ChronoDateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod tender_amendments {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tender_amendments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tender_id: String,
+        pub seq: i32,
+        pub title: String,
+        pub body: String,
+        pub affects_bids: bool,
+        pub document_ids: String,
+        pub question_id: Option<String>,
+        pub deadline_before: ChronoDateTimeUtc,
+        pub deadline_after: ChronoDateTimeUtc,
+        pub published_by: String,
+        pub published_at: ChronoDateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,8 +1,9 @@
-//! The chronograph's deadline jobs: a tender moves to `closed` at its bid deadline.
+//! The chronograph's deadline jobs: a tender's question period ends 10 days before its bid
+//! deadline, and the tender moves to `closed` at the deadline.
 
 use anyhow::Context;
 use tenderhall_domain::jobs::service::Job;
-use tenderhall_domain::tender::service::close_at_deadline;
+use tenderhall_domain::tender::service::{close_at_deadline, close_questions};
 
 use crate::WorkerContext;
 
@@ -20,6 +21,19 @@ pub async fn close_tender(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> 
             late_ms = (now - job.run_at).num_milliseconds(),
             "tender closed at its deadline"
         );
+    }
+    Ok(())
+}
+
+pub async fn close_question_period(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
+    let tender_id = job.payload["tender_id"]
+        .as_str()
+        .context("question cut-off job without tender_id")?;
+    if close_questions(&ctx.db, tender_id, ctx.clock.now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        tracing::info!(tender = tender_id, "question period ended");
     }
     Ok(())
 }

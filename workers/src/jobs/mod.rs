@@ -9,13 +9,14 @@ pub mod scrub;
 use anyhow::bail;
 use tenderhall_domain::jobs::service::Job;
 use tenderhall_domain::notify::MAIL_JOB;
-use tenderhall_domain::tender::service::{DEADLINE_JOB, SCRUB_JOB};
+use tenderhall_domain::tender::service::{DEADLINE_JOB, QUESTIONS_CLOSE_JOB, SCRUB_JOB};
 
 use crate::WorkerContext;
 
 pub async fn dispatch(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         DEADLINE_JOB => deadlines::close_tender(ctx, job).await,
+        QUESTIONS_CLOSE_JOB => deadlines::close_question_period(ctx, job).await,
         MAIL_JOB => mail::send(ctx, job).await,
         SCRUB_JOB => scrub::run(ctx, job).await,
         other => bail!("no handler for job kind `{other}`"),

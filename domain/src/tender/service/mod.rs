@@ -2,6 +2,7 @@
 //! the holiday calendar. Each change is one transaction with its entry on the tender's audit chain.
 
 mod calendar;
+mod clarify;
 mod documents;
 mod query;
 mod scrub;
@@ -16,6 +17,10 @@ use serde_json::json;
 
 pub use self::calendar::{
     CalendarDay, calendar_days, load_calendar, seed_calendar, set_calendar_day,
+};
+pub use self::clarify::{
+    Amendment, AmendmentInput, QUESTIONS_CLOSE_JOB, Question, answer_question, ask_question,
+    close_questions, list_amendments, list_questions, publish_amendment,
 };
 pub use self::documents::{
     Document, DownloadRecord, NewDocument, add_document, check_can_add_document, clean_filename,
@@ -189,6 +194,7 @@ pub async fn create_draft(
         created_by: Set(principal.account_id.to_string()),
         created_at: Set(now),
         updated_at: Set(now),
+        questions_closed_at: Set(None),
     })
     .exec_without_returning(&txn)
     .await?;
@@ -341,6 +347,10 @@ pub async fn publish(
     .await?;
     // The chronograph: the deadline is a job due at the deadline, enqueued with the publication.
     jobs::enqueue(&txn, deadline_job(id, draft.bid_deadline), now).await?;
+    let cutoff = super::question_cutoff(now, draft.bid_deadline, draft.accelerator);
+    if cutoff < draft.bid_deadline {
+        jobs::enqueue(&txn, clarify::questions_close_job(id, cutoff), now).await?;
+    }
     let tender = load(&txn, id).await?.ok_or(DomainError::NotFound)?;
     txn.commit().await?;
     Ok(tender)

@@ -1,0 +1,658 @@
+//! Questions, clarifications and amendments of the tender documents (招标文件的澄清与修改).
+//!
+//! - Bidders ask questions until 10 days before the bid deadline (实施条例 Art 22). Who asked is
+//!   recorded on the tender's sealed audit chain and never shown: the tenderer sees the question
+//!   alone, other bidders only once it is answered (电子招标投标办法 Art 22).
+//! - The tenderer answers, or publishes an amendment. Either is published to everyone and mailed to
+//!   everyone who downloaded the documents. One that may affect bids, issued less than 15 days
+//!   before the deadline, moves the deadline out to meet the rule (实施条例 Art 21), and moves the
+//!   chronograph's jobs with it.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde_json::json;
+
+use super::query::{Tender, get, load};
+use super::{conflict, deadline_job, load_owned};
+use crate::account::store::accounts;
+use crate::account::{OrganizationKind, Principal};
+use crate::audit::{Actor, Chain, NewEntry, store as audit};
+use crate::error::{DomainError, DomainResult, Text};
+use crate::id::is_valid_id;
+use crate::jobs::{NewJob, service as jobs};
+use crate::notify::service::{notify, notify_organization};
+use crate::notify::{questions_closed, tender_amended};
+use crate::store::begin_write;
+use crate::tender::store::{
+    document_downloads, documents, tender_amendments, tender_questions, tenders,
+};
+use crate::tender::{TenderStatus, china_time, deadline_after_amendment, question_cutoff};
+
+/// The chronograph job that ends a tender's question period.
+pub const QUESTIONS_CLOSE_JOB: &str = "tender.questions_close";
+
+const MAX_QUESTION_CHARS: usize = 5_000;
+const MAX_BODY_CHARS: usize = 50_000;
+
+/// The job ending the question period of `tender_id` at `cutoff`; keyed by its time, so a moved
+/// deadline adds a new one and the old one finds nothing to do.
+pub(super) fn questions_close_job(tender_id: &str, cutoff: DateTime<Utc>) -> NewJob {
+    NewJob::new(
+        QUESTIONS_CLOSE_JOB,
+        json!({"tender_id": tender_id}),
+        cutoff,
+        format!(
+            "{QUESTIONS_CLOSE_JOB}:{tender_id}:{}",
+            cutoff.timestamp_micros()
+        ),
+    )
+}
+
+/// A question as the viewer may see it: never who asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    pub id: String,
+    pub question: String,
+    pub asked_at: DateTime<Utc>,
+    pub answer: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// True for the viewer's own organization's questions (only the asker learns this).
+    pub mine: bool,
+}
+
+/// A published clarification or amendment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Amendment {
+    pub id: String,
+    pub seq: u32,
+    pub title: String,
+    pub body: String,
+    pub affects_bids: bool,
+    pub document_ids: Vec<String>,
+    /// The question it answers, when it is an answer.
+    pub question_id: Option<String>,
+    pub deadline_before: DateTime<Utc>,
+    pub bid_deadline: DateTime<Utc>,
+    pub published_at: DateTime<Utc>,
+}
+
+impl Amendment {
+    pub fn deadline_moved(&self) -> bool {
+        self.bid_deadline != self.deadline_before
+    }
+
+    fn from_row(m: tender_amendments::Model) -> DomainResult<Self> {
+        Ok(Self {
+            seq: u32::try_from(m.seq).map_err(DomainError::internal)?,
+            document_ids: serde_json::from_str(&m.document_ids).map_err(DomainError::internal)?,
+            id: m.id,
+            title: m.title,
+            body: m.body,
+            affects_bids: m.affects_bids,
+            question_id: m.question_id,
+            deadline_before: m.deadline_before,
+            bid_deadline: m.deadline_after,
+            published_at: m.published_at,
+        })
+    }
+}
+
+/// What the tenderer publishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmendmentInput {
+    pub title: String,
+    pub body: String,
+    /// Whether it may affect the preparation of bids (实施条例 Art 21); an amendment does unless
+    /// the tenderer says otherwise.
+    pub affects_bids: bool,
+    /// Documents already uploaded to the tender that this amendment publishes.
+    pub document_ids: Vec<String>,
+    /// A later deadline the tenderer chooses; never earlier than the law requires.
+    pub bid_deadline: Option<DateTime<Utc>>,
+}
+
+/// Free text of a question, an answer or an amendment: trimmed, not empty, bounded; line breaks
+/// are kept, other control characters refused.
+fn parse_text(field: &str, raw: &str, max: usize) -> DomainResult<String> {
+    let text = raw.trim();
+    let bad_char = text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t');
+    if text.is_empty() || text.chars().count() > max || bad_char {
+        return Err(DomainError::invalid(
+            field,
+            format!("`{field}` must be 1 to {max} characters of text."),
+            format!("`{field}` 须为 1 至 {max} 个字符的文本。"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+fn not_active(t: &Tender) -> DomainError {
+    conflict(
+        "tender_not_active",
+        format!(
+            "The tender is {}: its documents can no longer be questioned or amended.",
+            t.status.as_str()
+        ),
+        format!(
+            "该项目状态为 {}，已不能对招标文件提问或修改。",
+            t.status.as_str()
+        ),
+    )
+}
+
+fn shown(t: DateTime<Utc>) -> String {
+    t.with_timezone(&china_time())
+        .format("%Y-%m-%d %H:%M:%S %:z")
+        .to_string()
+}
+
+/// A bidder asks a question about the documents of an active tender, before the question cut-off.
+pub async fn ask_question(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tender_id: &str,
+    question: &str,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<Question> {
+    let membership = principal.require_kind(&[OrganizationKind::Bidder])?;
+    let organization = membership.organization_id.to_string();
+    let question = parse_text("question", question, MAX_QUESTION_CHARS)?;
+    let tender = get(db, Some(principal), tender_id).await?;
+    if tender.status != TenderStatus::Active || now >= tender.bid_deadline {
+        return Err(not_active(&tender));
+    }
+    let published_at = tender.published_at.unwrap_or(now);
+    let cutoff = question_cutoff(published_at, tender.bid_deadline, tender.accelerator);
+    if now >= cutoff {
+        return Err(conflict(
+            "questions_closed",
+            format!(
+                "Questions about this tender closed at {} (10 days before the bid deadline, 实施条例 Art 22).",
+                shown(cutoff)
+            ),
+            format!(
+                "本项目的提问已于 {} 截止（投标截止前 10 日，《招标投标法实施条例》第二十二条）。",
+                shown(cutoff)
+            ),
+        ));
+    }
+    let id = format!("qst_{}", uuid::Uuid::now_v7().simple());
+    let txn = begin_write(db).await?;
+    tender_questions::Entity::insert(tender_questions::ActiveModel {
+        id: Set(id.clone()),
+        tender_id: Set(tender_id.to_owned()),
+        asked_by_account: Set(principal.account_id.to_string()),
+        asked_by_org: Set(Some(organization.clone())),
+        question: Set(question.clone()),
+        asked_at: Set(now),
+        answer: Set(None),
+        answered_by: Set(None),
+        answered_at: Set(None),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    // Who asked is a potential bidder: recorded where supervisors read it only after the deadline.
+    let actor = Actor::account(principal.account_id.as_str(), ip);
+    let mut entry = NewEntry::new(
+        Chain::tender_sealed(tender_id),
+        &actor,
+        "question.ask",
+        format!("question:{id}"),
+    )
+    .details(json!({"organization_id": organization}));
+    entry.withheld_until = Some(tender.bid_deadline);
+    audit::append(&txn, entry, now).await?;
+    // The owners hear that there is a question, never from whom.
+    let message = (
+        Text::new(
+            format!("New question: {}", tender.title),
+            format!("新的澄清提问：{}", tender.title),
+        ),
+        Text::new(
+            format!(
+                "A bidder has asked about the documents of \"{}\" ({tender_id}):\n\n{question}\n\nAnswer it in the platform; the answer is published to everyone.\n",
+                tender.title
+            ),
+            format!(
+                "有潜在投标人对项目“{}”（{tender_id}）的招标文件提问：\n\n{question}\n\n请在平台上答复；答复将向所有人公开。\n",
+                tender.title
+            ),
+        ),
+    );
+    for org in owner_orgs(&tender) {
+        notify_organization(
+            &txn,
+            org,
+            "tender.question",
+            Some(format!("question:{id}")),
+            &message,
+            false,
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(Question {
+        id,
+        question,
+        asked_at: now,
+        answer: None,
+        answered_at: None,
+        mine: true,
+    })
+}
+
+fn owner_orgs(tender: &Tender) -> Vec<&str> {
+    let mut orgs = vec![tender.owner_org_id.as_str()];
+    if tender.tenderer_org_id != tender.owner_org_id {
+        orgs.push(tender.tenderer_org_id.as_str());
+    }
+    orgs
+}
+
+/// The questions of a tender as the viewer may see them: its owners see every question, the asker
+/// its own, everyone else the answered ones. Nobody sees who asked.
+pub async fn list_questions(
+    db: &DatabaseConnection,
+    viewer: Option<&Principal>,
+    tender_id: &str,
+) -> DomainResult<Vec<Question>> {
+    let tender = get(db, viewer, tender_id).await?;
+    let owner = viewer.is_some_and(|p| tender.is_owned_by(p));
+    let own_org = viewer
+        .and_then(|p| p.membership.as_ref())
+        .map(|m| m.organization_id.to_string());
+    let rows = tender_questions::Entity::find()
+        .filter(tender_questions::Column::TenderId.eq(tender_id))
+        .order_by_asc(tender_questions::Column::Id)
+        .limit(10_000)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|q| {
+            let mine = own_org.is_some() && q.asked_by_org == own_org;
+            (owner || mine || q.answer.is_some()).then_some(Question {
+                id: q.id,
+                question: q.question,
+                asked_at: q.asked_at,
+                answer: q.answer,
+                answered_at: q.answered_at,
+                mine,
+            })
+        })
+        .collect())
+}
+
+/// The owner answers a question: the answer is published to everyone as a clarification, with the
+/// question, and mailed to every downloader.
+#[allow(clippy::too_many_arguments)]
+pub async fn answer_question(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tender_id: &str,
+    question_id: &str,
+    answer: &str,
+    affects_bids: bool,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<Amendment> {
+    let answer = parse_text("answer", answer, MAX_BODY_CHARS)?;
+    if !is_valid_id(question_id) {
+        return Err(DomainError::NotFound);
+    }
+    let txn = begin_write(db).await?;
+    let tender = load_owned(&txn, principal, tender_id).await?;
+    let question = tender_questions::Entity::find_by_id(question_id.to_owned())
+        .one(&txn)
+        .await?
+        .filter(|q| q.tender_id == tender_id)
+        .ok_or(DomainError::NotFound)?;
+    if question.answer.is_some() {
+        return Err(conflict(
+            "already_answered",
+            "This question has been answered already; publish an amendment to change the answer.",
+            "该问题已答复；如需更改答复，请发布修改公告。",
+        ));
+    }
+    tender_questions::Entity::update(tender_questions::ActiveModel {
+        id: Set(question.id.clone()),
+        answer: Set(Some(answer.clone())),
+        answered_by: Set(Some(principal.account_id.to_string())),
+        answered_at: Set(Some(now)),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    let body = format!("问 / Q: {}\n\n答 / A: {answer}", question.question);
+    let input = AmendmentInput {
+        title: "答疑 / Answer to a question".to_owned(),
+        body,
+        affects_bids,
+        document_ids: Vec::new(),
+        bid_deadline: None,
+    };
+    let amendment = publish_in(&txn, principal, &tender, input, Some(question.id), ip, now).await?;
+    txn.commit().await?;
+    Ok(amendment)
+}
+
+/// The owner publishes a clarification or amendment of the documents.
+pub async fn publish_amendment(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tender_id: &str,
+    input: AmendmentInput,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<Amendment> {
+    let input = AmendmentInput {
+        title: parse_text("title", &input.title, 200)?,
+        body: parse_text("body", &input.body, MAX_BODY_CHARS)?,
+        ..input
+    };
+    let txn = begin_write(db).await?;
+    let tender = load_owned(&txn, principal, tender_id).await?;
+    let amendment = publish_in(&txn, principal, &tender, input, None, ip, now).await?;
+    txn.commit().await?;
+    Ok(amendment)
+}
+
+/// Publishes inside the caller's transaction (the tender row is locked by `load_owned`): the record,
+/// the moved deadline and its jobs, the audit entry, and a notification and mail to every account
+/// that downloaded the documents.
+async fn publish_in(
+    txn: &impl ConnectionTrait,
+    principal: &Principal,
+    tender: &Tender,
+    input: AmendmentInput,
+    question_id: Option<String>,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<Amendment> {
+    if tender.status != TenderStatus::Active || now >= tender.bid_deadline {
+        return Err(not_active(tender));
+    }
+    for document_id in &input.document_ids {
+        let found = documents::Entity::find_by_id(document_id.clone())
+            .one(txn)
+            .await?
+            .is_some_and(|d| d.tender_id == tender.id);
+        if !found {
+            return Err(DomainError::invalid(
+                "document_ids",
+                format!("`{document_id}` is not a document of this tender: upload it first."),
+                format!("`{document_id}` 不是本项目的文件，请先上传。"),
+            ));
+        }
+    }
+    let required = deadline_after_amendment(
+        now,
+        tender.bid_deadline,
+        input.affects_bids,
+        tender.accelerator,
+    );
+    let deadline = match input.bid_deadline {
+        None => required,
+        Some(chosen) if chosen >= required => chosen,
+        Some(_) => {
+            let (en, zh) = if input.affects_bids {
+                (
+                    format!(
+                        "An amendment that may affect bids leaves at least 15 days to the deadline (实施条例 Art 21), and a deadline never moves earlier: choose {} or later.",
+                        shown(required)
+                    ),
+                    format!(
+                        "可能影响投标文件编制的澄清或修改，须距投标截止至少 15 日（《招标投标法实施条例》第二十一条），且截止时间不得提前：请选择 {} 或之后。",
+                        shown(required)
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "A bid deadline never moves earlier: choose {} or later.",
+                        shown(required)
+                    ),
+                    format!("投标截止时间不得提前：请选择 {} 或之后。", shown(required)),
+                )
+            };
+            return Err(DomainError::Invalid {
+                code: "period_too_short",
+                field: Some("bid_deadline".to_owned()),
+                message: Text::new(en, zh),
+            });
+        }
+    };
+    let seq = tender_amendments::Entity::find()
+        .filter(tender_amendments::Column::TenderId.eq(tender.id.as_str()))
+        .count(txn)
+        .await?
+        + 1;
+    let seq = i32::try_from(seq).map_err(DomainError::internal)?;
+    let id = format!("amd_{}", uuid::Uuid::now_v7().simple());
+    tender_amendments::Entity::insert(tender_amendments::ActiveModel {
+        id: Set(id.clone()),
+        tender_id: Set(tender.id.clone()),
+        seq: Set(seq),
+        title: Set(input.title.clone()),
+        body: Set(input.body.clone()),
+        affects_bids: Set(input.affects_bids),
+        document_ids: Set(
+            serde_json::to_string(&input.document_ids).map_err(DomainError::internal)?
+        ),
+        question_id: Set(question_id.clone()),
+        deadline_before: Set(tender.bid_deadline),
+        deadline_after: Set(deadline),
+        published_by: Set(principal.account_id.to_string()),
+        published_at: Set(now),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    let moved = deadline != tender.bid_deadline;
+    if moved {
+        let published_at = tender.published_at.unwrap_or(now);
+        let cutoff = question_cutoff(published_at, deadline, tender.accelerator);
+        tenders::Entity::update_many()
+            .col_expr(tenders::Column::BidDeadline, Expr::value(deadline))
+            .col_expr(tenders::Column::UpdatedAt, Expr::value(now))
+            // Bidders may ask about what changed: the question period reopens if its new end
+            // is still ahead.
+            .col_expr(
+                tenders::Column::QuestionsClosedAt,
+                if cutoff > now {
+                    Expr::value(Option::<DateTime<Utc>>::None)
+                } else {
+                    Expr::col(tenders::Column::QuestionsClosedAt)
+                },
+            )
+            .filter(tenders::Column::Id.eq(tender.id.as_str()))
+            .exec(txn)
+            .await?;
+        // The chronograph follows: new jobs at the new times; the old ones find nothing to do.
+        jobs::enqueue(txn, deadline_job(&tender.id, deadline), now).await?;
+        if cutoff > now && cutoff < deadline {
+            jobs::enqueue(txn, questions_close_job(&tender.id, cutoff), now).await?;
+        }
+    }
+    let actor = Actor::account(principal.account_id.as_str(), ip);
+    audit::append(
+        txn,
+        NewEntry::new(
+            Chain::tender(&tender.id),
+            &actor,
+            if question_id.is_some() {
+                "question.answer"
+            } else {
+                "tender.amend"
+            },
+            format!("amendment:{id}"),
+        )
+        .details(json!({
+            "seq": seq,
+            "title": input.title,
+            "affects_bids": input.affects_bids,
+            "document_ids": input.document_ids,
+            "question_id": question_id,
+            "bid_deadline_before": crate::time::rfc3339(tender.bid_deadline),
+            "bid_deadline": crate::time::rfc3339(deadline),
+        })),
+        now,
+    )
+    .await?;
+    let old = shown(tender.bid_deadline);
+    let message = tender_amended(
+        &tender.title,
+        &tender.id,
+        &input.title,
+        &input.body,
+        &shown(deadline),
+        moved.then_some(old.as_str()),
+    );
+    let object = Some(format!("amendment:{id}"));
+    for account in downloaders(txn, &tender.id).await? {
+        notify(
+            txn,
+            &account,
+            "tender.amendment",
+            object.clone(),
+            &message,
+            true,
+            now,
+        )
+        .await?;
+    }
+    Ok(Amendment {
+        id,
+        seq: u32::try_from(seq).map_err(DomainError::internal)?,
+        title: input.title,
+        body: input.body,
+        affects_bids: input.affects_bids,
+        document_ids: input.document_ids,
+        question_id,
+        deadline_before: tender.bid_deadline,
+        bid_deadline: deadline,
+        published_at: now,
+    })
+}
+
+/// Every account that downloaded any document of the tender, once each.
+async fn downloaders(
+    txn: &impl ConnectionTrait,
+    tender_id: &str,
+) -> DomainResult<Vec<accounts::Model>> {
+    let ids: Vec<String> = document_downloads::Entity::find()
+        .select_only()
+        .column(document_downloads::Column::AccountId)
+        .distinct()
+        .filter(document_downloads::Column::TenderId.eq(tender_id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        found.extend(
+            accounts::Entity::find()
+                .filter(accounts::Column::Id.is_in(chunk.iter().cloned()))
+                .order_by_asc(accounts::Column::Id)
+                .all(txn)
+                .await?,
+        );
+    }
+    Ok(found)
+}
+
+/// The published clarifications and amendments of a tender, in order (everyone, once published).
+pub async fn list_amendments(
+    db: &DatabaseConnection,
+    viewer: Option<&Principal>,
+    tender_id: &str,
+) -> DomainResult<Vec<Amendment>> {
+    get(db, viewer, tender_id).await?;
+    tender_amendments::Entity::find()
+        .filter(tender_amendments::Column::TenderId.eq(tender_id))
+        .order_by_asc(tender_amendments::Column::Seq)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Amendment::from_row)
+        .collect()
+}
+
+/// The chronograph at the question cut-off: the period ends once (a second run, or a run for a
+/// deadline that has since moved, changes nothing) and the owners hear how many questions wait.
+/// Returns whether this call closed it.
+pub async fn close_questions(
+    db: &DatabaseConnection,
+    tender_id: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<bool> {
+    let txn = begin_write(db).await?;
+    let Some(row) = tenders::Entity::find_by_id(tender_id.to_owned())
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let published_at = row.published_at.unwrap_or(row.created_at);
+    let cutoff = question_cutoff(
+        published_at,
+        row.bid_deadline,
+        u32::try_from(row.accelerator).unwrap_or(1),
+    );
+    if row.status != TenderStatus::Active.as_str()
+        || row.questions_closed_at.is_some()
+        || now < cutoff
+    {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    tenders::Entity::update(tenders::ActiveModel {
+        id: Set(row.id.clone()),
+        questions_closed_at: Set(Some(now)),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    let unanswered = tender_questions::Entity::find()
+        .filter(tender_questions::Column::TenderId.eq(tender_id))
+        .filter(tender_questions::Column::Answer.is_null())
+        .count(&txn)
+        .await?;
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::tender(tender_id),
+            &Actor::system(),
+            "tender.questions_closed",
+            format!("tender:{tender_id}"),
+        )
+        .details(json!({"cutoff": crate::time::rfc3339(cutoff), "unanswered": unanswered})),
+        now,
+    )
+    .await?;
+    let tender = load(&txn, tender_id).await?.ok_or(DomainError::NotFound)?;
+    let message = questions_closed(&tender.title, tender_id, unanswered);
+    for org in owner_orgs(&tender) {
+        notify_organization(
+            &txn,
+            org,
+            "tender.questions_closed",
+            Some(format!("tender:{tender_id}")),
+            &message,
+            true,
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(true)
+}
