@@ -38,10 +38,12 @@ t0=$(now); openssl dgst -sha256 "$FILE" > /dev/null; t1=$(now)
 SHA_RATE=$(rate "$BYTES" "$t0" "$t1")
 t0=$(now); cp "$FILE" "$WORK/copy.bin"; sync "$WORK/copy.bin"; t1=$(now)
 CP_RATE=$(rate "$BYTES" "$t0" "$t1")
-t0=$(now); cp "$WORK/copy.bin" /dev/null; t1=$(now)
+# The direct path of a download: the stored file copied to a new file on the same disk, as curl
+# writes the API's answer there.
+t0=$(now); cp "$WORK/copy.bin" "$WORK/copy2.bin"; t1=$(now)
 READ_RATE=$(rate "$BYTES" "$t0" "$t1")
-rm -f "$WORK/copy.bin"
-echo "anchors: openssl dgst -sha256 ${SHA_RATE} MiB/s; cp+fsync ${CP_RATE} MiB/s; cp to /dev/null ${READ_RATE} MiB/s"
+rm -f "$WORK/copy.bin" "$WORK/copy2.bin"
+echo "anchors: openssl dgst -sha256 ${SHA_RATE} MiB/s; cp+fsync ${CP_RATE} MiB/s; cp (no fsync) ${READ_RATE} MiB/s"
 
 # Peak resident memory of a process while a command runs, in KiB.
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -83,29 +85,34 @@ prepare_tender() {
     curl -sf -X POST "$BASE/api/v1/tenders/$TENDER/publish" -H "authorization: Bearer $TOKEN" > /dev/null
 }
 
-# Upload then download through the API; prints rates and the memory peak above idle.
+# Upload then download through the API; prints rates and the memory peaks above idle.
 through_api() {
     local label=$1
     prepare_tender
     sleep 0.5
     local idle; idle=$(rss "$SERVER_PID")
+    local t0 t1 doc watcher
     echo 0 > "$PEAK_FILE"
-    watch_rss "$SERVER_PID" & local watcher=$!
-    local t0 t1 doc
+    watch_rss "$SERVER_PID" & watcher=$!
     t0=$(now)
     doc=$(curl -sf -X POST "$BASE/api/v1/tenders/$TENDER/documents" -H "authorization: Bearer $TOKEN" \
         -F "file=@$FILE;type=application/octet-stream" | json "['document_id']")
     t1=$(now)
+    kill "$watcher" 2>/dev/null || true; wait "$watcher" 2>/dev/null || true
     UP=$(rate "$BYTES" "$t0" "$t1")
+    UP_PEAK=$(( ($(cat "$PEAK_FILE") - idle) / 1024 ))
+    echo 0 > "$PEAK_FILE"
+    watch_rss "$SERVER_PID" & watcher=$!
     t0=$(now)
     curl -sf "$BASE/api/v1/tenders/$TENDER/documents/$doc" -H "authorization: Bearer $TOKEN" -o "$WORK/down.bin"
     t1=$(now)
+    kill "$watcher" 2>/dev/null || true; wait "$watcher" 2>/dev/null || true
     DOWN=$(rate "$BYTES" "$t0" "$t1")
+    DOWN_PEAK=$(( ($(cat "$PEAK_FILE") - idle) / 1024 ))
     cmp -s "$FILE" "$WORK/down.bin" || { echo "$label: the download differs from the upload"; exit 1; }
     rm -f "$WORK/down.bin"
-    kill "$watcher" 2>/dev/null || true; wait "$watcher" 2>/dev/null || true
-    PEAK_MIB=$(( ($(cat "$PEAK_FILE") - idle) / 1024 ))
-    echo "$label: upload ${UP} MiB/s, download ${DOWN} MiB/s, server memory peak +${PEAK_MIB} MiB above idle ($((idle / 1024)) MiB)"
+    PEAK_MIB=$(( UP_PEAK > DOWN_PEAK ? UP_PEAK : DOWN_PEAK ))
+    echo "$label: upload ${UP} MiB/s (memory +${UP_PEAK} MiB), download ${DOWN} MiB/s (memory +${DOWN_PEAK} MiB); idle $((idle / 1024)) MiB"
 }
 
 ratio() { python3 -c "print(f'{$1/$2*100:.0f} %')"; }
@@ -116,11 +123,12 @@ start_server local
 through_api "local folder"
 LOCAL_ANCHOR=$(lower "$CP_RATE" "$SHA_RATE")
 echo "  upload   = $(ratio "$UP" "$LOCAL_ANCHOR") of min(cp+fsync, sha256)   (goal ≥ 80 %)"
-echo "  download = $(ratio "$DOWN" "$READ_RATE") of cp to /dev/null, $(ratio "$DOWN" "$SHA_RATE") of sha256   (goal ≥ 80 % of the direct path)"
+echo "  download = $(ratio "$DOWN" "$READ_RATE") of cp, $(ratio "$DOWN" "$(lower "$READ_RATE" "$SHA_RATE")") of min(cp, sha256)   (goal ≥ 80 % of the direct path; every read is hashed)"
 echo "  memory   = +${PEAK_MIB} MiB   (goal < 64 MiB)"
 kill "$SERVER_PID"
 
 PY="${TENDERHALL_TEST_PYTHON:-python3}"
+if [ -n "${BENCH_LOCAL_ONLY:-}" ]; then exit 0; fi
 if ! "$PY" -c "import moto.server" 2>/dev/null || ! command -v aws > /dev/null; then
     echo
     echo "S3: skipped ($PY has no moto, or no aws CLI)"

@@ -257,6 +257,37 @@ pub async fn documents_scrub(settings: Settings) -> anyhow::Result<()> {
     )
 }
 
+/// `tenderhall ledger check`: read-only.
+pub async fn ledger_check(settings: &Settings) -> anyhow::Result<()> {
+    let db = platform::connect(settings).await?;
+    let report = tenderhall_domain::deposit::service::check_ledger(&db)
+        .await
+        .map_err(domain_err)?;
+    println!(
+        "{} journal entries, {} postings, {} accounts",
+        report.entries,
+        report.postings,
+        report.balances.len()
+    );
+    for (entry, sum) in &report.unbalanced {
+        println!("unbalanced entry {entry}: its postings sum to {sum} fen");
+    }
+    for (account, balance) in &report.wrong_side {
+        println!("account {account} is on the wrong side of zero: {balance} fen");
+    }
+    if let Some((notified, arrived)) = report.bank_mismatch {
+        println!(
+            "the bank notified {notified} fen, the ledger shows {arrived} fen arriving at the bank"
+        );
+    }
+    if report.is_sound() {
+        println!("the ledger balances");
+        Ok(())
+    } else {
+        anyhow::bail!("the ledger does not balance: see above")
+    }
+}
+
 /// `tenderhall jobs retry`.
 pub async fn jobs_retry(settings: &Settings, id: &str) -> anyhow::Result<()> {
     let db = platform::connect(settings).await?;

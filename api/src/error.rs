@@ -143,6 +143,13 @@ fn title(code: &str, status: StatusCode) -> (&'static str, &'static str) {
         "questions_closed" => ("Questions closed", "提问已截止"),
         "tender_not_active" => ("Tender not open", "项目不在招标期"),
         "already_answered" => ("Already answered", "已答复"),
+        "deadline_passed" => ("Deadline passed", "已过截止时间"),
+        "lot_not_active" => ("Lot not open", "标段不在招标期"),
+        "no_document_fee" => ("No document fee", "不收取文件费"),
+        "fee_unpaid" => ("Document fee unpaid", "文件费未缴纳"),
+        "bad_signature" => ("Bad bank signature", "银行签名无效"),
+        "stale_timestamp" => ("Stale bank timestamp", "银行时间戳过期"),
+        "txn_conflict" => ("Bank transaction conflict", "银行流水冲突"),
         "unavailable" => ("Service unavailable", "服务暂不可用"),
         "internal" => ("Internal error", "内部错误"),
         _ => match status.canonical_reason() {
@@ -201,6 +208,9 @@ impl From<DomainError> for ApiError {
             },
             DomainError::Conflict { code, message } => {
                 Self::new(StatusCode::CONFLICT, code, message)
+            }
+            DomainError::PaymentRequired { code, message } => {
+                Self::new(StatusCode::PAYMENT_REQUIRED, code, message)
             }
             DomainError::SandboxOnly => Self::sandbox_only(),
             DomainError::Database(e) => {

@@ -50,6 +50,16 @@ enum Command {
     /// The document store.
     #[command(subcommand)]
     Documents(DocumentsCommand),
+    /// The deposit and fee ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LedgerCommand {
+    /// Prove every journal entry balances, no account is on the wrong side of zero, and the bank's
+    /// notifications match the money the ledger shows arriving; exit 1 if not.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,6 +167,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
         Command::Jobs(JobsCommand::Retry { job_id }) => cli::jobs_retry(&settings, &job_id).await,
         Command::Documents(DocumentsCommand::Scrub) => cli::documents_scrub(settings).await,
+        Command::Ledger(LedgerCommand::Check) => cli::ledger_check(&settings).await,
         Command::Audit(AuditCommand::Verify) => {
             cli::print_report(&cli::audit_verify(&settings).await?)
         }

@@ -44,6 +44,9 @@ pub enum DomainError {
     /// A state conflict: `code` is the stable code (`email_taken`, ...).
     #[error("{code}: {message:?}")]
     Conflict { code: &'static str, message: Text },
+    /// A payment is due first (the document fee: 402 `fee_unpaid`).
+    #[error("{code}: {message:?}")]
+    PaymentRequired { code: &'static str, message: Text },
     /// Only a sandbox server offers this (API.md "Conventions").
     #[error("sandbox only")]
     SandboxOnly,

@@ -8,6 +8,7 @@
 pub mod account;
 pub mod audit;
 pub mod canonical;
+pub mod deposit;
 pub mod error;
 pub mod id;
 pub mod jobs;

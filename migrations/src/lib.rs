@@ -25,6 +25,9 @@ mod m20261128_000018_create_documents;
 mod m20261128_000019_create_document_downloads;
 mod m20261128_000020_create_tender_questions;
 mod m20261128_000021_create_tender_amendments;
+mod m20261128_000022_create_registrations;
+mod m20261128_000023_create_ledger;
+mod m20261128_000024_create_bank_notifications;
 
 pub struct Migrator;
 
@@ -53,6 +56,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000019_create_document_downloads::Migration),
             Box::new(m20261128_000020_create_tender_questions::Migration),
             Box::new(m20261128_000021_create_tender_amendments::Migration),
+            Box::new(m20261128_000022_create_registrations::Migration),
+            Box::new(m20261128_000023_create_ledger::Migration),
+            Box::new(m20261128_000024_create_bank_notifications::Migration),
         ]
     }
 }

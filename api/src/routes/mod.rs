@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod calendar;
 pub mod clarifications;
+pub mod deposits;
 pub mod documents;
 pub mod health;
 pub mod notifications;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tenders::router())
         .merge(calendar::router())
         .merge(clarifications::router())
+        .merge(deposits::router())
         .merge(notifications::router())
         .merge(documents::router(state.settings().max_document_bytes))
         .merge(health::router())

@@ -5,6 +5,7 @@ mod accounts;
 mod audit;
 mod clarifications;
 mod deadlines;
+mod deposits;
 mod documents;
 mod helpers;
 mod http;

@@ -4,7 +4,7 @@
 //! An upload's name is its SHA-256, known only once the last byte has arrived, so a large upload
 //! goes to `staging/<random>` as a multipart upload driven here part by part (rust-s3's own
 //! streaming upload starts many parts at once and holds them all in memory), then is copied under
-//! its name. At most two parts are in memory at a time: the one being filled and the one in flight.
+//! its name. One part is in memory at a time (with the copy rust-s3 makes to send it).
 //! A small upload is hashed in memory and written under its name directly.
 
 use std::time::Duration;
@@ -15,7 +15,6 @@ use s3::{Bucket, Region, creds::Credentials, serde_types::Part};
 use tenderhall_domain::ports::{
     BoxFuture, ByteStream, DocumentStore, StoreError, StoredObject, is_sha256_hex,
 };
-use tokio::task::JoinHandle;
 
 use super::{Hasher, verifying_stream};
 
@@ -199,12 +198,11 @@ impl S3Store {
     }
 }
 
-/// A multipart upload under way: its parts so far and the one still being sent.
+/// A multipart upload under way: the parts sent so far.
 struct Multipart {
     key: String,
     upload_id: String,
     parts: Vec<Part>,
-    in_flight: Option<JoinHandle<Result<Part, S3Error>>>,
 }
 
 impl Multipart {
@@ -218,39 +216,24 @@ impl Multipart {
             key,
             upload_id: started.upload_id,
             parts: Vec::new(),
-            in_flight: None,
         })
     }
 
-    /// Waits for the previous part, then sends this one in the background, so the next part is
-    /// read from the client while this one travels.
+    /// Sends one part and waits for it. Parts go one at a time on purpose: rust-s3 copies each
+    /// part into its request body, so an overlapped upload would hold four parts' worth of memory,
+    /// and freed buffers of that size linger in the allocator's per-thread arenas.
     async fn send(&mut self, bucket: &Bucket, part: Vec<u8>) -> Result<(), StoreError> {
-        self.settle().await?;
         let number = u32::try_from(self.parts.len() + 1)
             .map_err(|_| StoreError::Unavailable("too many parts".to_owned()))?;
-        let bucket = bucket.clone();
-        let (key, upload_id) = (self.key.clone(), self.upload_id.clone());
-        self.in_flight = Some(tokio::spawn(async move {
-            bucket
-                .put_multipart_chunk(part, &key, number, &upload_id, CONTENT_TYPE)
-                .await
-        }));
-        Ok(())
-    }
-
-    async fn settle(&mut self) -> Result<(), StoreError> {
-        if let Some(task) = self.in_flight.take() {
-            let part = task
-                .await
-                .map_err(|e| StoreError::Unavailable(format!("part upload stopped: {e}")))?
-                .map_err(s3_error)?;
-            self.parts.push(part);
-        }
+        let part = bucket
+            .put_multipart_chunk(part, &self.key, number, &self.upload_id, CONTENT_TYPE)
+            .await
+            .map_err(s3_error)?;
+        self.parts.push(part);
         Ok(())
     }
 
     async fn complete(&mut self, bucket: &Bucket) -> Result<(), StoreError> {
-        self.settle().await?;
         bucket
             .complete_multipart_upload(&self.key, &self.upload_id, std::mem::take(&mut self.parts))
             .await
@@ -260,10 +243,7 @@ impl Multipart {
 
     /// Gives the parts back to the server; failing that, a bucket lifecycle rule for incomplete
     /// multipart uploads collects them (see docs/operations.md).
-    async fn abort(mut self, bucket: &Bucket) {
-        if let Some(task) = self.in_flight.take() {
-            let _ = task.await;
-        }
+    async fn abort(self, bucket: &Bucket) {
         if let Err(e) = bucket.abort_upload(&self.key, &self.upload_id).await {
             tracing::warn!(key = %self.key, error = %e, "could not abort a multipart upload");
         }

@@ -191,6 +191,22 @@ pub async fn download(
         .await?
         .filter(|d| d.tender_id == tender_id)
         .ok_or(DomainError::NotFound)?;
+    if !crate::deposit::service::fee_settled(db, principal, &tender).await? {
+        let fee = crate::money::MoneyDto::from(tender.document_fee);
+        return Err(DomainError::PaymentRequired {
+            code: "fee_unpaid",
+            message: crate::error::Text::new(
+                format!(
+                    "This tender's documents cost {} {}: get your organization's fee account with POST /api/v1/tenders/{tender_id}/document-fee and pay into it first.",
+                    fee.amount, fee.currency
+                ),
+                format!(
+                    "本项目招标文件费为 {} {}：请先通过 POST /api/v1/tenders/{tender_id}/document-fee 获取本单位的缴费账号并缴费。",
+                    fee.amount, fee.currency
+                ),
+            ),
+        });
+    }
     let organization = principal
         .membership
         .as_ref()

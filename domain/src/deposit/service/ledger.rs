@@ -1,0 +1,217 @@
+//! The ledger: posting balanced entries, reading balances, and the invariant check that
+//! `tenderhall ledger check` and the tests run.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+
+use crate::deposit::accounts::BANK;
+use crate::deposit::store::{bank_notifications, journal_entries, postings};
+use crate::error::{DomainError, DomainResult};
+use crate::money::Currency;
+
+/// One side of an entry: an account and a signed amount in fen (debit positive).
+pub type Line = (String, i64);
+
+/// Writes one balanced journal entry inside the caller's transaction; refuses an unbalanced one
+/// (a bug, never a state to store). Returns its id.
+#[allow(clippy::too_many_arguments)]
+pub async fn post(
+    txn: &impl ConnectionTrait,
+    kind: &str,
+    tender_id: Option<&str>,
+    reference: &str,
+    memo: &str,
+    currency: Currency,
+    lines: &[Line],
+    at: DateTime<Utc>,
+) -> DomainResult<String> {
+    let sum: i64 = lines.iter().map(|(_, a)| *a).sum();
+    if sum != 0 || lines.len() < 2 || lines.iter().any(|(_, a)| *a == 0) {
+        return Err(DomainError::internal(format!(
+            "refusing an unbalanced journal entry {kind} {reference}: {lines:?}"
+        )));
+    }
+    let id = format!("jnl_{}", uuid::Uuid::now_v7().simple());
+    journal_entries::Entity::insert(journal_entries::ActiveModel {
+        id: Set(id.clone()),
+        at: Set(at),
+        kind: Set(kind.to_owned()),
+        tender_id: Set(tender_id.map(str::to_owned)),
+        reference: Set(reference.chars().take(128).collect()),
+        memo: Set(memo.to_owned()),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    postings::Entity::insert_many(lines.iter().map(|(account, amount)| postings::ActiveModel {
+        entry_id: Set(id.clone()),
+        account: Set(account.clone()),
+        amount_fen: Set(*amount),
+        currency: Set(currency.code().to_owned()),
+        ..Default::default()
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    Ok(id)
+}
+
+/// The balance of `account` (signed fen, debit positive), from its postings.
+pub async fn balance(txn: &impl ConnectionTrait, account: &str) -> DomainResult<i64> {
+    let amounts: Vec<i64> = postings::Entity::find()
+        .select_only()
+        .column(postings::Column::AmountFen)
+        .filter(postings::Column::Account.eq(account))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(amounts.iter().sum())
+}
+
+/// The amounts posted to `account` by entries of `kind`, with the entry's time.
+pub async fn postings_of_kind(
+    txn: &impl ConnectionTrait,
+    account: &str,
+    kind: &str,
+) -> DomainResult<Vec<(DateTime<Utc>, i64)>> {
+    let lines = postings::Entity::find()
+        .filter(postings::Column::Account.eq(account))
+        .all(txn)
+        .await?;
+    if lines.is_empty() {
+        return Ok(Vec::new());
+    }
+    let entries: HashMap<String, journal_entries::Model> = journal_entries::Entity::find()
+        .filter(journal_entries::Column::Id.is_in(lines.iter().map(|l| l.entry_id.clone())))
+        .filter(journal_entries::Column::Kind.eq(kind))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|e| (e.id.clone(), e))
+        .collect();
+    Ok(lines
+        .into_iter()
+        .filter_map(|l| entries.get(&l.entry_id).map(|e| (e.at, l.amount_fen)))
+        .collect())
+}
+
+/// What the invariant check found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerReport {
+    pub entries: u64,
+    pub postings: u64,
+    /// Entries whose postings do not sum to zero (per currency), with their sums.
+    pub unbalanced: Vec<(String, i64)>,
+    /// Accounts on the wrong side of zero: a liability in debit (the platform paid out more than it
+    /// held for someone), or the bank in credit.
+    pub wrong_side: Vec<(String, i64)>,
+    /// Money the bank notified that the ledger does not show arriving, or the reverse:
+    /// (fen notified, fen posted to the bank by payments).
+    pub bank_mismatch: Option<(i64, i64)>,
+    /// Balances by account, for the report.
+    pub balances: BTreeMap<String, i64>,
+}
+
+impl LedgerReport {
+    pub fn is_sound(&self) -> bool {
+        self.unbalanced.is_empty() && self.wrong_side.is_empty() && self.bank_mismatch.is_none()
+    }
+}
+
+/// Asset and expense accounts are debit-normal; everything else the platform holds is owed to
+/// someone (credit-normal).
+fn debit_normal(account: &str) -> bool {
+    account == BANK || account == crate::deposit::accounts::INTEREST
+}
+
+const PAGE: u64 = 5_000;
+
+/// Proves every entry balances, no account is on the wrong side of zero, and the bank's
+/// notifications and the ledger agree on the money that came in. Reads in one snapshot, a page at a
+/// time.
+pub async fn check(db: &DatabaseConnection) -> DomainResult<LedgerReport> {
+    let txn = db.begin().await?;
+    let mut report = LedgerReport::default();
+    let mut per_entry: HashMap<(String, String), i64> = HashMap::new();
+    let mut balances: HashMap<String, i64> = HashMap::new();
+    let mut after = 0i64;
+    loop {
+        let page = postings::Entity::find()
+            .filter(postings::Column::Id.gt(after))
+            .order_by_asc(postings::Column::Id)
+            .limit(PAGE)
+            .all(&txn)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for p in page {
+            report.postings += 1;
+            *per_entry
+                .entry((p.entry_id.clone(), p.currency.clone()))
+                .or_default() += p.amount_fen;
+            *balances.entry(p.account).or_default() += p.amount_fen;
+        }
+    }
+    report.entries = journal_entries::Entity::find()
+        .select_only()
+        .column(journal_entries::Column::Id)
+        .into_tuple::<String>()
+        .all(&txn)
+        .await?
+        .len() as u64;
+    report.unbalanced = per_entry
+        .into_iter()
+        .filter(|(_, sum)| *sum != 0)
+        .map(|((entry, _), sum)| (entry, sum))
+        .collect();
+    report.unbalanced.sort();
+    for (account, balance) in &balances {
+        let wrong = if debit_normal(account) {
+            *balance < 0
+        } else {
+            *balance > 0
+        };
+        if wrong {
+            report.wrong_side.push((account.clone(), *balance));
+        }
+    }
+    report.wrong_side.sort();
+    // Money in: every accepted notification is one payment or suspense entry debiting the bank.
+    let notified: i64 = bank_notifications::Entity::find()
+        .select_only()
+        .column(bank_notifications::Column::AmountFen)
+        .into_tuple::<i64>()
+        .all(&txn)
+        .await?
+        .iter()
+        .sum();
+    let arrived_ids: Vec<String> = journal_entries::Entity::find()
+        .select_only()
+        .column(journal_entries::Column::Id)
+        .filter(journal_entries::Column::Kind.is_in(["payment", "suspense"]))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let mut arrived = 0i64;
+    for chunk in arrived_ids.chunks(500) {
+        let amounts: Vec<i64> = postings::Entity::find()
+            .select_only()
+            .column(postings::Column::AmountFen)
+            .filter(postings::Column::EntryId.is_in(chunk.iter().cloned()))
+            .filter(postings::Column::Account.eq(BANK))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        arrived += amounts.iter().sum::<i64>();
+    }
+    if notified != arrived {
+        report.bank_mismatch = Some((notified, arrived));
+    }
+    report.balances = balances.into_iter().collect();
+    txn.commit().await?;
+    Ok(report)
+}
