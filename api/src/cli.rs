@@ -55,6 +55,16 @@ pub fn worker_context(state: &AppState) -> anyhow::Result<WorkerContext> {
         mailer: std::sync::Arc::new(mailer),
         mail_from: settings.mail_from.parse().context("TENDERHALL_MAIL_FROM")?,
         store: state.store().clone(),
+        bank: if settings.sandbox {
+            std::sync::Arc::new(tenderhall_workers::bank::SandboxBank::new(
+                state.db().clone(),
+                state.clock(),
+            ))
+        } else {
+            std::sync::Arc::new(tenderhall_workers::bank::FileBank::new(
+                settings.data_dir.join("bank-out"),
+            ))
+        },
     })
 }
 

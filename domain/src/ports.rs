@@ -64,3 +64,35 @@ pub fn is_sha256_hex(s: &str) -> bool {
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
+
+/// An instruction to the bank to pay a refund out of the collecting account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundInstruction {
+    /// Also the bank's idempotency key: the same instruction sent twice pays once.
+    pub refund_id: String,
+    pub payee_account: String,
+    pub amount_fen: i64,
+    pub currency: String,
+    pub memo: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("the bank did not take the instruction: {0}")]
+    Refused(String),
+    #[error("the bank is unreachable: {0}")]
+    Unavailable(String),
+}
+
+/// Where refund instructions go: a file the bank collects, or the bank's API. The bank confirms
+/// each refund later with a signed confirmation; until then it is pending.
+pub trait BankGateway: Send + Sync {
+    /// Hands the instruction over; returns the bank's (or the file's) reference.
+    fn send_refund(
+        &self,
+        instruction: &RefundInstruction,
+    ) -> BoxFuture<'_, Result<String, GatewayError>>;
+
+    /// `file`, `sandbox`, …, for logs.
+    fn name(&self) -> &'static str;
+}

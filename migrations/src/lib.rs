@@ -28,6 +28,7 @@ mod m20261128_000021_create_tender_amendments;
 mod m20261128_000022_create_registrations;
 mod m20261128_000023_create_ledger;
 mod m20261128_000024_create_bank_notifications;
+mod m20261128_000025_create_refunds;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000022_create_registrations::Migration),
             Box::new(m20261128_000023_create_ledger::Migration),
             Box::new(m20261128_000024_create_bank_notifications::Migration),
+            Box::new(m20261128_000025_create_refunds::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 //!   is due (the chronograph), or until woken when an earlier one is added.
 //! - [`jobs`]: the handlers, and the periodic signing of the audit heads.
 
+pub mod bank;
 pub mod docstore;
 pub mod jobs;
 pub mod mail;
@@ -40,6 +41,8 @@ pub struct WorkerContext {
     /// The sender of every message.
     pub mail_from: lettre::message::Mailbox,
     pub store: Arc<dyn DocumentStore>,
+    /// Where refund instructions go.
+    pub bank: Arc<dyn tenderhall_domain::ports::BankGateway>,
 }
 
 /// A worker name unique to this process: host, process id and a random suffix.

@@ -63,6 +63,10 @@ pub struct Settings {
     /// The address people reach the platform at, for links in mail; empty: `http://` and the listen address.
     #[serde(deserialize_with = "lenient_opt_string")]
     pub public_url: Option<String>,
+    /// The annual rate of interest paid on refunded deposits (a decimal, e.g. `0.0035` for 0.35 %;
+    /// days / 360, RULES.md "Money"). Empty: 0.0035.
+    #[serde(deserialize_with = "lenient_opt_string")]
+    pub deposit_interest_rate: Option<String>,
     /// Per-deployment values of the procedure table's unverified and local numbers (RULES.md),
     /// e.g. `[procedures.overrides.construction] deposit_cap_yuan = "500000"`.
     pub procedures: tenderhall_domain::tender::procedure::ProcedureSettings,
@@ -104,6 +108,7 @@ impl Default for Settings {
             log_format: "text".to_owned(),
             mail_from: "Tenderhall <noreply@tenderhall.localhost>".to_owned(),
             public_url: None,
+            deposit_interest_rate: None,
             procedures: Default::default(),
         }
     }
@@ -132,6 +137,7 @@ const ENV_KEYS: &[&str] = &[
     "log_format",
     "mail_from",
     "public_url",
+    "deposit_interest_rate",
 ];
 
 impl Settings {
@@ -178,6 +184,7 @@ impl Settings {
         self.procedures
             .validate()
             .map_err(|e| anyhow::anyhow!("[procedures] in the configuration file: {e}"))?;
+        self.interest_rate()?;
         self.mail_from.parse::<lettre::message::Mailbox>().map_err(|e| {
             anyhow::anyhow!("TENDERHALL_MAIL_FROM must be a mail address such as `Tenderhall <noreply@example.com>`: {e}")
         })?;
@@ -365,7 +372,27 @@ impl Settings {
                 self.max_document_bytes.to_string(),
             ),
             ("TENDERHALL_PUBLIC_URL", self.public_url()),
+            (
+                "TENDERHALL_DEPOSIT_INTEREST_RATE",
+                self.interest_rate()
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|e| e.to_string()),
+            ),
         ]
+    }
+
+    /// The annual interest rate on refunded deposits.
+    pub fn interest_rate(&self) -> anyhow::Result<rust_decimal::Decimal> {
+        let raw = self.deposit_interest_rate.as_deref().unwrap_or("0.0035");
+        let rate: rust_decimal::Decimal = raw.trim().parse().map_err(|_| {
+            anyhow::anyhow!(
+                "TENDERHALL_DEPOSIT_INTEREST_RATE must be a decimal such as 0.0035 (0.35 % a year), not `{raw}`"
+            )
+        })?;
+        if rate < rust_decimal::Decimal::ZERO || rate > rust_decimal::Decimal::ONE {
+            bail!("TENDERHALL_DEPOSIT_INTEREST_RATE must be between 0 and 1, not `{raw}`");
+        }
+        Ok(rate)
     }
 }
 

@@ -9,20 +9,21 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tenderhall_domain::deposit::service::{
-    self as deposits, DepositLine, Flag, Receipt, Registration, SuspensePayment, VirtualAccount,
+    self as deposits, DepositLine, Flag, Receipt, RefundOutcome, RefundView, Registration,
+    SuspensePayment, VirtualAccount,
 };
 use tenderhall_domain::deposit::{
     NotificationBody, sign_notification, signature_problem, verify_notification,
 };
 use tenderhall_domain::money::{Currency, Money};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::Problem;
 use super::tenders::MoneyResponse;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, Auth, ClientIp, parse_json};
+use crate::extract::{ApiJson, ApiQuery, Auth, ClientIp, parse_json};
 use crate::state::AppState;
 
 /// A sandbox server signs with this when `TENDERHALL_BANK_SECRET` is not set (API.md).
@@ -37,6 +38,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(tender_flags))
         .routes(routes!(sandbox_pay))
         .routes(routes!(suspense))
+        .routes(routes!(withdraw_registration))
+        .routes(routes!(refund_confirmation))
+        .routes(routes!(list_refunds))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -438,6 +442,210 @@ async fn suspense(
     auth: Auth,
 ) -> ApiResult<Json<Items<SuspenseResponse>>> {
     let items = deposits::suspense_payments(state.db(), &auth.principal).await?;
+    Ok(Json(Items {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+fn interest_rate(state: &AppState) -> ApiResult<rust_decimal::Decimal> {
+    state
+        .settings()
+        .interest_rate()
+        .map_err(|e| tenderhall_domain::DomainError::internal(e).into())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WithdrawalResponse {
+    pub registration_id: String,
+    /// The refund of the deposit paid so far (within 5 days, 实施条例 Art 35), if anything was paid.
+    pub refund_id: Option<String>,
+}
+
+/// Withdraw a registration before the bid deadline (the registered bidder): the deposit paid is
+/// refunded with interest within 5 days (实施条例 Art 35).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tenders/{id}/lots/{lot}/registrations/{registration_id}",
+    tag = "deposits",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("lot" = String, Path), ("registration_id" = String, Path)),
+    responses(
+        (status = 200, body = WithdrawalResponse),
+        (status = 404, body = Problem),
+        (status = 409, description = "`deadline_passed`, `already_withdrawn`", body = Problem),
+    )
+)]
+async fn withdraw_registration(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    auth: Auth,
+    Path((id, _lot, registration_id)): Path<(String, String, String)>,
+) -> ApiResult<Json<WithdrawalResponse>> {
+    let refund_id = deposits::withdraw_registration(
+        state.db(),
+        &auth.principal,
+        &id,
+        &registration_id,
+        interest_rate(&state)?,
+        Some(ip),
+        state.now(),
+    )
+    .await?;
+    state.wake_jobs();
+    Ok(Json(WithdrawalResponse {
+        registration_id,
+        refund_id,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundConfirmation {
+    pub refund_id: String,
+    /// `paid` or `failed`.
+    pub status: String,
+    /// The bank's reference or reason.
+    pub detail: Option<String>,
+}
+
+/// The bank confirms a refund it was instructed to pay, signed like its payment notifications. A
+/// `paid` refund leaves the collecting account once; a `failed` one is sent again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bank/refund-confirmations",
+    tag = "deposits",
+    request_body(content = RefundConfirmation, content_type = "application/json"),
+    params(
+        ("X-Bank-Timestamp" = String, Header, description = "unix seconds"),
+        ("X-Bank-Signature" = String, Header, description = "lowercase hex HMAC-SHA256 over `{timestamp}.{raw body}`"),
+    ),
+    responses(
+        (status = 200, body = NotificationResponse),
+        (status = 401, description = "`bad_signature`, `stale_timestamp`", body = Problem),
+        (status = 404, body = Problem),
+    )
+)]
+async fn refund_confirmation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<NotificationResponse>> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let Some(secret) = bank_secret(&state) else {
+        return Err(ApiError::unavailable(
+            "Bank notifications are not configured: set TENDERHALL_BANK_SECRET.",
+            "未配置银行通知：请设置 TENDERHALL_BANK_SECRET。",
+        ));
+    };
+    if let Err(e) = verify_notification(
+        secret.as_bytes(),
+        &header("x-bank-timestamp"),
+        &header("x-bank-signature"),
+        &body,
+        state.now(),
+    ) {
+        let (code, text) = signature_problem(e);
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, code, text));
+    }
+    let confirmation: RefundConfirmation = parse_json(&body)?;
+    let outcome = match confirmation.status.as_str() {
+        "paid" => RefundOutcome::Paid,
+        "failed" => RefundOutcome::Failed,
+        _ => {
+            return Err(ApiError::invalid(
+                "status",
+                "`status` is `paid` or `failed`.",
+                "`status` 须为 `paid` 或 `failed`。",
+            ));
+        }
+    };
+    let changed = deposits::confirm_refund(
+        state.db(),
+        &confirmation.refund_id,
+        outcome,
+        confirmation.detail.as_deref().unwrap_or(""),
+        state.now(),
+    )
+    .await?;
+    state.wake_jobs();
+    Ok(Json(NotificationResponse {
+        status: if changed { "recorded" } else { "duplicate" }.to_owned(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefundResponse {
+    pub refund_id: String,
+    pub tender_id: String,
+    pub organization_id: String,
+    pub account_no: String,
+    /// `withdrawn`, `cancelled`, `lot_failed`, `lost`, `won`, `overpaid`.
+    pub reason: String,
+    pub principal: MoneyResponse,
+    pub interest: MoneyResponse,
+    /// `pending`, `instructed`, `confirmed` or `failed`.
+    pub status: String,
+    /// The legal deadline for the refund.
+    pub due_by: DateTime<Utc>,
+    pub instructed_at: Option<DateTime<Utc>>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+impl From<RefundView> for RefundResponse {
+    fn from(r: RefundView) -> Self {
+        Self {
+            principal: Money::from_minor_units(r.principal_fen, Currency::Cny).into(),
+            interest: Money::from_minor_units(r.interest_fen, Currency::Cny).into(),
+            refund_id: r.id,
+            tender_id: r.tender_id,
+            organization_id: r.organization_id,
+            account_no: r.account_no,
+            reason: r.reason,
+            status: r.status,
+            due_by: r.due_by,
+            instructed_at: r.instructed_at,
+            confirmed_at: r.confirmed_at,
+            last_error: r.last_error,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RefundQuery {
+    pub tender_id: Option<String>,
+    /// `pending`, `instructed`, `confirmed` or `failed`.
+    pub status: Option<String>,
+}
+
+/// Refunds, to follow them to the bank's confirmation and to find failed ones (operators).
+#[utoipa::path(
+    get,
+    path = "/api/v1/bank/refunds",
+    tag = "deposits",
+    security(("bearer" = [])),
+    params(RefundQuery),
+    responses((status = 200, body = Items<RefundResponse>), (status = 403, body = Problem))
+)]
+async fn list_refunds(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(query): ApiQuery<RefundQuery>,
+) -> ApiResult<Json<Items<RefundResponse>>> {
+    auth.principal.require_operator()?;
+    let items = deposits::list_refunds(
+        state.db(),
+        query.tender_id.as_deref(),
+        query.status.as_deref(),
+    )
+    .await?;
     Ok(Json(Items {
         items: items.into_iter().map(Into::into).collect(),
     }))

@@ -306,15 +306,22 @@ async fn cancel_tender(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<CancelTenderRequest>,
 ) -> ApiResult<Json<TenderResponse>> {
+    let rate = state
+        .settings()
+        .interest_rate()
+        .map_err(|e| crate::error::ApiError::from(tenderhall_domain::DomainError::internal(e)))?;
     let tender = tenders::cancel(
         state.db(),
         &auth.principal,
         &id,
         &req.reason,
+        rate,
         Some(ip),
         state.now(),
     )
     .await?;
+    // Its refunds are jobs due now.
+    state.wake_jobs();
     Ok(Json(tender.into()))
 }
 

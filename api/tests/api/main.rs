@@ -12,6 +12,7 @@ mod http;
 mod mail;
 mod organizations;
 mod platform;
+mod refunds;
 mod sessions;
 mod tender_list;
 mod tenders;

@@ -65,6 +65,7 @@ async fn seed(app: &TestApp) -> anyhow::Result<()> {
                 &principal,
                 &tender.id,
                 "预算调整",
+                rust_decimal::Decimal::ZERO,
                 None,
                 app.state.now(),
             )

@@ -192,7 +192,8 @@ pub mod accounts {
     pub const BANK: &str = "bank";
     /// Payments to an account the platform does not know, or no longer takes (a liability).
     pub const SUSPENSE: &str = "suspense";
-    /// Interest paid on refunds (an expense: debit-normal).
+    /// Interest the collecting account earned on deposits, owed to the bidders until refunded with
+    /// them (a liability: credit-normal).
     pub const INTEREST: &str = "interest";
 
     /// What the platform owes a bidder on one virtual account (a liability: credit-normal).

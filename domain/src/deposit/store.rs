@@ -151,3 +151,34 @@ pub mod deposit_flags {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod refunds {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "refunds")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub account_no: String,
+        pub tender_id: String,
+        pub organization_id: String,
+        pub reason: String,
+        pub principal_fen: i64,
+        pub interest_fen: i64,
+        pub currency: String,
+        pub payee_account: String,
+        pub due_by: ChronoDateTimeUtc,
+        pub status: String,
+        pub bank_ref: Option<String>,
+        pub last_error: Option<String>,
+        pub created_at: ChronoDateTimeUtc,
+        pub instructed_at: Option<ChronoDateTimeUtc>,
+        pub confirmed_at: Option<ChronoDateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -4,9 +4,11 @@
 pub mod audit_heads;
 pub mod deadlines;
 pub mod mail;
+pub mod refunds;
 pub mod scrub;
 
 use anyhow::bail;
+use tenderhall_domain::deposit::service::REFUND_JOB;
 use tenderhall_domain::jobs::service::Job;
 use tenderhall_domain::notify::MAIL_JOB;
 use tenderhall_domain::tender::service::{DEADLINE_JOB, QUESTIONS_CLOSE_JOB, SCRUB_JOB};
@@ -19,6 +21,7 @@ pub async fn dispatch(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
         QUESTIONS_CLOSE_JOB => deadlines::close_question_period(ctx, job).await,
         MAIL_JOB => mail::send(ctx, job).await,
         SCRUB_JOB => scrub::run(ctx, job).await,
+        REFUND_JOB => refunds::send(ctx, job).await,
         other => bail!("no handler for job kind `{other}`"),
     }
 }

@@ -122,10 +122,10 @@ impl LedgerReport {
     }
 }
 
-/// Asset and expense accounts are debit-normal; everything else the platform holds is owed to
+/// The bank account is the one asset (debit-normal); everything else the platform holds is owed to
 /// someone (credit-normal).
 fn debit_normal(account: &str) -> bool {
-    account == BANK || account == crate::deposit::accounts::INTEREST
+    account == BANK
 }
 
 const PAGE: u64 = 5_000;
@@ -189,6 +189,7 @@ pub async fn check(db: &DatabaseConnection) -> DomainResult<LedgerReport> {
         .await?
         .iter()
         .sum();
+    // Interest the bank adds to the collecting account is not a notification.
     let arrived_ids: Vec<String> = journal_entries::Entity::find()
         .select_only()
         .column(journal_entries::Column::Id)

@@ -3,11 +3,17 @@
 
 mod bank;
 pub mod ledger;
+mod refund;
 mod registration;
 mod status;
 
 pub use self::bank::{Receipt, SuspensePayment, receive, suspense_payments};
 pub use self::ledger::{LedgerReport, check as check_ledger};
+pub use self::refund::{
+    REFUND_JOB, RefundOutcome, RefundReason, RefundView, book_forfeit, book_refund, confirm_refund,
+    forfeit_registration, list_refunds, refund_after_contract, refund_all,
+    refund_losers_after_award, send_refund, withdraw_registration,
+};
 pub use self::registration::{
     Registration, VirtualAccount, fee_account, fee_settled, payer_of, register,
 };

@@ -363,6 +363,7 @@ pub async fn cancel(
     principal: &Principal,
     id: &str,
     reason: &str,
+    interest_rate: rust_decimal::Decimal,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Tender> {
@@ -400,6 +401,16 @@ pub async fn cancel(
         .filter(lots::Column::TenderId.eq(id))
         .exec(&txn)
         .await?;
+    // Document fees, deposits and their interest go back (实施条例 Art 31), in this transaction.
+    let refunds = crate::deposit::service::refund_all(
+        &txn,
+        id,
+        None,
+        crate::deposit::service::RefundReason::Cancelled,
+        interest_rate,
+        now,
+    )
+    .await?;
     let actor = Actor::account(principal.account_id.as_str(), ip);
     audit::append(
         &txn,
@@ -409,7 +420,9 @@ pub async fn cancel(
             "tender.cancel",
             format!("tender:{id}"),
         )
-        .details(json!({"reason": reason, "was": current.status.as_str()})),
+        .details(
+            json!({"reason": reason, "was": current.status.as_str(), "refunds": refunds.len()}),
+        ),
         now,
     )
     .await?;

@@ -1,0 +1,376 @@
+//! Refunds and forfeits (RULES.md "Money"; 实施条例 Art 31, 35, 57, 74; 87号令 Art 38): booked with
+//! interest to the day, instructed to the bank by a job within the legal time, settled by the bank's
+//! confirmation once, retried and shown to operators when they fail; the ledger balances after
+//! every scenario.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use reqwest::StatusCode;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tenderhall_api::cli::worker_context;
+use tenderhall_domain::deposit::service::{
+    check_ledger, forfeit_registration, list_refunds, refund_after_contract,
+    refund_losers_after_award,
+};
+use tenderhall_domain::deposit::sign_notification;
+use tenderhall_workers::runner::Runner;
+
+use crate::helpers::{PASSWORD, TestApp, TestResult, assert_problem, text};
+
+async fn assert_ledger_sound(app: &TestApp) -> anyhow::Result<()> {
+    let report = check_ledger(app.state.db()).await?;
+    assert!(report.is_sound(), "ledger unsound: {report:?}");
+    Ok(())
+}
+
+/// Registers `token`'s organization for lot 1 and pays `amount` through the sandbox bank.
+async fn register_and_pay(
+    app: &TestApp,
+    token: &str,
+    tender: &str,
+    amount: &str,
+) -> anyhow::Result<(String, String)> {
+    let reg: Value = app
+        .post(
+            &format!("/api/v1/tenders/{tender}/lots/1/registrations"),
+            &json!({}),
+            Some(token),
+        )
+        .await?
+        .json()
+        .await?;
+    let account = text(&reg["deposit_account"]["account_no"]);
+    if amount != "0" {
+        let paid: Value = app
+            .post(
+                "/api/v1/sandbox/bank/pay",
+                &json!({"account_no": account, "amount": amount}),
+                None,
+            )
+            .await?
+            .json()
+            .await?;
+        anyhow::ensure!(paid["status"] == "credited", "{paid}");
+    }
+    Ok((text(&reg["registration_id"]), account))
+}
+
+async fn drain(app: &TestApp) -> anyhow::Result<()> {
+    let runner = Runner::new(worker_context(&app.state)?);
+    while runner.run_one().await? {}
+    Ok(())
+}
+
+#[tokio::test]
+async fn art_35_a_withdrawal_before_the_deadline_is_refunded_within_5_days_with_interest_to_the_day()
+-> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@wd.test", "tenderer").await?;
+    let (bidder, _) = app.member("bidder@wd.test", "bidder").await?;
+    let id = app.published_goods_tender(&owner, "撤回报名", 21).await?;
+    let (reg, account) = register_and_pay(&app, &bidder, &id, "2000.00").await?;
+    drain(&app).await?;
+
+    // Held ten days and a few hours: interest for ten days, at 0.35 % a year over 360 days:
+    // 200,000 fen × 0.0035 × 10 / 360 = 19.44 → 19 fen.
+    app.clock.advance(TimeDelta::days(10) + TimeDelta::hours(5));
+    let bidder = app.sign_in("bidder@wd.test", PASSWORD).await?;
+    let res = app
+        .delete(
+            &format!("/api/v1/tenders/{id}/lots/1/registrations/{reg}"),
+            Some(&bidder),
+        )
+        .await?;
+    assert_eq!(res.status(), StatusCode::OK);
+    let withdrawn: Value = res.json().await?;
+    let refund_id = text(&withdrawn["refund_id"]);
+    let withdrawn_at = app.state.now();
+    drain(&app).await?;
+
+    let refunds = list_refunds(app.state.db(), Some(&id), None).await?;
+    assert_eq!(refunds.len(), 1);
+    let refund = &refunds[0];
+    assert_eq!(refund.id, refund_id);
+    assert_eq!(refund.reason, "withdrawn");
+    assert_eq!(refund.principal_fen, 200_000);
+    assert_eq!(refund.interest_fen, 19);
+    assert_eq!(refund.status, "confirmed");
+    assert_eq!(refund.due_by, withdrawn_at + TimeDelta::days(5));
+    assert!(refund.instructed_at.is_some_and(|t| t <= refund.due_by));
+
+    // Withdrawn twice is refused; a payment to the closed account goes to suspense.
+    assert_problem(
+        app.delete(
+            &format!("/api/v1/tenders/{id}/lots/1/registrations/{reg}"),
+            Some(&bidder),
+        )
+        .await?,
+        StatusCode::CONFLICT,
+        "already_withdrawn",
+    )
+    .await?;
+    let late: Value = app
+        .post(
+            "/api/v1/sandbox/bank/pay",
+            &json!({"account_no": account, "amount": "10.00"}),
+            None,
+        )
+        .await?
+        .json()
+        .await?;
+    assert_eq!(late["status"], "suspense");
+    let report = check_ledger(app.state.db()).await?;
+    assert!(report.is_sound(), "{report:?}");
+    // What came in (2,000.00 + 10.00 in suspense + 0.19 interest) less what went out (2,000.19).
+    assert_eq!(report.balances.get("bank"), Some(&1_000));
+    Ok(())
+}
+
+#[tokio::test]
+async fn art_31_a_cancelled_tender_refunds_every_deposit_and_fee_with_interest() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@cx.test", "tenderer").await?;
+    let (a, _) = app.member("a@cx.test", "bidder").await?;
+    let (b, _) = app.member("b@cx.test", "bidder").await?;
+    let (c, _) = app.member("c@cx.test", "bidder").await?;
+    let body = json!({
+        "title": "终止退款", "kind": "goods", "procedure": "open_tender", "award_method": "lowest_evaluated_price",
+        "lots": [{"id": "1", "title": "包一", "budget": "100000", "deposit": "2000"}],
+        "document_fee": "300",
+        "bid_deadline": (app.state.now() + TimeDelta::days(21)).to_rfc3339(),
+    });
+    let id = text(
+        &app.post("/api/v1/tenders", &body, Some(&owner))
+            .await?
+            .json::<Value>()
+            .await?["id"],
+    );
+    app.post(
+        &format!("/api/v1/tenders/{id}/publish"),
+        &json!({}),
+        Some(&owner),
+    )
+    .await?;
+    register_and_pay(&app, &a, &id, "2000.00").await?;
+    register_and_pay(&app, &b, &id, "800.00").await?;
+    register_and_pay(&app, &c, &id, "0").await?;
+    let fee: Value = app
+        .post(
+            &format!("/api/v1/tenders/{id}/document-fee"),
+            &json!({}),
+            Some(&a),
+        )
+        .await?
+        .json()
+        .await?;
+    app.post(
+        "/api/v1/sandbox/bank/pay",
+        &json!({"account_no": fee["account_no"], "amount": "300.00"}),
+        None,
+    )
+    .await?;
+
+    app.clock.advance(TimeDelta::days(3));
+    let owner = app.sign_in("owner@cx.test", PASSWORD).await?;
+    let res = app
+        .post(
+            &format!("/api/v1/tenders/{id}/cancel"),
+            &json!({"reason": "项目取消"}),
+            Some(&owner),
+        )
+        .await?;
+    assert_eq!(res.status(), StatusCode::OK);
+    drain(&app).await?;
+
+    let refunds = list_refunds(app.state.db(), Some(&id), None).await?;
+    let mut amounts: Vec<(i64, i64, String)> = refunds
+        .iter()
+        .map(|r| (r.principal_fen, r.interest_fen, r.status.clone()))
+        .collect();
+    amounts.sort();
+    // The fee (no interest), the partial deposit and the full one, each with three days' interest;
+    // nothing for the bidder who paid nothing.
+    assert_eq!(
+        amounts,
+        vec![
+            (30_000, 0, "confirmed".to_owned()),
+            (80_000, 2, "confirmed".to_owned()),
+            (200_000, 6, "confirmed".to_owned()),
+        ]
+    );
+    assert!(refunds.iter().all(|r| r.reason == "cancelled"));
+    let report = check_ledger(app.state.db()).await?;
+    assert!(report.is_sound(), "{report:?}");
+    assert_eq!(report.balances.get("bank"), Some(&0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_refund_the_bank_refuses_is_retried_and_shown_to_operators() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@fail.test", "tenderer").await?;
+    // A bidder organization registered without a basic account: the bank cannot pay it back.
+    let mut body = crate::helpers::registration("nobasic@fail.test", "bidder");
+    body["organization"]
+        .as_object_mut()
+        .map(|o| o.remove("basic_account"));
+    let res = app.post("/api/v1/accounts", &body, None).await?;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let bidder = app.sign_in("nobasic@fail.test", PASSWORD).await?;
+    let id = app.published_goods_tender(&owner, "退款失败", 21).await?;
+    let (reg, _) = register_and_pay(&app, &bidder, &id, "2000.00").await?;
+    app.delete(
+        &format!("/api/v1/tenders/{id}/lots/1/registrations/{reg}"),
+        Some(&bidder),
+    )
+    .await?;
+    let runner = Runner::new(worker_context(&app.state)?);
+    while runner.run_one().await? {}
+
+    let operator = app.operator().await?;
+    let failed: Value = app
+        .get("/api/v1/bank/refunds?status=failed", Some(&operator))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(failed["items"].as_array().map(Vec::len), Some(1));
+    assert!(text(&failed["items"][0]["last_error"]).contains("payee"));
+    // The job waits to try again: it is not forgotten.
+    let jobs = tenderhall_domain::jobs::service::list(app.state.db(), None, 100).await?;
+    let refund_job = jobs
+        .iter()
+        .find(|j| j.kind == "deposit.refund")
+        .ok_or_else(|| anyhow::anyhow!("no refund job"))?;
+    assert_eq!(refund_job.status.as_str(), "pending");
+    assert!(refund_job.attempts >= 1);
+    assert!(refund_job.last_error.is_some());
+    // Bidders do not see the operators' list.
+    assert_problem(
+        app.get("/api/v1/bank/refunds", Some(&bidder)).await?,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await?;
+    assert_ledger_sound(&app).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bank_confirmation_settles_a_refund_once_and_must_be_signed() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@conf.test", "tenderer").await?;
+    let (bidder, _) = app.member("bidder@conf.test", "bidder").await?;
+    let id = app.published_goods_tender(&owner, "退款确认", 21).await?;
+    let (reg, _) = register_and_pay(&app, &bidder, &id, "2000.00").await?;
+    let res: Value = app
+        .delete(
+            &format!("/api/v1/tenders/{id}/lots/1/registrations/{reg}"),
+            Some(&bidder),
+        )
+        .await?
+        .json()
+        .await?;
+    let refund_id = text(&res["refund_id"]);
+    drain(&app).await?;
+    let before = check_ledger(app.state.db()).await?;
+
+    // The bank confirms again (its retry): nothing moves twice.
+    let body =
+        json!({"refund_id": refund_id, "status": "paid", "detail": "BANK-REF-1"}).to_string();
+    let ts = app.state.now().timestamp();
+    let send = |signature: String| {
+        app.request(
+            reqwest::Method::POST,
+            "/api/v1/bank/refund-confirmations",
+            None,
+        )
+        .header("content-type", "application/json")
+        .header("x-bank-timestamp", ts.to_string())
+        .header("x-bank-signature", signature)
+        .body(body.clone())
+        .send()
+    };
+    let again: Value = send(sign_notification(
+        b"sandbox-bank-secret",
+        ts,
+        body.as_bytes(),
+    ))
+    .await?
+    .json()
+    .await?;
+    assert_eq!(again["status"], "duplicate");
+    assert_problem(
+        send(sign_notification(b"not-the-secret", ts, body.as_bytes())).await?,
+        StatusCode::UNAUTHORIZED,
+        "bad_signature",
+    )
+    .await?;
+    let after = check_ledger(app.state.db()).await?;
+    assert_eq!(before.balances, after.balances);
+    assert!(after.is_sound());
+    Ok(())
+}
+
+#[tokio::test]
+async fn order_87_art_38_losers_within_5_working_days_of_the_award_winner_after_the_contract_and_a_refusal_forfeits()
+-> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@award.test", "tenderer").await?;
+    let (w, _) = app.member("winner@award.test", "bidder").await?;
+    let (l, _) = app.member("loser@award.test", "bidder").await?;
+    let (r, _) = app.member("refuser@award.test", "bidder").await?;
+    let id = app.published_goods_tender(&owner, "中标退款", 21).await?;
+    let (winner, _) = register_and_pay(&app, &w, &id, "2000.00").await?;
+    register_and_pay(&app, &l, &id, "2000.00").await?;
+    let (refuser, _) = register_and_pay(&app, &r, &id, "2000.00").await?;
+    app.clock.advance(TimeDelta::days(22));
+    let db = app.state.db();
+    let rate = Decimal::new(35, 4);
+
+    // The refuser's deposit is kept (实施条例 Art 74) before the others are settled.
+    assert_eq!(
+        forfeit_registration(db, &refuser, "winner refused to sign", app.state.now()).await?,
+        200_000
+    );
+    // Award notice on Saturday 2026-12-19 (China time): the losers' refunds are due five working
+    // days later, Friday 2026-12-25.
+    let award_at: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-12-19T10:00:00+08:00")?.into();
+    app.clock.set(award_at);
+    let losers = refund_losers_after_award(db, &id, "1", &winner, rate, award_at).await?;
+    assert_eq!(losers.len(), 1);
+    // The worker takes the refund job as soon as it is due.
+    drain(&app).await?;
+    let signed_at = award_at + TimeDelta::days(10);
+    app.clock.set(signed_at);
+    let winners = refund_after_contract(db, &id, "1", &winner, true, rate, signed_at).await?;
+    assert_eq!(winners.len(), 1);
+    drain(&app).await?;
+
+    let refunds = list_refunds(db, Some(&id), None).await?;
+    let lost = refunds
+        .iter()
+        .find(|r| r.reason == "lost")
+        .ok_or_else(|| anyhow::anyhow!("no loser refund"))?;
+    let due: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-12-25T10:00:00+08:00")?.into();
+    assert_eq!(lost.due_by, due);
+    assert!(lost.instructed_at.is_some_and(|t| t <= lost.due_by));
+    let won = refunds
+        .iter()
+        .find(|r| r.reason == "won")
+        .ok_or_else(|| anyhow::anyhow!("no winner refund"))?;
+    assert!(won.due_by > signed_at && won.instructed_at.is_some_and(|t| t <= won.due_by));
+    assert!(
+        won.interest_fen > lost.interest_fen,
+        "held longer, more interest"
+    );
+    assert!(refunds.iter().all(|r| r.status == "confirmed"));
+    let report = check_ledger(db).await?;
+    assert!(report.is_sound(), "{report:?}");
+    assert_eq!(
+        report.balances.get(&format!("forfeited:{id}")),
+        Some(&-200_000)
+    );
+    // The kept deposit stays in the collecting account for the tenderer.
+    assert_eq!(report.balances.get("bank"), Some(&200_000));
+    Ok(())
+}
