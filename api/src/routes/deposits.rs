@@ -270,6 +270,10 @@ pub struct DepositResponse {
     pub paid: MoneyResponse,
     /// What the platform still holds for the bidder (paid less refunded and forfeited).
     pub held: MoneyResponse,
+    /// Refunded so far (principal; the interest is paid on top).
+    pub refunded: MoneyResponse,
+    /// Kept: a bid revoked after the deadline, or a winner who refused to sign.
+    pub forfeited: MoneyResponse,
     /// Supervisors only; empty for the owner.
     pub flags: Vec<FlagResponse>,
 }
@@ -285,6 +289,8 @@ impl From<DepositLine> for DepositResponse {
             paid_by_deadline: d.paid_by_deadline.into(),
             paid: d.paid.into(),
             held: d.held.into(),
+            refunded: d.refunded.into(),
+            forfeited: d.forfeited.into(),
             flags: d.flags.into_iter().map(Into::into).collect(),
         }
     }

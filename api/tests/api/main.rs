@@ -9,6 +9,7 @@ mod deposits;
 mod documents;
 mod helpers;
 mod http;
+mod ledger_props;
 mod mail;
 mod organizations;
 mod platform;

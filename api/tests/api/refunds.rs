@@ -374,3 +374,42 @@ async fn order_87_art_38_losers_within_5_working_days_of_the_award_winner_after_
     assert_eq!(report.balances.get("bank"), Some(&200_000));
     Ok(())
 }
+
+#[tokio::test]
+async fn an_overpayment_is_recorded_and_the_excess_refunded_within_5_days() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@over.test", "tenderer").await?;
+    let (bidder, _) = app.member("bidder@over.test", "bidder").await?;
+    let id = app.published_goods_tender(&owner, "多缴退款", 21).await?;
+    let (reg, account) = register_and_pay(&app, &bidder, &id, "1500.00").await?;
+    // 1,500 then 1,000 on 2,000 due: 500 too much.
+    app.post(
+        "/api/v1/sandbox/bank/pay",
+        &json!({"account_no": account, "amount": "1000.00"}),
+        None,
+    )
+    .await?;
+    let paid_at = app.state.now();
+    drain(&app).await?;
+    let refunds = list_refunds(app.state.db(), Some(&id), None).await?;
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].reason, "overpaid");
+    assert_eq!(refunds[0].principal_fen, 50_000);
+    assert_eq!(refunds[0].interest_fen, 0);
+    assert_eq!(refunds[0].status, "confirmed");
+    assert_eq!(refunds[0].due_by, paid_at + TimeDelta::days(5));
+    // The deposit itself stays paid and held.
+    assert_eq!(
+        tenderhall_domain::deposit::service::deposit_status(app.state.db(), &reg)
+            .await?
+            .as_str(),
+        "paid"
+    );
+    let report = check_ledger(app.state.db()).await?;
+    assert!(report.is_sound(), "{report:?}");
+    assert_eq!(
+        report.balances.get(&format!("deposit:{account}")),
+        Some(&-200_000)
+    );
+    Ok(())
+}

@@ -158,10 +158,36 @@ async fn record(
                 now,
             )
             .await?;
-            if acct.kind == "fee" {
+            let keep = if acct.kind == "fee" {
                 earn_fee(&txn, acct, &held, currency, now).await?;
+                // Once earned, the fee account keeps nothing; until then it keeps what came.
+                if postings_of_kind(&txn, &held, "fee_earned")
+                    .await?
+                    .is_empty()
+                {
+                    i64::MAX
+                } else {
+                    0
+                }
             } else {
                 flag(&txn, acct, &payer, now).await?;
+                acct.amount_due_fen
+            };
+            // More than was due goes back within 5 days (RULES.md "Money").
+            if keep != i64::MAX {
+                let accelerator = tenders::Entity::find_by_id(acct.tender_id.clone())
+                    .one(&txn)
+                    .await?
+                    .map_or(1, |t| u32::try_from(t.accelerator).unwrap_or(1));
+                let due_by = super::refund::refund_due_by(
+                    &txn,
+                    super::refund::RefundReason::Overpaid,
+                    false,
+                    accelerator,
+                    now,
+                )
+                .await?;
+                super::refund::book_excess_refund(&txn, acct, &held, keep, due_by, now).await?;
             }
             // Who paid is as secret as who registered, until the deadline.
             let deadline = tenders::Entity::find_by_id(acct.tender_id.clone())

@@ -89,18 +89,25 @@ pub async fn refund_due_by(
 }
 
 /// Interest on what `account` holds, each payment from the day it arrived to `now`, at `rate` a
-/// year over 360 days, half-up to the fen in total (API.md).
+/// year over 360 days, half-up to the fen in total (API.md). When part of the payments already went
+/// back (an overpayment), the interest is on the `principal` still held, in proportion.
 async fn interest_on(
     txn: &impl ConnectionTrait,
     held_account: &str,
+    principal: i64,
     rate: Decimal,
     now: DateTime<Utc>,
 ) -> DomainResult<i64> {
     let mut total = Decimal::ZERO;
+    let mut paid = 0i64;
     for (at, amount) in postings_of_kind(txn, held_account, "payment").await? {
         let days = (now - at).num_days();
+        paid += -amount;
         // Summed unrounded, rounded once: instalments do not each lose half a fen.
         total += Decimal::from(-amount) * rate * Decimal::from(days.max(0)) / Decimal::from(360);
+    }
+    if paid > principal && paid > 0 {
+        total = total * Decimal::from(principal) / Decimal::from(paid);
     }
     let fen = total.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     Ok(i64::try_from(fen).unwrap_or(0).max(0))
@@ -162,10 +169,64 @@ pub async fn book_refund(
         return Ok(None);
     }
     let interest = if account.kind == "deposit" {
-        interest_on(txn, &held_account, rate, now).await?
+        interest_on(txn, &held_account, principal, rate, now).await?
     } else {
         0
     };
+    book(
+        txn,
+        account,
+        &held_account,
+        principal,
+        interest,
+        reason,
+        due_by,
+        now,
+    )
+    .await
+    .map(Some)
+}
+
+/// Books the refund of what was paid beyond the amount due (the account stays open): within 5
+/// days, without interest. Returns the refund's id, or `None` when nothing was overpaid.
+pub async fn book_excess_refund(
+    txn: &impl ConnectionTrait,
+    account: &virtual_accounts::Model,
+    held_account: &str,
+    keep: i64,
+    due_by: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DomainResult<Option<String>> {
+    let excess = -balance(txn, held_account).await? - keep;
+    if excess <= 0 {
+        return Ok(None);
+    }
+    book(
+        txn,
+        account,
+        held_account,
+        excess,
+        0,
+        RefundReason::Overpaid,
+        due_by,
+        now,
+    )
+    .await
+    .map(Some)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn book(
+    txn: &impl ConnectionTrait,
+    account: &virtual_accounts::Model,
+    held_account: &str,
+    principal: i64,
+    interest: i64,
+    reason: RefundReason,
+    due_by: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DomainResult<String> {
+    let held_account = held_account.to_owned();
     let currency: Currency = account.currency.parse().map_err(DomainError::internal)?;
     let payee = organizations::Entity::find_by_id(account.organization_id.clone())
         .one(txn)
@@ -247,7 +308,7 @@ pub async fn book_refund(
     )
     .await?;
     jobs::enqueue(txn, send_job(&id, 0, now), now).await?;
-    Ok(Some(id))
+    Ok(id)
 }
 
 fn send_job(refund_id: &str, round: u32, now: DateTime<Utc>) -> NewJob {

@@ -88,6 +88,9 @@ pub struct DepositLine {
     /// Everything credited so far, and what the platform still holds for the bidder.
     pub paid: Money,
     pub held: Money,
+    /// Refunds booked (principal; interest on top), and the amount kept.
+    pub refunded: Money,
+    pub forfeited: Money,
     /// Supervisors only.
     pub flags: Vec<Flag>,
 }
@@ -134,6 +137,16 @@ pub async fn lot_deposits(
             .map(|(_, a)| -a)
             .sum();
         let held = -balance(db, &deposit(&row.account_no)).await?;
+        let refunded: i64 = postings_of_kind(db, &deposit(&row.account_no), "refund")
+            .await?
+            .iter()
+            .map(|(_, a)| *a)
+            .sum();
+        let forfeited: i64 = postings_of_kind(db, &deposit(&row.account_no), "forfeit")
+            .await?
+            .iter()
+            .map(|(_, a)| *a)
+            .sum();
         let flags = if supervisor {
             deposit_flags::Entity::find()
                 .filter(deposit_flags::Column::AccountNo.eq(row.account_no.as_str()))
@@ -150,6 +163,8 @@ pub async fn lot_deposits(
             paid_by_deadline: Money::from_minor_units(by_deadline, currency),
             paid: Money::from_minor_units(paid, currency),
             held: Money::from_minor_units(held, currency),
+            refunded: Money::from_minor_units(refunded, currency),
+            forfeited: Money::from_minor_units(forfeited, currency),
             flags,
             registration: Registration::from_row(row)?,
         });
