@@ -150,6 +150,10 @@ fn title(code: &str, status: StatusCode) -> (&'static str, &'static str) {
         "bad_signature" => ("Bad bank signature", "银行签名无效"),
         "stale_timestamp" => ("Stale bank timestamp", "银行时间戳过期"),
         "txn_conflict" => ("Bank transaction conflict", "银行流水冲突"),
+        "already_withdrawn" => ("Already withdrawn", "已撤回"),
+        "guarantee_invalid" => ("Guarantee not accepted", "保函无效"),
+        "guarantee_not_allowed" => ("Guarantee not allowed", "不接受保函"),
+        "guarantee_exists" => ("Guarantee already given", "保函已提交"),
         "unavailable" => ("Service unavailable", "服务暂不可用"),
         "internal" => ("Internal error", "内部错误"),
         _ => match status.canonical_reason() {

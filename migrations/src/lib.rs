@@ -29,6 +29,7 @@ mod m20261128_000022_create_registrations;
 mod m20261128_000023_create_ledger;
 mod m20261128_000024_create_bank_notifications;
 mod m20261128_000025_create_refunds;
+mod m20261128_000026_create_guarantees;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000023_create_ledger::Migration),
             Box::new(m20261128_000024_create_bank_notifications::Migration),
             Box::new(m20261128_000025_create_refunds::Migration),
+            Box::new(m20261128_000026_create_guarantees::Migration),
         ]
     }
 }

@@ -41,6 +41,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(withdraw_registration))
         .routes(routes!(refund_confirmation))
         .routes(routes!(list_refunds))
+        .routes(routes!(register_issuer))
+        .routes(routes!(present_guarantee))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -655,4 +657,103 @@ async fn list_refunds(
     Ok(Json(Items {
         items: items.into_iter().map(Into::into).collect(),
     }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerRequest {
+    /// The bank or guarantee company.
+    pub name: String,
+    /// Raw Ed25519 public key (32 bytes), base64.
+    pub public_key: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuerResponse {
+    /// Hex SHA-256 of the key: the `issuer_id` guarantee documents name.
+    pub issuer_id: String,
+}
+
+/// Register a guarantee issuer's signing key (operators).
+#[utoipa::path(
+    post,
+    path = "/api/v1/guarantee-issuers",
+    tag = "deposits",
+    security(("bearer" = [])),
+    request_body = IssuerRequest,
+    responses((status = 201, body = IssuerResponse), (status = 403, body = Problem), (status = 409, description = "`key_exists`", body = Problem), (status = 422, body = Problem))
+)]
+async fn register_issuer(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<IssuerRequest>,
+) -> ApiResult<(StatusCode, Json<IssuerResponse>)> {
+    let issuer_id = deposits::register_issuer(
+        state.db(),
+        &auth.principal,
+        &req.name,
+        &req.public_key,
+        state.now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(IssuerResponse { issuer_id })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuaranteeRequest {
+    /// The issuer's document: `{guarantee_no, issuer_id, registration_id, amount, currency?,
+    /// valid_until, ...}`.
+    #[schema(value_type = Object)]
+    pub document: serde_json::Value,
+    /// Ed25519 by the issuer over the document's canonical JSON (RFC 8785), base64.
+    pub signature: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GuaranteeResponse {
+    pub registration_id: String,
+    /// `guarantee`: the deposit counts as provided.
+    pub status: String,
+}
+
+/// Present an electronic guarantee (电子保函) instead of the cash deposit (the registered bidder,
+/// before the deadline, in government procurement).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenders/{id}/lots/{lot}/registrations/{registration_id}/guarantee",
+    tag = "deposits",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("lot" = String, Path), ("registration_id" = String, Path)),
+    request_body = GuaranteeRequest,
+    responses(
+        (status = 201, body = GuaranteeResponse),
+        (status = 404, body = Problem),
+        (status = 409, description = "`guarantee_not_allowed`, `guarantee_exists`, `deadline_passed`", body = Problem),
+        (status = 422, description = "`guarantee_invalid`: unknown issuer, bad signature, another registration, too small, expires too soon", body = Problem),
+    )
+)]
+async fn present_guarantee(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, _lot, registration_id)): Path<(String, String, String)>,
+    ApiJson(req): ApiJson<GuaranteeRequest>,
+) -> ApiResult<(StatusCode, Json<GuaranteeResponse>)> {
+    deposits::present_guarantee(
+        state.db(),
+        &auth.principal,
+        &id,
+        &registration_id,
+        &req.document,
+        &req.signature,
+        state.now(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(GuaranteeResponse {
+            registration_id,
+            status: "guarantee".to_owned(),
+        }),
+    ))
 }

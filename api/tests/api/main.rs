@@ -7,6 +7,7 @@ mod clarifications;
 mod deadlines;
 mod deposits;
 mod documents;
+mod guarantees;
 mod helpers;
 mod http;
 mod ledger_props;

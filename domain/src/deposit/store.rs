@@ -182,3 +182,49 @@ pub mod refunds {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod guarantee_issuers {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "guarantee_issuers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub name: String,
+        /// Raw Ed25519, base64.
+        pub public_key: String,
+        pub created_at: ChronoDateTimeUtc,
+        pub revoked_at: Option<ChronoDateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod guarantees {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "guarantees")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub registration_id: String,
+        pub issuer_id: String,
+        pub guarantee_no: String,
+        pub amount_fen: i64,
+        pub valid_until: ChronoDateTimeUtc,
+        /// The document as presented (JSON); the signature is over its canonical form.
+        pub document: String,
+        pub signature: String,
+        pub accepted_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -2,12 +2,14 @@
 //! check, deposit status and the views of "Who sees what".
 
 mod bank;
+mod guarantee;
 pub mod ledger;
 mod refund;
 mod registration;
 mod status;
 
 pub use self::bank::{Receipt, SuspensePayment, receive, suspense_payments};
+pub use self::guarantee::{guarantees_allowed, has_guarantee, present_guarantee, register_issuer};
 pub use self::ledger::{LedgerReport, check as check_ledger};
 pub use self::refund::{
     REFUND_JOB, RefundOutcome, RefundReason, RefundView, book_forfeit, book_refund, confirm_refund,

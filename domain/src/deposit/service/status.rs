@@ -29,10 +29,14 @@ pub async fn status_at(
         .filter(|(at, _)| *at < deadline)
         .map(|(_, amount)| -amount)
         .sum();
-    Ok((
-        DepositStatus::from_amounts(credited, registration.deposit_due_fen),
-        credited,
-    ))
+    let status = if credited < registration.deposit_due_fen
+        && super::guarantee::has_guarantee(db, &registration.id, deadline).await?
+    {
+        DepositStatus::Guarantee
+    } else {
+        DepositStatus::from_amounts(credited, registration.deposit_due_fen)
+    };
+    Ok((status, credited))
 }
 
 /// The deposit status of one registration as of its tender's bid deadline (the sealed-bids
