@@ -298,6 +298,99 @@ pub async fn ledger_check(settings: &Settings) -> anyhow::Result<()> {
     }
 }
 
+/// One statement row as the bank's CSV has it.
+#[derive(Debug, serde::Deserialize)]
+struct StatementRow {
+    bank_txn_id: String,
+    direction: String,
+    account_no: String,
+    amount: String,
+    currency: Option<String>,
+    booked_at: chrono::DateTime<chrono::Utc>,
+    #[serde(default)]
+    reference: String,
+}
+
+/// Reads a bank statement, naming the line at fault.
+pub fn read_statement(
+    path: &std::path::Path,
+) -> anyhow::Result<Vec<tenderhall_domain::deposit::service::StatementLine>> {
+    use tenderhall_domain::money::{Currency, Money};
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .with_context(|| format!("cannot read the statement {}", path.display()))?;
+    let mut lines = Vec::new();
+    for (i, row) in reader.deserialize::<StatementRow>().enumerate() {
+        let line = i + 2; // the header is line 1
+        let row = row.with_context(|| {
+            format!(
+                "{} line {line}: expected bank_txn_id,direction,account_no,amount,currency,booked_at,reference",
+                path.display()
+            )
+        })?;
+        if row.direction != "in" && row.direction != "out" {
+            anyhow::bail!(
+                "{} line {line}: direction is `in` or `out`, not `{}`",
+                path.display(),
+                row.direction
+            );
+        }
+        let currency: Currency = row
+            .currency
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .unwrap_or("CNY")
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{} line {line}: {e}", path.display()))?;
+        let amount_fen = Money::parse(&row.amount, currency)
+            .and_then(|m| m.minor_units())
+            .map_err(|e| anyhow::anyhow!("{} line {line}: amount {e}", path.display()))?;
+        lines.push(tenderhall_domain::deposit::service::StatementLine {
+            bank_txn_id: row.bank_txn_id,
+            direction: row.direction,
+            account_no: row.account_no,
+            amount_fen,
+            currency: currency.code().to_owned(),
+            booked_at: row.booked_at,
+            reference: row.reference,
+        });
+    }
+    Ok(lines)
+}
+
+/// `tenderhall bank reconcile`: read-only.
+pub async fn bank_reconcile(settings: &Settings, path: &std::path::Path) -> anyhow::Result<()> {
+    let lines = read_statement(path)?;
+    let db = platform::connect(settings).await?;
+    let report = tenderhall_domain::deposit::service::reconcile(&db, &lines)
+        .await
+        .map_err(domain_err)?;
+    println!(
+        "{} statement lines, {} matched",
+        lines.len(),
+        report.matched
+    );
+    for l in &report.bank_only {
+        println!("bank only:     {l}");
+    }
+    for l in &report.platform_only {
+        println!("platform only: {l}");
+    }
+    for l in &report.differing {
+        println!("differs:       {l}");
+    }
+    if report.is_clean() {
+        println!("the statement and the platform agree");
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{} differences between the statement and the platform",
+            report.bank_only.len() + report.platform_only.len() + report.differing.len()
+        )
+    }
+}
+
 /// `tenderhall jobs retry`.
 pub async fn jobs_retry(settings: &Settings, id: &str) -> anyhow::Result<()> {
     let db = platform::connect(settings).await?;

@@ -53,6 +53,20 @@ enum Command {
     /// The deposit and fee ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// The collecting bank.
+    #[command(subcommand)]
+    Bank(BankCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BankCommand {
+    /// Match a bank statement (CSV with the header
+    /// `bank_txn_id,direction,account_no,amount,currency,booked_at,reference`) against the
+    /// platform's notifications and confirmed refunds; exit 1 on any difference.
+    Reconcile {
+        /// The statement file.
+        statement: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +182,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Command::Jobs(JobsCommand::Retry { job_id }) => cli::jobs_retry(&settings, &job_id).await,
         Command::Documents(DocumentsCommand::Scrub) => cli::documents_scrub(settings).await,
         Command::Ledger(LedgerCommand::Check) => cli::ledger_check(&settings).await,
+        Command::Bank(BankCommand::Reconcile { statement }) => {
+            cli::bank_reconcile(&settings, &statement).await
+        }
         Command::Audit(AuditCommand::Verify) => {
             cli::print_report(&cli::audit_verify(&settings).await?)
         }

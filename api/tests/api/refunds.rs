@@ -413,3 +413,84 @@ async fn an_overpayment_is_recorded_and_the_excess_refunded_within_5_days() -> T
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_bank_statement_is_reconciled_against_notifications_and_refunds() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@recon.test", "tenderer").await?;
+    let (a, _) = app.member("a@recon.test", "bidder").await?;
+    let (b, _) = app.member("b@recon.test", "bidder").await?;
+    let id = app.published_goods_tender(&owner, "对账", 21).await?;
+    let (reg_a, acct_a) = register_and_pay(&app, &a, &id, "2000.00").await?;
+    let (_, acct_b) = register_and_pay(&app, &b, &id, "1000.00").await?;
+    app.delete(
+        &format!("/api/v1/tenders/{id}/lots/1/registrations/{reg_a}"),
+        Some(&a),
+    )
+    .await?;
+    drain(&app).await?;
+    let db = app.state.db();
+    let refund = list_refunds(db, Some(&id), None).await?.remove(0);
+    let notes = {
+        use sea_orm::EntityTrait;
+        tenderhall_domain::deposit::store::bank_notifications::Entity::find()
+            .all(db)
+            .await?
+    };
+    let txn = |acct: &str| {
+        notes
+            .iter()
+            .find(|n| n.account_no == acct)
+            .map(|n| n.bank_txn_id.clone())
+            .unwrap_or_default()
+    };
+    let day = app.state.now().to_rfc3339();
+    // a's payment and refund match; b's payment is booked at another amount; a payment the
+    // platform never heard of; and nothing else.
+    let csv = format!(
+        "bank_txn_id,direction,account_no,amount,currency,booked_at,reference\n\
+         {},in,{acct_a},2000.00,CNY,{day},\n\
+         {},in,{acct_b},1200.00,CNY,{day},\n\
+         LOST-1,in,955880123456789012,50.00,CNY,{day},\n\
+         OUT-1,out,{},2000.00,CNY,{day},{}\n",
+        txn(&acct_a),
+        txn(&acct_b),
+        refund.account_no,
+        refund.id,
+    );
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("statement.csv");
+    std::fs::write(&path, csv)?;
+    let lines = tenderhall_api::cli::read_statement(&path)?;
+    let report = tenderhall_domain::deposit::service::reconcile(db, &lines).await?;
+    assert_eq!(report.matched, 2, "{report:?}");
+    assert_eq!(report.bank_only.len(), 1);
+    assert!(report.bank_only[0].contains("LOST-1"));
+    assert_eq!(report.differing.len(), 1);
+    assert!(report.differing[0].contains("120000"));
+    assert!(report.platform_only.is_empty(), "{report:?}");
+    assert!(!report.is_clean());
+
+    // The reverse: the platform credited b's payment, the statement does not have it.
+    let without_b: Vec<_> = lines
+        .iter()
+        .filter(|l| l.account_no != acct_b && l.bank_txn_id != "LOST-1")
+        .cloned()
+        .collect();
+    let report = tenderhall_domain::deposit::service::reconcile(db, &without_b).await?;
+    assert_eq!(report.platform_only.len(), 1, "{report:?}");
+    assert!(report.platform_only[0].contains(&acct_b));
+    assert!(report.bank_only.is_empty() && report.differing.is_empty());
+
+    // A malformed statement names its line.
+    std::fs::write(
+        &path,
+        "bank_txn_id,direction,account_no,amount,currency,booked_at,reference\nX,sideways,1,1.00,CNY,2026-11-28T00:00:00Z,\n",
+    )?;
+    let err = tenderhall_api::cli::read_statement(&path)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("line 2"), "{err}");
+    Ok(())
+}

@@ -4,6 +4,7 @@
 mod bank;
 mod guarantee;
 pub mod ledger;
+mod reconcile;
 mod refund;
 mod registration;
 mod status;
@@ -11,6 +12,7 @@ mod status;
 pub use self::bank::{Receipt, SuspensePayment, receive, suspense_payments};
 pub use self::guarantee::{guarantees_allowed, has_guarantee, present_guarantee, register_issuer};
 pub use self::ledger::{LedgerReport, check as check_ledger};
+pub use self::reconcile::{Reconciliation, StatementLine, reconcile};
 pub use self::refund::{
     REFUND_JOB, RefundOutcome, RefundReason, RefundView, book_forfeit, book_refund, confirm_refund,
     forfeit_registration, list_refunds, refund_after_contract, refund_all,
