@@ -346,3 +346,22 @@ fn chrono_like_minutes_from_now(rfc3339: &str) -> anyhow::Result<i64> {
     let then = chrono::DateTime::parse_from_rfc3339(rfc3339)?;
     Ok((then.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes())
 }
+
+#[tokio::test]
+async fn ledger_check_proves_the_books_of_a_fresh_platform() -> anyhow::Result<()> {
+    let site = Site::new().await?;
+    let (ok, out, err) = site.run(&["migrate"]).await?;
+    anyhow::ensure!(ok, "migrate: {out}{err}");
+    let (ok, out, err) = site.run(&["ledger", "check"]).await?;
+    assert!(ok, "ledger check: {out}{err}");
+    assert!(out.contains("the ledger balances"), "{out}");
+    // A statement that is not CSV names what to fix.
+    let statement = site.data_dir().join("statement.csv");
+    std::fs::write(&statement, "not,a\nstatement\n")?;
+    let (ok, _, err) = site
+        .run(&["bank", "reconcile", statement.to_str().unwrap_or_default()])
+        .await?;
+    assert!(!ok);
+    assert!(err.contains("line 2"), "{err}");
+    Ok(())
+}

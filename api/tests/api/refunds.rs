@@ -494,3 +494,48 @@ async fn a_bank_statement_is_reconciled_against_notifications_and_refunds() -> T
     assert!(err.contains("line 2"), "{err}");
     Ok(())
 }
+
+#[tokio::test]
+async fn refund_deadlines_are_met_in_an_accelerated_tender() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@fast.test", "tenderer").await?;
+    let (bidder, _) = app.member("bidder@fast.test", "bidder").await?;
+    // 20 days ÷ 86,400: the bid deadline is 20 seconds away, 5 days are 5 seconds.
+    let body = json!({
+        "title": "加速退款", "kind": "goods", "procedure": "open_tender", "award_method": "lowest_evaluated_price",
+        "lots": [{"id": "1", "title": "包一", "budget": "100000", "deposit": "2000"}],
+        "bid_deadline": (app.state.now() + TimeDelta::seconds(20)).to_rfc3339(),
+        "accelerator": 86400,
+    });
+    let id = text(
+        &app.post("/api/v1/tenders", &body, Some(&owner))
+            .await?
+            .json::<Value>()
+            .await?["id"],
+    );
+    let res = app
+        .post(
+            &format!("/api/v1/tenders/{id}/publish"),
+            &json!({}),
+            Some(&owner),
+        )
+        .await?;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await?);
+    let (reg, _) = register_and_pay(&app, &bidder, &id, "2000.00").await?;
+    app.clock.advance(TimeDelta::seconds(3));
+    app.delete(
+        &format!("/api/v1/tenders/{id}/lots/1/registrations/{reg}"),
+        Some(&bidder),
+    )
+    .await?;
+    let withdrawn_at = app.state.now();
+    drain(&app).await?;
+    let refund = list_refunds(app.state.db(), Some(&id), None)
+        .await?
+        .remove(0);
+    assert_eq!(refund.due_by, withdrawn_at + TimeDelta::seconds(5));
+    assert!(refund.instructed_at.is_some_and(|t| t <= refund.due_by));
+    assert_eq!(refund.status, "confirmed");
+    assert_ledger_sound(&app).await?;
+    Ok(())
+}

@@ -1,0 +1,326 @@
+//! Bank notifications per second on PostgreSQL, with the ledger invariant checked afterwards,
+//! against PostgreSQL's own single-row insert rate measured by `pgbench` in the same run (issue
+//! "Deposits": goal ≥ 30 % of it).
+//!
+//! `cargo bench -p tenderhall-api --bench notifications` (PostgreSQL at
+//! `TENDERHALL_BENCH_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/test`; it makes and
+//! drops its own databases). Options: `BENCH_SECONDS` (default 10), `BENCH_CONCURRENCY` (16).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{TimeDelta, Utc};
+use sea_orm::{ConnectionTrait, Database};
+use tenderhall_api::config::{Secret, Settings};
+use tenderhall_domain::account::service::{
+    NewOrganization, Registration, SignInPolicy, authenticate, register, sign_in,
+};
+use tenderhall_domain::deposit::service::{check_ledger, register as register_for_lot};
+use tenderhall_domain::deposit::sign_notification;
+use tenderhall_domain::keys::MasterKey;
+use tenderhall_domain::money::MoneyInput;
+use tenderhall_domain::tender::procedure::ProcedureSettings;
+use tenderhall_domain::tender::service::{LotInput, TenderInput, create_draft, publish};
+use tenderhall_domain::time::SystemClock;
+
+const TENDERS: usize = 8;
+const BIDDERS_PER_TENDER: usize = 4;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    match url.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => url.to_owned(),
+    }
+}
+
+/// PostgreSQL's own rate of single-row inserts, one transaction each, from `pgbench`.
+fn pgbench_insert_rate(url: &str, seconds: u64, clients: usize) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("insert.sql");
+    std::fs::write(&script, "INSERT INTO bench_insert (v) VALUES (1);\n")?;
+    let out = std::process::Command::new("pgbench")
+        .args([
+            "-n",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &seconds.to_string(),
+        ])
+        .arg("-f")
+        .arg(&script)
+        .arg(url)
+        .output()
+        .context("running pgbench (install PostgreSQL's client tools)")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.trim_start_matches("tps = ").split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .with_context(|| {
+            format!(
+                "no tps in pgbench's output: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+}
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
+    let admin_url = std::env::var("TENDERHALL_BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let seconds: u64 = env_or("BENCH_SECONDS", 10);
+    let concurrency: usize = env_or("BENCH_CONCURRENCY", 16);
+    let admin = match Database::connect(admin_url.as_str()).await {
+        Ok(db) => db,
+        Err(e) => {
+            println!(
+                "notifications bench skipped: PostgreSQL at {admin_url} does not answer ({e})"
+            );
+            return Ok(());
+        }
+    };
+    let stamp = Utc::now().format("%Y%m%d%H%M%S");
+    let pg_db = format!("th_bench_pgbench_{stamp}");
+    let th_db = format!("th_bench_platform_{stamp}");
+    for db in [&pg_db, &th_db] {
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{db}\""))
+            .await?;
+    }
+    let outcome = measure(&admin_url, &pg_db, &th_db, seconds, concurrency).await;
+    for db in [&pg_db, &th_db] {
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
+            .await?;
+    }
+    outcome
+}
+
+async fn measure(
+    admin_url: &str,
+    pg_db: &str,
+    th_db: &str,
+    seconds: u64,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    // The anchor.
+    let pg_url = with_database(admin_url, pg_db);
+    let pg = Database::connect(pg_url.as_str()).await?;
+    pg.execute_unprepared("CREATE TABLE bench_insert (id bigserial PRIMARY KEY, v integer)")
+        .await?;
+    pg.close().await?;
+    let insert_rate = pgbench_insert_rate(&pg_url, seconds, concurrency)?;
+
+    // The platform, in-process, on its own database.
+    let dir = tempfile::tempdir()?;
+    let settings = Settings {
+        data_dir: dir.path().join("data"),
+        database_url: Some(with_database(admin_url, th_db)),
+        master_key: Some(Secret::new(MasterKey::generate()?.to_base64())),
+        sandbox: true,
+        ..Settings::default()
+    };
+    let state = tenderhall_api::platform::open(settings, Arc::new(SystemClock)).await?;
+    let db = state.db().clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let server_state = state.clone();
+    tokio::spawn(async move {
+        let _ = tenderhall_api::server::serve(listener, server_state, std::future::pending()).await;
+    });
+
+    // Tenders with registered bidders, each paying from its own basic account.
+    let now = Utc::now();
+    let policy = SignInPolicy::default();
+    let mut accounts: Vec<(String, String)> = Vec::new();
+    let owner = register(
+        &db,
+        registration("owner@bench.test", "tenderer", None),
+        true,
+        None,
+        now,
+    )
+    .await;
+    owner.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let owner = principal(&db, &policy, "owner@bench.test").await?;
+    for t in 0..TENDERS {
+        let input = TenderInput {
+            title: format!("基准项目 {t}"),
+            kind: "goods".into(),
+            procedure: "open_tender".into(),
+            award_method: "lowest_evaluated_price".into(),
+            lots: vec![LotInput {
+                id: "1".into(),
+                title: "包一".into(),
+                budget: MoneyInput::Text("10000000".into()),
+                deposit: MoneyInput::Text("200000".into()),
+                price_ceiling: None,
+            }],
+            document_fee: None,
+            bid_deadline: now + TimeDelta::days(30),
+            bid_validity_days: None,
+            opening_fields: None,
+            accelerator: None,
+            tenderer_id: None,
+        };
+        let tender = create_draft(&db, &owner, input, true, None, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        publish(
+            &db,
+            &owner,
+            &tender.id,
+            &ProcedureSettings::default(),
+            true,
+            None,
+            now,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for b in 0..BIDDERS_PER_TENDER {
+            let email = format!("b{t}-{b}@bench.test");
+            let basic = format!("6222{:012}", t * 100 + b);
+            register(
+                &db,
+                registration(&email, "bidder", Some(basic.clone())),
+                true,
+                None,
+                now,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let bidder = principal(&db, &policy, &email).await?;
+            let (reg, _) = register_for_lot(&db, &bidder, &tender.id, "1", None, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            accounts.push((reg.deposit_account.account_no, basic));
+        }
+    }
+
+    // The load: `concurrency` clients sending signed notifications for `seconds`.
+    let client = reqwest::Client::new();
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let accounts = Arc::new(accounts);
+    let started = Instant::now();
+    let until = started + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let (client, base, done, failed, accounts) = (
+            client.clone(),
+            base.clone(),
+            done.clone(),
+            failed.clone(),
+            accounts.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut i = 0usize;
+            while Instant::now() < until {
+                let (account, payer) = &accounts[(worker * 7 + i) % accounts.len()];
+                let body = serde_json::json!({
+                    "bank_txn_id": format!("BENCH-{worker}-{i}"),
+                    "account_no": account,
+                    "amount": "1.00",
+                    "paid_at": Utc::now().to_rfc3339(),
+                    "payer_name": "基准",
+                    "payer_account": payer,
+                })
+                .to_string();
+                let ts = Utc::now().timestamp();
+                let signature = sign_notification(b"sandbox-bank-secret", ts, body.as_bytes());
+                let res = client
+                    .post(format!("{base}/api/v1/bank/notifications"))
+                    .header("content-type", "application/json")
+                    .header("x-bank-timestamp", ts.to_string())
+                    .header("x-bank-signature", signature)
+                    .body(body)
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) if r.status().is_success() => done.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+                i += 1;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let credited = done.load(Ordering::Relaxed);
+    let rate = credited as f64 / elapsed;
+
+    let report = check_ledger(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "PostgreSQL single-row inserts (pgbench, {concurrency} clients, {seconds} s): {insert_rate:.0}/s"
+    );
+    println!(
+        "bank notifications credited ({concurrency} clients, {seconds} s, {TENDERS} tenders × {BIDDERS_PER_TENDER} bidders): {rate:.0}/s ({credited} credited, {} failed)",
+        failed.load(Ordering::Relaxed)
+    );
+    println!(
+        "ratio: {:.0} % of pgbench (goal ≥ 30 %); each notification is one transaction writing a journal entry, two postings, the notification, an audit entry and its chain tip",
+        rate / insert_rate * 100.0
+    );
+    println!(
+        "ledger after the run: {} entries, {} postings, sound: {}",
+        report.entries,
+        report.postings,
+        report.is_sound()
+    );
+    anyhow::ensure!(report.is_sound(), "the ledger does not balance: {report:?}");
+    anyhow::ensure!(
+        failed.load(Ordering::Relaxed) == 0,
+        "some notifications failed"
+    );
+    Ok(())
+}
+
+fn registration(email: &str, kind: &str, basic_account: Option<String>) -> Registration {
+    Registration {
+        email: email.to_owned(),
+        password: "correct-horse-42".to_owned(),
+        name: "基准".to_owned(),
+        organization: NewOrganization {
+            name: format!("{email} 公司"),
+            kind: kind.to_owned(),
+            credit_code: "91110000100000000X".to_owned(),
+            basic_account,
+        },
+        language: None,
+    }
+}
+
+async fn principal(
+    db: &sea_orm::DatabaseConnection,
+    policy: &SignInPolicy,
+    email: &str,
+) -> anyhow::Result<tenderhall_domain::account::Principal> {
+    let now = Utc::now();
+    let session = sign_in(db, policy, email, "correct-horse-42", "127.0.0.1", now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    authenticate(db, &session.token, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
