@@ -119,6 +119,7 @@ ratio() { python3 -c "print(f'{$1/$2*100:.0f} %')"; }
 lower() { python3 -c "print(min($1, $2))"; }
 
 echo
+if [ -z "${BENCH_S3_ONLY:-}" ]; then
 start_server local
 through_api "local folder"
 LOCAL_ANCHOR=$(lower "$CP_RATE" "$SHA_RATE")
@@ -126,6 +127,7 @@ echo "  upload   = $(ratio "$UP" "$LOCAL_ANCHOR") of min(cp+fsync, sha256)   (go
 echo "  download = $(ratio "$DOWN" "$READ_RATE") of cp, $(ratio "$DOWN" "$(lower "$READ_RATE" "$SHA_RATE")") of min(cp, sha256)   (goal ≥ 80 % of the direct path; every read is hashed)"
 echo "  memory   = +${PEAK_MIB} MiB   (goal < 64 MiB)"
 kill "$SERVER_PID"
+fi
 
 PY="${TENDERHALL_TEST_PYTHON:-python3}"
 if [ -n "${BENCH_LOCAL_ONLY:-}" ]; then exit 0; fi

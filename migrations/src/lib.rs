@@ -30,6 +30,7 @@ mod m20261128_000023_create_ledger;
 mod m20261128_000024_create_bank_notifications;
 mod m20261128_000025_create_refunds;
 mod m20261128_000026_create_guarantees;
+mod m20261128_000027_index_payer_accounts;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000024_create_bank_notifications::Migration),
             Box::new(m20261128_000025_create_refunds::Migration),
             Box::new(m20261128_000026_create_guarantees::Migration),
+            Box::new(m20261128_000027_index_payer_accounts::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@
 //! An upload's name is its SHA-256, known only once the last byte has arrived, so a large upload
 //! goes to `staging/<random>` as a multipart upload driven here part by part (rust-s3's own
 //! streaming upload starts many parts at once and holds them all in memory), then is copied under
-//! its name. One part is in memory at a time (with the copy rust-s3 makes to send it).
+//! its name. At most three parts are in memory: one filling and two on their way.
 //! A small upload is hashed in memory and written under its name directly.
 
 use std::time::Duration;
@@ -18,12 +18,16 @@ use tenderhall_domain::ports::{
 
 use super::{Hasher, verifying_stream};
 
-/// The size of each multipart part: S3 wants at least 5 MiB, and two of these bound the memory an
-/// upload holds.
-pub const PART_SIZE: usize = 8 * 1024 * 1024;
+/// The size of each multipart part: the least S3 takes, so that three parts in memory (one filling,
+/// two on their way, each copied once more by rust-s3) stay well under 64 MiB. 10,000 parts of
+/// 5 MiB is far above the 5 GiB a document may have.
+pub const PART_SIZE: usize = 5 * 1024 * 1024;
 
 /// A single CopyObject call copies at most 5 GiB; larger documents would need a multipart copy.
 pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Parts on their way to the server at once.
+const PARTS_IN_FLIGHT: usize = 2;
 
 const CONTENT_TYPE: &str = "application/octet-stream";
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -198,11 +202,13 @@ impl S3Store {
     }
 }
 
-/// A multipart upload under way: the parts sent so far.
+/// A multipart upload under way: the parts acknowledged and those still on their way.
 struct Multipart {
     key: String,
     upload_id: String,
     parts: Vec<Part>,
+    sent: u32,
+    in_flight: std::collections::VecDeque<tokio::task::JoinHandle<Result<Part, S3Error>>>,
 }
 
 impl Multipart {
@@ -216,24 +222,46 @@ impl Multipart {
             key,
             upload_id: started.upload_id,
             parts: Vec::new(),
+            sent: 0,
+            in_flight: std::collections::VecDeque::new(),
         })
     }
 
-    /// Sends one part and waits for it. Parts go one at a time on purpose: rust-s3 copies each
-    /// part into its request body, so an overlapped upload would hold four parts' worth of memory,
-    /// and freed buffers of that size linger in the allocator's per-thread arenas.
+    /// Sends a part in the background, waiting first while two are already on their way: a server
+    /// that takes parts slowly one by one (as many do) takes them faster two at a time, and two
+    /// parts (with the copy rust-s3 makes of each) still keep the memory of an upload bounded.
     async fn send(&mut self, bucket: &Bucket, part: Vec<u8>) -> Result<(), StoreError> {
-        let number = u32::try_from(self.parts.len() + 1)
-            .map_err(|_| StoreError::Unavailable("too many parts".to_owned()))?;
-        let part = bucket
-            .put_multipart_chunk(part, &self.key, number, &self.upload_id, CONTENT_TYPE)
-            .await
-            .map_err(s3_error)?;
-        self.parts.push(part);
+        while self.in_flight.len() >= PARTS_IN_FLIGHT {
+            self.settle_one().await?;
+        }
+        self.sent += 1;
+        let number = self.sent;
+        let bucket = bucket.clone();
+        let (key, upload_id) = (self.key.clone(), self.upload_id.clone());
+        self.in_flight.push_back(tokio::spawn(async move {
+            bucket
+                .put_multipart_chunk(part, &key, number, &upload_id, CONTENT_TYPE)
+                .await
+        }));
+        Ok(())
+    }
+
+    async fn settle_one(&mut self) -> Result<(), StoreError> {
+        if let Some(task) = self.in_flight.pop_front() {
+            let part = task
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("part upload stopped: {e}")))?
+                .map_err(s3_error)?;
+            self.parts.push(part);
+        }
         Ok(())
     }
 
     async fn complete(&mut self, bucket: &Bucket) -> Result<(), StoreError> {
+        while !self.in_flight.is_empty() {
+            self.settle_one().await?;
+        }
+        self.parts.sort_by_key(|p| p.part_number);
         bucket
             .complete_multipart_upload(&self.key, &self.upload_id, std::mem::take(&mut self.parts))
             .await
@@ -243,7 +271,10 @@ impl Multipart {
 
     /// Gives the parts back to the server; failing that, a bucket lifecycle rule for incomplete
     /// multipart uploads collects them (see docs/operations.md).
-    async fn abort(self, bucket: &Bucket) {
+    async fn abort(mut self, bucket: &Bucket) {
+        for task in self.in_flight.drain(..) {
+            let _ = task.await;
+        }
         if let Err(e) = bucket.abort_upload(&self.key, &self.upload_id).await {
             tracing::warn!(key = %self.key, error = %e, "could not abort a multipart upload");
         }

@@ -173,11 +173,14 @@ async fn record(
                 flag(&txn, acct, &payer, now).await?;
                 acct.amount_due_fen
             };
+            // One look at the tender serves the refund timing and the audit entry below.
+            let tender = tenders::Entity::find_by_id(acct.tender_id.clone())
+                .one(&txn)
+                .await?;
             // More than was due goes back within 5 days (RULES.md "Money").
-            if keep != i64::MAX {
-                let accelerator = tenders::Entity::find_by_id(acct.tender_id.clone())
-                    .one(&txn)
-                    .await?
+            if keep != i64::MAX && -balance(&txn, &held).await? > keep {
+                let accelerator = tender
+                    .as_ref()
                     .map_or(1, |t| u32::try_from(t.accelerator).unwrap_or(1));
                 let due_by = super::refund::refund_due_by(
                     &txn,
@@ -190,10 +193,7 @@ async fn record(
                 super::refund::book_excess_refund(&txn, acct, &held, keep, due_by, now).await?;
             }
             // Who paid is as secret as who registered, until the deadline.
-            let deadline = tenders::Entity::find_by_id(acct.tender_id.clone())
-                .one(&txn)
-                .await?
-                .map(|t| t.bid_deadline);
+            let deadline = tender.map(|t| t.bid_deadline);
             let mut audit_entry = NewEntry::new(
                 Chain::tender_sealed(&acct.tender_id),
                 &Actor::system(),

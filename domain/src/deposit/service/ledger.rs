@@ -60,16 +60,21 @@ pub async fn post(
     Ok(id)
 }
 
-/// The balance of `account` (signed fen, debit positive), from its postings.
+/// The balance of `account` (signed fen, debit positive), summed from its postings by the database.
 pub async fn balance(txn: &impl ConnectionTrait, account: &str) -> DomainResult<i64> {
-    let amounts: Vec<i64> = postings::Entity::find()
+    use sea_orm::sea_query::Expr;
+    let sum: Option<i64> = postings::Entity::find()
         .select_only()
-        .column(postings::Column::AmountFen)
+        // CAST: PostgreSQL sums BIGINT into NUMERIC.
+        .column_as(
+            Expr::cust("CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT)"),
+            "balance",
+        )
         .filter(postings::Column::Account.eq(account))
         .into_tuple()
-        .all(txn)
+        .one(txn)
         .await?;
-    Ok(amounts.iter().sum())
+    Ok(sum.unwrap_or(0))
 }
 
 /// The amounts posted to `account` by entries of `kind`, with the entry's time.

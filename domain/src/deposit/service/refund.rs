@@ -79,10 +79,15 @@ pub async fn refund_due_by(
     accelerator: u32,
     at: DateTime<Utc>,
 ) -> DomainResult<DateTime<Utc>> {
-    let calendar = crate::tender::service::load_calendar(txn).await?;
+    let period = reason.period(government_procurement);
+    // Only working days need the holiday calendar.
+    let calendar = match period {
+        Period::WorkingDays(_) => crate::tender::service::load_calendar(txn).await?,
+        Period::Days(_) => crate::tender::calendar::HolidayCalendar::default(),
+    };
     Ok(earliest_deadline(
         at,
-        reason.period(government_procurement),
+        period,
         accelerator.clamp(1, MAX_ACCELERATOR),
         &calendar,
     ))
