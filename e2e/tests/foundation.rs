@@ -356,7 +356,8 @@ async fn ledger_check_proves_the_books_of_a_fresh_platform() -> anyhow::Result<(
     assert!(ok, "ledger check: {out}{err}");
     assert!(out.contains("the ledger balances"), "{out}");
     // A statement that is not CSV names what to fix.
-    let statement = site.data_dir().join("statement.csv");
+    let files = tempfile::tempdir()?;
+    let statement = files.path().join("statement.csv");
     std::fs::write(&statement, "not,a\nstatement\n")?;
     let (ok, _, err) = site
         .run(&["bank", "reconcile", statement.to_str().unwrap_or_default()])

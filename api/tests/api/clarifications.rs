@@ -245,8 +245,16 @@ async fn art_21_an_amendment_inside_15_days_moves_the_deadline_is_published_and_
     let (first, _) = app.member("first@amend.test", "bidder").await?;
     let (second, _) = app.member("second@amend.test", "bidder").await?;
     app.member("never@amend.test", "bidder").await?;
+    let (registered, _) = app.member("registered@amend.test", "bidder").await?;
     let id = app.published_goods_tender(&owner, "修改测试", 21).await?;
     upload_and_download(&app, &owner, &id, &[&first, &second, &first]).await?;
+    // A bidder registered for a lot is preparing a bid too, downloads or not.
+    app.post(
+        &format!("/api/v1/tenders/{id}/lots/1/registrations"),
+        &json!({}),
+        Some(&registered),
+    )
+    .await?;
     let original = time(
         &app.get(&format!("/api/v1/tenders/{id}"), None)
             .await?
@@ -300,6 +308,7 @@ async fn art_21_an_amendment_inside_15_days_moves_the_deadline_is_published_and_
     };
     assert_eq!(to("first@amend.test"), 1, "{mails:?}");
     assert_eq!(to("second@amend.test"), 1);
+    assert_eq!(to("registered@amend.test"), 1);
     assert_eq!(to("never@amend.test"), 0);
     let first = app.sign_in("first@amend.test", PASSWORD).await?;
     let notes: Value = app

@@ -543,12 +543,13 @@ async fn publish_in(
     })
 }
 
-/// Every account that downloaded any document of the tender, once each.
+/// Every account that downloaded any document of the tender, and every member of an organization
+/// registered for one of its lots, once each: everyone who may be preparing a bid.
 async fn downloaders(
     txn: &impl ConnectionTrait,
     tender_id: &str,
 ) -> DomainResult<Vec<accounts::Model>> {
-    let ids: Vec<String> = document_downloads::Entity::find()
+    let mut ids: Vec<String> = document_downloads::Entity::find()
         .select_only()
         .column(document_downloads::Column::AccountId)
         .distinct()
@@ -556,6 +557,27 @@ async fn downloaders(
         .into_tuple()
         .all(txn)
         .await?;
+    let registered: Vec<String> = crate::deposit::store::registrations::Entity::find()
+        .select_only()
+        .column(crate::deposit::store::registrations::Column::OrganizationId)
+        .distinct()
+        .filter(crate::deposit::store::registrations::Column::TenderId.eq(tender_id))
+        .filter(crate::deposit::store::registrations::Column::Status.eq("active"))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    for chunk in registered.chunks(500) {
+        let members: Vec<String> = accounts::Entity::find()
+            .select_only()
+            .column(accounts::Column::Id)
+            .filter(accounts::Column::OrganizationId.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        ids.extend(members);
+    }
+    ids.sort();
+    ids.dedup();
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         found.extend(
