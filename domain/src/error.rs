@@ -50,7 +50,8 @@ pub enum DomainError {
     /// Only a sandbox server offers this (API.md "Conventions").
     #[error("sandbox only")]
     SandboxOnly,
-    /// The database failed (its `From<sea_orm::DbErr>` lives in `store.rs`, keeping this file pure).
+    /// The database failed (the conversion from the driver's error lives in `store.rs`, keeping this
+    /// file pure).
     #[error("database error: {0}")]
     Database(String),
     /// A fault of the platform, never of the caller: logged, not shown.

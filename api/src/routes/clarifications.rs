@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Problem;
+use super::{Items, Problem};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, Auth, ClientIp, MaybeAuth};
 use crate::state::AppState;
@@ -54,11 +54,6 @@ impl From<Question> for QuestionResponse {
             mine: q.mine,
         }
     }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Items<T> {
-    pub items: Vec<T>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod bank;
 pub mod calendar;
 pub mod clarifications;
 pub mod deposits;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calendar::router())
         .merge(clarifications::router())
         .merge(deposits::router())
+        .merge(bank::router())
         .merge(notifications::router())
         .merge(documents::router(state.settings().max_document_bytes))
         .merge(health::router())
@@ -100,6 +102,12 @@ impl PageQuery {
 }
 
 /// A page of a list.
+/// A whole list, for collections small enough to answer in one piece.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,

@@ -306,10 +306,7 @@ async fn cancel_tender(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<CancelTenderRequest>,
 ) -> ApiResult<Json<TenderResponse>> {
-    let rate = state
-        .settings()
-        .interest_rate()
-        .map_err(|e| crate::error::ApiError::from(tenderhall_domain::DomainError::internal(e)))?;
+    let rate = super::deposits::interest_rate(&state)?;
     let tender = tenders::cancel(
         state.db(),
         &auth.principal,

@@ -37,12 +37,6 @@ fn payment(txn: &str, account_no: &str, amount: &str, payer: &str) -> String {
 /// The basic account `TestApp::register` gives every organization.
 const BASIC: &str = "6222 0200 1234 5678";
 
-async fn assert_ledger_sound(app: &TestApp) -> anyhow::Result<()> {
-    let report = tenderhall_domain::deposit::service::check_ledger(app.state.db()).await?;
-    assert!(report.is_sound(), "ledger unsound: {report:?}");
-    Ok(())
-}
-
 async fn count(app: &TestApp, table: &str) -> anyhow::Result<i64> {
     use sea_orm::ConnectionTrait;
     let db = app.state.db();
@@ -152,7 +146,7 @@ async fn the_same_notification_100_times_at_once_is_credited_once() -> TestResul
     assert_eq!(statuses.iter().filter(|s| *s == "duplicate").count(), 99);
     assert_eq!(count(&app, "bank_notifications").await?, 1);
     assert_eq!(count(&app, "journal_entries").await?, 1);
-    assert_ledger_sound(&app).await?;
+    app.assert_ledger_sound().await?;
 
     // The same id with another body is a conflict, and changes nothing.
     let changed = payment("TXN-ONCE-1", &account, "20000.00", BASIC);
@@ -163,7 +157,7 @@ async fn the_same_notification_100_times_at_once_is_credited_once() -> TestResul
     )
     .await?;
     assert_eq!(count(&app, "journal_entries").await?, 1);
-    assert_ledger_sound(&app).await?;
+    app.assert_ledger_sound().await?;
     Ok(())
 }
 
@@ -253,7 +247,7 @@ async fn a_payment_to_an_unknown_account_goes_to_suspense_which_only_operators_s
     let res = bank(&app, &body, 0).await?;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await?["status"], "suspense");
-    assert_ledger_sound(&app).await?;
+    app.assert_ledger_sound().await?;
 
     let operator = app.operator().await?;
     let held: Value = app
@@ -343,7 +337,7 @@ async fn partial_payments_add_up_and_only_money_in_before_the_deadline_counts() 
         "forbidden",
     )
     .await?;
-    assert_ledger_sound(&app).await?;
+    app.assert_ledger_sound().await?;
     Ok(())
 }
 
@@ -403,7 +397,7 @@ async fn art_26_40_two_bidders_paying_from_one_account_are_flagged_to_supervisor
         .text()
         .await?;
     assert!(!view.contains("shared_payer") && !view.contains("payer_mismatch"));
-    assert_ledger_sound(&app).await?;
+    app.assert_ledger_sound().await?;
     Ok(())
 }
 
@@ -418,18 +412,7 @@ async fn documents_of_a_tender_with_a_fee_answer_402_until_the_fee_is_paid() -> 
         "document_fee": "200",
         "bid_deadline": (app.state.now() + TimeDelta::days(21)).to_rfc3339(),
     });
-    let id = text(
-        &app.post("/api/v1/tenders", &body, Some(&owner))
-            .await?
-            .json::<Value>()
-            .await?["id"],
-    );
-    app.post(
-        &format!("/api/v1/tenders/{id}/publish"),
-        &json!({}),
-        Some(&owner),
-    )
-    .await?;
+    let id = app.publish_tender(&owner, &body).await?;
     let form = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(b"paid documents".to_vec()).file_name("招标文件.pdf"),
@@ -492,7 +475,7 @@ async fn documents_of_a_tender_with_a_fee_answer_402_until_the_fee_is_paid() -> 
     let res = app.get(&path, Some(&bidder)).await?;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.bytes().await?.as_ref(), b"paid documents");
-    assert_ledger_sound(&app).await?;
+    app.assert_ledger_sound().await?;
     // The fee is earned once, as the tender's fee income.
     let report = tenderhall_domain::deposit::service::check_ledger(app.state.db()).await?;
     assert_eq!(

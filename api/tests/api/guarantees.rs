@@ -126,18 +126,7 @@ async fn a_construction_tender_takes_its_deposit_in_cash() -> TestResult {
         "lots": [{"id": "1", "title": "标段一", "budget": "1000000", "deposit": "20000"}],
         "bid_deadline": (app.state.now() + TimeDelta::days(21)).to_rfc3339(),
     });
-    let id = text(
-        &app.post("/api/v1/tenders", &body, Some(&owner))
-            .await?
-            .json::<Value>()
-            .await?["id"],
-    );
-    app.post(
-        &format!("/api/v1/tenders/{id}/publish"),
-        &json!({}),
-        Some(&owner),
-    )
-    .await?;
+    let id = app.publish_tender(&owner, &body).await?;
     let reg: Value = app
         .post(
             &format!("/api/v1/tenders/{id}/lots/1/registrations"),

@@ -152,20 +152,9 @@ impl TestApp {
         self.sign_in("ops@tenderhall.test", PASSWORD).await
     }
 
-    /// Publishes a goods tender of `token`'s organization: one lot of 100,000 CNY with the largest
-    /// deposit allowed (2 %), its bid deadline `days` from now. Returns its id.
-    pub async fn published_goods_tender(
-        &self,
-        token: &str,
-        title: &str,
-        days: i64,
-    ) -> anyhow::Result<String> {
-        let body = json!({
-            "title": title, "kind": "goods", "procedure": "open_tender", "award_method": "lowest_evaluated_price",
-            "lots": [{"id": "1", "title": "包一", "budget": "100000", "deposit": "2000"}],
-            "bid_deadline": (self.state.now() + chrono::TimeDelta::days(days)).to_rfc3339(),
-        });
-        let res = self.post("/api/v1/tenders", &body, Some(token)).await?;
+    /// Creates and publishes the tender `body` describes for `token`'s organization; returns its id.
+    pub async fn publish_tender(&self, token: &str, body: &Value) -> anyhow::Result<String> {
+        let res = self.post("/api/v1/tenders", body, Some(token)).await?;
         anyhow::ensure!(
             res.status() == StatusCode::CREATED,
             "create: {}",
@@ -185,6 +174,30 @@ impl TestApp {
             res.text().await?
         );
         Ok(id)
+    }
+
+    /// Fails unless the deposit ledger balances (`tenderhall ledger check`), as after every money
+    /// scenario.
+    pub async fn assert_ledger_sound(&self) -> anyhow::Result<()> {
+        let report = tenderhall_domain::deposit::service::check_ledger(self.state.db()).await?;
+        anyhow::ensure!(report.is_sound(), "ledger unsound: {report:?}");
+        Ok(())
+    }
+
+    /// Publishes a goods tender of `token`'s organization: one lot of 100,000 CNY with the largest
+    /// deposit allowed (2 %), its bid deadline `days` from now. Returns its id.
+    pub async fn published_goods_tender(
+        &self,
+        token: &str,
+        title: &str,
+        days: i64,
+    ) -> anyhow::Result<String> {
+        let body = json!({
+            "title": title, "kind": "goods", "procedure": "open_tender", "award_method": "lowest_evaluated_price",
+            "lots": [{"id": "1", "title": "包一", "budget": "100000", "deposit": "2000"}],
+            "bid_deadline": (self.state.now() + chrono::TimeDelta::days(days)).to_rfc3339(),
+        });
+        self.publish_tender(token, &body).await
     }
 
     /// A verified supervisor's token.

@@ -17,12 +17,6 @@ use tenderhall_workers::runner::Runner;
 
 use crate::helpers::{PASSWORD, TestApp, TestResult, assert_problem, text};
 
-async fn assert_ledger_sound(app: &TestApp) -> anyhow::Result<()> {
-    let report = check_ledger(app.state.db()).await?;
-    assert!(report.is_sound(), "ledger unsound: {report:?}");
-    Ok(())
-}
-
 /// Registers `token`'s organization for lot 1 and pays `amount` through the sandbox bank.
 async fn register_and_pay(
     app: &TestApp,
@@ -139,18 +133,7 @@ async fn art_31_a_cancelled_tender_refunds_every_deposit_and_fee_with_interest()
         "document_fee": "300",
         "bid_deadline": (app.state.now() + TimeDelta::days(21)).to_rfc3339(),
     });
-    let id = text(
-        &app.post("/api/v1/tenders", &body, Some(&owner))
-            .await?
-            .json::<Value>()
-            .await?["id"],
-    );
-    app.post(
-        &format!("/api/v1/tenders/{id}/publish"),
-        &json!({}),
-        Some(&owner),
-    )
-    .await?;
+    let id = app.publish_tender(&owner, &body).await?;
     register_and_pay(&app, &a, &id, "2000.00").await?;
     register_and_pay(&app, &b, &id, "800.00").await?;
     register_and_pay(&app, &c, &id, "0").await?;
@@ -251,7 +234,7 @@ async fn a_refund_the_bank_refuses_is_retried_and_shown_to_operators() -> TestRe
         "forbidden",
     )
     .await?;
-    assert_ledger_sound(&app).await?;
+    app.assert_ledger_sound().await?;
     Ok(())
 }
 
@@ -507,20 +490,7 @@ async fn refund_deadlines_are_met_in_an_accelerated_tender() -> TestResult {
         "bid_deadline": (app.state.now() + TimeDelta::seconds(20)).to_rfc3339(),
         "accelerator": 86400,
     });
-    let id = text(
-        &app.post("/api/v1/tenders", &body, Some(&owner))
-            .await?
-            .json::<Value>()
-            .await?["id"],
-    );
-    let res = app
-        .post(
-            &format!("/api/v1/tenders/{id}/publish"),
-            &json!({}),
-            Some(&owner),
-        )
-        .await?;
-    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await?);
+    let id = app.publish_tender(&owner, &body).await?;
     let (reg, _) = register_and_pay(&app, &bidder, &id, "2000.00").await?;
     app.clock.advance(TimeDelta::seconds(3));
     app.delete(
@@ -536,6 +506,6 @@ async fn refund_deadlines_are_met_in_an_accelerated_tender() -> TestResult {
     assert_eq!(refund.due_by, withdrawn_at + TimeDelta::seconds(5));
     assert!(refund.instructed_at.is_some_and(|t| t <= refund.due_by));
     assert_eq!(refund.status, "confirmed");
-    assert_ledger_sound(&app).await?;
+    app.assert_ledger_sound().await?;
     Ok(())
 }

@@ -2,23 +2,26 @@
 //! check, deposit status and the views of "Who sees what".
 
 mod bank;
+mod events;
 mod guarantee;
 pub mod ledger;
 mod reconcile;
 mod refund;
 mod registration;
+mod settlement;
 mod status;
 
 pub use self::bank::{Receipt, SuspensePayment, receive, suspense_payments};
+pub use self::events::{
+    forfeit_registration, refund_after_contract, refund_all, refund_losers_after_award,
+    withdraw_registration,
+};
 pub use self::guarantee::{guarantees_allowed, has_guarantee, present_guarantee, register_issuer};
 pub use self::ledger::{LedgerReport, check as check_ledger};
 pub use self::reconcile::{Reconciliation, StatementLine, reconcile};
-pub use self::refund::{
-    REFUND_JOB, RefundOutcome, RefundReason, RefundView, book_forfeit, book_refund, confirm_refund,
-    forfeit_registration, list_refunds, refund_after_contract, refund_all,
-    refund_losers_after_award, send_refund, withdraw_registration,
-};
+pub use self::refund::{REFUND_JOB, RefundReason, book_forfeit, book_refund};
 pub use self::registration::{
     Registration, VirtualAccount, fee_account, fee_settled, payer_of, register,
 };
+pub use self::settlement::{RefundOutcome, RefundView, confirm_refund, list_refunds, send_refund};
 pub use self::status::{DepositLine, Flag, deposit_status, lot_deposits, tender_flags};

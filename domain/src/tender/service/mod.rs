@@ -1,6 +1,7 @@
 //! Tender use cases: create and edit a draft, publish it, cancel it, read and list tenders, and keep
 //! the holiday calendar. Each change is one transaction with its entry on the tender's audit chain.
 
+mod amend;
 mod calendar;
 mod clarify;
 mod documents;
@@ -15,12 +16,12 @@ use sea_orm::{
 };
 use serde_json::json;
 
+pub use self::amend::{Amendment, AmendmentInput, list_amendments, publish_amendment};
 pub use self::calendar::{
     CalendarDay, calendar_days, load_calendar, seed_calendar, set_calendar_day,
 };
 pub use self::clarify::{
-    Amendment, AmendmentInput, QUESTIONS_CLOSE_JOB, Question, answer_question, ask_question,
-    close_questions, list_amendments, list_questions, publish_amendment,
+    QUESTIONS_CLOSE_JOB, Question, answer_question, ask_question, close_questions, list_questions,
 };
 pub use self::documents::{
     Document, DownloadRecord, NewDocument, add_document, check_can_add_document, clean_filename,

@@ -1,0 +1,256 @@
+//! The events that refund or keep deposits: a withdrawn registration, a cancelled tender or failed
+//! lot, the award notice, the signed contract, a revoked bid or a refusal to sign (RULES.md "Money").
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde_json::json;
+
+use super::refund::{RefundReason, book_forfeit, book_refund, refund_due_by};
+use crate::account::Principal;
+use crate::audit::{Actor, Chain, NewEntry, store as audit};
+use crate::deposit::store::{registrations, virtual_accounts};
+use crate::error::{DomainError, DomainResult, Text};
+use crate::store::begin_write;
+use crate::tender::TenderStatus;
+use crate::tender::service::get;
+use crate::tender::store::tenders;
+
+/// Refunds every open account of a tender (deposits and fees) or of one lot's deposits, in the
+/// caller's transaction: a cancelled tender (实施条例 Art 31) or a failed lot.
+pub async fn refund_all(
+    txn: &impl ConnectionTrait,
+    tender_id: &str,
+    lot_id: Option<&str>,
+    reason: RefundReason,
+    rate: Decimal,
+    now: DateTime<Utc>,
+) -> DomainResult<Vec<String>> {
+    let tender = tenders::Entity::find_by_id(tender_id.to_owned())
+        .one(txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let accelerator = u32::try_from(tender.accelerator).unwrap_or(1);
+    let due_by = refund_due_by(txn, reason, false, accelerator, now).await?;
+    let mut query = virtual_accounts::Entity::find()
+        .filter(virtual_accounts::Column::TenderId.eq(tender_id))
+        .filter(virtual_accounts::Column::Status.eq("open"));
+    if let Some(lot) = lot_id {
+        query = query.filter(virtual_accounts::Column::LotId.eq(lot));
+    }
+    let mut booked = Vec::new();
+    for account in query
+        .order_by_asc(virtual_accounts::Column::AccountNo)
+        .all(txn)
+        .await?
+    {
+        if let Some(id) = book_refund(txn, &account, reason, due_by, rate, now).await? {
+            booked.push(id);
+        }
+    }
+    Ok(booked)
+}
+
+/// A bidder withdraws its registration before the deadline: the deposit comes back within 5 days
+/// (实施条例 Art 35).
+pub async fn withdraw_registration(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tender_id: &str,
+    registration_id: &str,
+    rate: Decimal,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<Option<String>> {
+    let tender = get(db, Some(principal), tender_id).await?;
+    let txn = begin_write(db).await?;
+    let registration = registrations::Entity::find_by_id(registration_id.to_owned())
+        .one(&txn)
+        .await?
+        .filter(|r| r.tender_id == tender_id && principal.is_member_of(&r.organization_id))
+        .ok_or(DomainError::NotFound)?;
+    if registration.status != "active" {
+        return Err(DomainError::Conflict {
+            code: "already_withdrawn",
+            message: Text::new(
+                "This registration has been withdrawn already.",
+                "该报名已撤回。",
+            ),
+        });
+    }
+    if tender.status != TenderStatus::Active || now >= tender.bid_deadline {
+        return Err(DomainError::Conflict {
+            code: "deadline_passed",
+            message: Text::new(
+                "The bid deadline has passed: a registration can no longer be withdrawn (a bid may be revoked, forfeiting its deposit).",
+                "投标截止时间已过，不能再撤回报名（撤销投标将没收保证金）。",
+            ),
+        });
+    }
+    registrations::Entity::update(registrations::ActiveModel {
+        id: Set(registration.id.clone()),
+        status: Set("withdrawn".to_owned()),
+        withdrawn_at: Set(Some(now)),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    let account = virtual_accounts::Entity::find_by_id(registration.account_no.clone())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DomainError::internal("registration without its account"))?;
+    let due_by = refund_due_by(
+        &txn,
+        RefundReason::Withdrawn,
+        false,
+        tender.accelerator,
+        now,
+    )
+    .await?;
+    let refund = book_refund(&txn, &account, RefundReason::Withdrawn, due_by, rate, now).await?;
+    // Who withdrew is as secret as who registered, until the deadline.
+    let actor = Actor::account(principal.account_id.as_str(), ip);
+    let mut entry = NewEntry::new(
+        Chain::tender_sealed(tender_id),
+        &actor,
+        "registration.withdraw",
+        format!("registration:{}", registration.id),
+    )
+    .details(json!({"refund_id": refund}));
+    entry.withheld_until = Some(tender.bid_deadline);
+    audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    Ok(refund)
+}
+
+/// After the award notice (government procurement): the losers' deposits, within 5 working days
+/// (87号令 Art 38). Tested now; the award issue calls it.
+pub async fn refund_losers_after_award(
+    db: &DatabaseConnection,
+    tender_id: &str,
+    lot_id: &str,
+    winner_registration_id: &str,
+    rate: Decimal,
+    now: DateTime<Utc>,
+) -> DomainResult<Vec<String>> {
+    let settle = Settle {
+        winner: winner_registration_id,
+        include_winner: false,
+        include_losers: true,
+        government_procurement: true,
+    };
+    settle_lot(db, tender_id, lot_id, settle, rate, now).await
+}
+
+/// After the contract is signed: the winner's deposit, and (outside government procurement, where
+/// they waited for the contract too) the losers', within 5 days, with interest (实施条例 Art 57;
+/// 87号令 Art 38). Tested now; the contract issue calls it.
+pub async fn refund_after_contract(
+    db: &DatabaseConnection,
+    tender_id: &str,
+    lot_id: &str,
+    winner_registration_id: &str,
+    government_procurement: bool,
+    rate: Decimal,
+    now: DateTime<Utc>,
+) -> DomainResult<Vec<String>> {
+    let settle = Settle {
+        winner: winner_registration_id,
+        include_winner: true,
+        // Outside government procurement the losers waited for the contract too.
+        include_losers: !government_procurement,
+        government_procurement,
+    };
+    settle_lot(db, tender_id, lot_id, settle, rate, now).await
+}
+
+/// Whose deposits a settlement returns, and under which timing rule.
+struct Settle<'a> {
+    winner: &'a str,
+    include_winner: bool,
+    include_losers: bool,
+    government_procurement: bool,
+}
+
+async fn settle_lot(
+    db: &DatabaseConnection,
+    tender_id: &str,
+    lot_id: &str,
+    settle: Settle<'_>,
+    rate: Decimal,
+    now: DateTime<Utc>,
+) -> DomainResult<Vec<String>> {
+    let txn = begin_write(db).await?;
+    let tender = tenders::Entity::find_by_id(tender_id.to_owned())
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let accelerator = u32::try_from(tender.accelerator).unwrap_or(1);
+    let mut booked = Vec::new();
+    let rows = registrations::Entity::find()
+        .filter(registrations::Column::TenderId.eq(tender_id))
+        .filter(registrations::Column::LotId.eq(lot_id))
+        .order_by_asc(registrations::Column::Id)
+        .all(&txn)
+        .await?;
+    for registration in rows {
+        let is_winner = settle.winner == registration.id;
+        if (is_winner && !settle.include_winner) || (!is_winner && !settle.include_losers) {
+            continue;
+        }
+        let Some(account) = virtual_accounts::Entity::find_by_id(registration.account_no.clone())
+            .one(&txn)
+            .await?
+            .filter(|a| a.status == "open")
+        else {
+            continue;
+        };
+        let reason = if is_winner {
+            RefundReason::Won
+        } else {
+            RefundReason::Lost
+        };
+        let due_by = refund_due_by(
+            &txn,
+            reason,
+            settle.government_procurement,
+            accelerator,
+            now,
+        )
+        .await?;
+        if let Some(id) = book_refund(&txn, &account, reason, due_by, rate, now).await? {
+            booked.push(id);
+        }
+    }
+    txn.commit().await?;
+    Ok(booked)
+}
+
+/// Keeps a registration's deposit: its bid revoked after the deadline (实施条例 Art 35), or the
+/// winner refusing to sign (实施条例 Art 74). Returns the amount kept.
+pub async fn forfeit_registration(
+    db: &DatabaseConnection,
+    registration_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<i64> {
+    let txn = begin_write(db).await?;
+    let registration = registrations::Entity::find_by_id(registration_id.to_owned())
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let Some(account) = virtual_accounts::Entity::find_by_id(registration.account_no.clone())
+        .one(&txn)
+        .await?
+        .filter(|a| a.status == "open")
+    else {
+        txn.rollback().await?;
+        return Ok(0);
+    };
+    let kept = book_forfeit(&txn, &account, reason, now).await?;
+    txn.commit().await?;
+    Ok(kept)
+}

@@ -1,0 +1,219 @@
+//! The bank's side of a refund: the job that instructs it through the `BankGateway`, the bank's
+//! confirmation that settles it once (or sends it again when it failed), and the list operators
+//! follow.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::json;
+
+use super::ledger::post;
+use super::refund::send_job;
+use crate::audit::{Actor, Chain, NewEntry, store as audit};
+use crate::deposit::accounts::{BANK, refunds_pending};
+use crate::deposit::store::refunds;
+use crate::error::{DomainError, DomainResult};
+use crate::jobs::service as jobs;
+use crate::money::Currency;
+use crate::ports::{BankGateway, RefundInstruction};
+use crate::store::begin_write;
+
+/// The job: hands a booked refund to the bank. Idempotent: a refund already instructed or confirmed
+/// is not sent again; the refund id is the bank's idempotency key for a crash between the two.
+pub async fn send_refund(
+    db: &DatabaseConnection,
+    gateway: &dyn BankGateway,
+    refund_id: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let refund = refunds::Entity::find_by_id(refund_id.to_owned())
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if refund.status == "instructed" || refund.status == "confirmed" {
+        return Ok(());
+    }
+    let instruction = RefundInstruction {
+        refund_id: refund.id.clone(),
+        payee_account: refund.payee_account.clone(),
+        amount_fen: refund.principal_fen + refund.interest_fen,
+        currency: refund.currency.clone(),
+        memo: format!("Tenderhall refund {} ({})", refund.tender_id, refund.reason),
+    };
+    match gateway.send_refund(&instruction).await {
+        Ok(bank_ref) => {
+            use sea_orm::sea_query::Expr;
+            let txn = begin_write(db).await?;
+            refunds::Entity::update_many()
+                .col_expr(refunds::Column::BankRef, Expr::value(bank_ref))
+                .col_expr(refunds::Column::InstructedAt, Expr::value(now))
+                .filter(refunds::Column::Id.eq(refund_id))
+                .filter(refunds::Column::InstructedAt.is_null())
+                .exec(&txn)
+                .await?;
+            // A bank that confirms at once (the sandbox) may have settled it already.
+            refunds::Entity::update_many()
+                .col_expr(refunds::Column::Status, Expr::value("instructed"))
+                .filter(refunds::Column::Id.eq(refund_id))
+                .filter(refunds::Column::Status.is_in(["pending", "failed"]))
+                .exec(&txn)
+                .await?;
+            txn.commit().await?;
+            Ok(())
+        }
+        Err(e) => {
+            let txn = begin_write(db).await?;
+            refunds::Entity::update(refunds::ActiveModel {
+                id: Set(refund.id.clone()),
+                status: Set("failed".to_owned()),
+                last_error: Set(Some(e.to_string())),
+                ..Default::default()
+            })
+            .exec(&txn)
+            .await?;
+            txn.commit().await?;
+            // The job fails and is retried with backoff; a dead one waits for an operator.
+            Err(DomainError::internal(format!("refund {refund_id}: {e}")))
+        }
+    }
+}
+
+/// What the bank says of a refund it was instructed to pay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundOutcome {
+    Paid,
+    Failed,
+}
+
+/// The bank's confirmation: a paid refund leaves the bank account (once, however often confirmed);
+/// a failed one is queued to be sent again and stays visible to operators.
+pub async fn confirm_refund(
+    db: &DatabaseConnection,
+    refund_id: &str,
+    outcome: RefundOutcome,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<bool> {
+    let txn = begin_write(db).await?;
+    let refund = refunds::Entity::find_by_id(refund_id.to_owned())
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if refund.status == "confirmed" {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    let currency: Currency = refund.currency.parse().map_err(DomainError::internal)?;
+    let total = refund.principal_fen + refund.interest_fen;
+    match outcome {
+        RefundOutcome::Paid => {
+            post(
+                &txn,
+                "refund_paid",
+                Some(&refund.tender_id),
+                &refund.id,
+                detail,
+                currency,
+                &[
+                    (refunds_pending(&refund.id), total),
+                    (BANK.to_owned(), -total),
+                ],
+                now,
+            )
+            .await?;
+            refunds::Entity::update(refunds::ActiveModel {
+                id: Set(refund.id.clone()),
+                status: Set("confirmed".to_owned()),
+                confirmed_at: Set(Some(now)),
+                ..Default::default()
+            })
+            .exec(&txn)
+            .await?;
+        }
+        RefundOutcome::Failed => {
+            let round = u32::try_from(now.timestamp_micros() % 1_000_000_000).unwrap_or(1);
+            refunds::Entity::update(refunds::ActiveModel {
+                id: Set(refund.id.clone()),
+                status: Set("failed".to_owned()),
+                last_error: Set(Some(format!("the bank reported it failed: {detail}"))),
+                ..Default::default()
+            })
+            .exec(&txn)
+            .await?;
+            jobs::enqueue(&txn, send_job(&refund.id, round.max(1), now), now).await?;
+        }
+    }
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::tender(&refund.tender_id),
+            &Actor::system(),
+            "deposit.refund_confirmed",
+            format!("refund:{}", refund.id),
+        )
+        .details(json!({"outcome": if outcome == RefundOutcome::Paid { "paid" } else { "failed" }, "detail": detail})),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// A refund as operators and the tests see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundView {
+    pub id: String,
+    pub account_no: String,
+    pub tender_id: String,
+    pub organization_id: String,
+    pub reason: String,
+    pub principal_fen: i64,
+    pub interest_fen: i64,
+    pub status: String,
+    pub due_by: DateTime<Utc>,
+    pub instructed_at: Option<DateTime<Utc>>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+impl From<refunds::Model> for RefundView {
+    fn from(r: refunds::Model) -> Self {
+        Self {
+            id: r.id,
+            account_no: r.account_no,
+            tender_id: r.tender_id,
+            organization_id: r.organization_id,
+            reason: r.reason,
+            principal_fen: r.principal_fen,
+            interest_fen: r.interest_fen,
+            status: r.status,
+            due_by: r.due_by,
+            instructed_at: r.instructed_at,
+            confirmed_at: r.confirmed_at,
+            last_error: r.last_error,
+        }
+    }
+}
+
+/// Refunds of a tender (all) or in a status, for operators; the tests read them too.
+pub async fn list_refunds(
+    db: &DatabaseConnection,
+    tender_id: Option<&str>,
+    status: Option<&str>,
+) -> DomainResult<Vec<RefundView>> {
+    let mut query = refunds::Entity::find();
+    if let Some(t) = tender_id {
+        query = query.filter(refunds::Column::TenderId.eq(t));
+    }
+    if let Some(s) = status {
+        query = query.filter(refunds::Column::Status.eq(s));
+    }
+    Ok(query
+        .order_by_asc(refunds::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(RefundView::from)
+        .collect())
+}
