@@ -4,7 +4,8 @@
 //!
 //! `cargo bench -p tenderhall-api --bench notifications` (PostgreSQL at
 //! `TENDERHALL_BENCH_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/test`; it makes and
-//! drops its own databases). Options: `BENCH_SECONDS` (default 10), `BENCH_CONCURRENCY` (16).
+//! drops its own databases). Options: `BENCH_SECONDS` (default 10), `BENCH_CONCURRENCY` (the client
+//! counts to measure at, default `16,64`; pgbench runs with the same count each time).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,8 +26,11 @@ use tenderhall_domain::tender::procedure::ProcedureSettings;
 use tenderhall_domain::tender::service::{LotInput, TenderInput, create_draft, publish};
 use tenderhall_domain::time::SystemClock;
 
-const TENDERS: usize = 8;
-const BIDDERS_PER_TENDER: usize = 4;
+/// 40 tenders with the same 25 bidders registered in each: 1,000 deposit accounts, each paid a few
+/// times in a run, as a busy province's payments look (not one account paid thousands of times).
+const TENDERS: usize = 40;
+const BIDDERS: usize = 25;
+const WARM_UP_SECONDS: u64 = 3;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -86,7 +90,11 @@ async fn run() -> anyhow::Result<()> {
     let admin_url = std::env::var("TENDERHALL_BENCH_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
     let seconds: u64 = env_or("BENCH_SECONDS", 10);
-    let concurrency: usize = env_or("BENCH_CONCURRENCY", 16);
+    let levels: Vec<usize> = std::env::var("BENCH_CONCURRENCY")
+        .unwrap_or_else(|_| "16,64".to_owned())
+        .split(',')
+        .filter_map(|c| c.trim().parse().ok())
+        .collect();
     let admin = match Database::connect(admin_url.as_str()).await {
         Ok(db) => db,
         Err(e) => {
@@ -96,21 +104,24 @@ async fn run() -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    let stamp = Utc::now().format("%Y%m%d%H%M%S");
-    let pg_db = format!("th_bench_pgbench_{stamp}");
-    let th_db = format!("th_bench_platform_{stamp}");
-    for db in [&pg_db, &th_db] {
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{db}\""))
-            .await?;
+    for concurrency in levels {
+        let stamp = Utc::now().format("%Y%m%d%H%M%S");
+        let pg_db = format!("th_bench_pgbench_{stamp}");
+        let th_db = format!("th_bench_platform_{stamp}");
+        for db in [&pg_db, &th_db] {
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{db}\""))
+                .await?;
+        }
+        let outcome = measure(&admin_url, &pg_db, &th_db, seconds, concurrency).await;
+        for db in [&pg_db, &th_db] {
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
+                .await?;
+        }
+        outcome?;
     }
-    let outcome = measure(&admin_url, &pg_db, &th_db, seconds, concurrency).await;
-    for db in [&pg_db, &th_db] {
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
-            .await?;
-    }
-    outcome
+    Ok(())
 }
 
 async fn measure(
@@ -160,6 +171,21 @@ async fn measure(
     .await;
     owner.map_err(|e| anyhow::anyhow!("{e}"))?;
     let owner = principal(&db, &policy, "owner@bench.test").await?;
+    let mut bidders = Vec::new();
+    for b in 0..BIDDERS {
+        let email = format!("b{b}@bench.test");
+        let basic = format!("6222{b:012}");
+        register(
+            &db,
+            registration(&email, "bidder", Some(basic.clone())),
+            true,
+            None,
+            now,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        bidders.push((principal(&db, &policy, &email).await?, basic));
+    }
     for t in 0..TENDERS {
         let input = TenderInput {
             title: format!("基准项目 {t}"),
@@ -194,38 +220,91 @@ async fn measure(
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-        for b in 0..BIDDERS_PER_TENDER {
-            let email = format!("b{t}-{b}@bench.test");
-            let basic = format!("6222{:012}", t * 100 + b);
-            register(
-                &db,
-                registration(&email, "bidder", Some(basic.clone())),
-                true,
-                None,
-                now,
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let bidder = principal(&db, &policy, &email).await?;
-            let (reg, _) = register_for_lot(&db, &bidder, &tender.id, "1", None, now)
+        for (bidder, basic) in &bidders {
+            let (reg, _) = register_for_lot(&db, bidder, &tender.id, "1", None, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            accounts.push((reg.deposit_account.account_no, basic));
+            accounts.push((reg.deposit_account.account_no, basic.clone()));
         }
     }
 
-    // The load: `concurrency` clients sending signed notifications for `seconds`.
+    // A warm-up, then statistics as a running platform has them (autovacuum would gather them
+    // within a minute; the tables here are seconds old), then the measured load.
+    // A province's history beside them, so the planner sees tables of a running platform's size
+    // (with 1,000 rows it scans whole tables where a real one reads an index).
+    seed_history(&db).await?;
+    let accounts = Arc::new(accounts);
+    let warm_up = load(&base, &accounts, concurrency, WARM_UP_SECONDS, "WARM").await?;
+    anyhow::ensure!(warm_up.1 == 0, "notifications failed during the warm-up");
+    db.execute_unprepared("ANALYZE").await?;
+    let started = Instant::now();
+    let (credited, failed) = load(&base, &accounts, concurrency, seconds, "BENCH").await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let rate = credited as f64 / elapsed;
+
+    let report = check_ledger(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "PostgreSQL single-row inserts (pgbench, {concurrency} clients, {seconds} s): {insert_rate:.0}/s"
+    );
+    println!(
+        "bank notifications credited ({concurrency} clients, {seconds} s, {TENDERS} tenders × {BIDDERS} bidders): {rate:.0}/s ({credited} credited, {} failed)",
+        failed
+    );
+    println!(
+        "ratio: {:.0} % of pgbench (goal ≥ 30 %); notifications are group-committed: each batch is one transaction writing the journal entries, their postings, the notifications and the audit entries with one statement each",
+        rate / insert_rate * 100.0
+    );
+    println!(
+        "ledger after the run: {} entries, {} postings, sound: {}",
+        report.entries,
+        report.postings,
+        report.is_sound()
+    );
+    anyhow::ensure!(report.is_sound(), "the ledger does not balance: {report:?}");
+    anyhow::ensure!(failed == 0, "some notifications failed");
+    Ok(())
+}
+
+/// 50,000 closed deposit accounts of 2,000 earlier tenders and who paid them, written directly.
+async fn seed_history(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    db.execute_unprepared(
+        "INSERT INTO virtual_accounts (account_no, kind, tender_id, lot_id, organization_id, \
+         registration_id, amount_due_fen, currency, status, created_at) \
+         SELECT '9558809' || lpad(g::text, 11, '0'), 'deposit', 'tnd_history_' || (g / 25), '1', \
+         'org_history_' || (g % 500), NULL, 200000, 'CNY', 'closed', now() \
+         FROM generate_series(1, 50000) AS g",
+    )
+    .await?;
+    db.execute_unprepared(
+        "INSERT INTO deposit_payers (payer_account, account_no, tender_id, organization_id, \
+         first_paid_at) \
+         SELECT '6228' || lpad((g % 500)::text, 12, '0'), '9558809' || lpad(g::text, 11, '0'), \
+         'tnd_history_' || (g / 25), 'org_history_' || (g % 500), now() \
+         FROM generate_series(1, 50000) AS g",
+    )
+    .await?;
+    Ok(())
+}
+
+/// `concurrency` clients sending signed notifications for `seconds`: (credited, failed).
+async fn load(
+    base: &str,
+    accounts: &Arc<Vec<(String, String)>>,
+    concurrency: usize,
+    seconds: u64,
+    prefix: &'static str,
+) -> anyhow::Result<(u64, u64)> {
     let client = reqwest::Client::new();
     let done = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
-    let accounts = Arc::new(accounts);
-    let started = Instant::now();
-    let until = started + Duration::from_secs(seconds);
+    let until = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for worker in 0..concurrency {
         let (client, base, done, failed, accounts) = (
             client.clone(),
-            base.clone(),
+            base.to_owned(),
             done.clone(),
             failed.clone(),
             accounts.clone(),
@@ -233,9 +312,9 @@ async fn measure(
         tasks.push(tokio::spawn(async move {
             let mut i = 0usize;
             while Instant::now() < until {
-                let (account, payer) = &accounts[(worker * 7 + i) % accounts.len()];
+                let (account, payer) = &accounts[(worker * 7919 + i * 31) % accounts.len()];
                 let body = serde_json::json!({
-                    "bank_txn_id": format!("BENCH-{worker}-{i}"),
+                    "bank_txn_id": format!("{prefix}-{worker}-{i}"),
                     "account_no": account,
                     "amount": "1.00",
                     "paid_at": Utc::now().to_rfc3339(),
@@ -264,36 +343,7 @@ async fn measure(
     for task in tasks {
         task.await?;
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    let credited = done.load(Ordering::Relaxed);
-    let rate = credited as f64 / elapsed;
-
-    let report = check_ledger(&db)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!(
-        "PostgreSQL single-row inserts (pgbench, {concurrency} clients, {seconds} s): {insert_rate:.0}/s"
-    );
-    println!(
-        "bank notifications credited ({concurrency} clients, {seconds} s, {TENDERS} tenders × {BIDDERS_PER_TENDER} bidders): {rate:.0}/s ({credited} credited, {} failed)",
-        failed.load(Ordering::Relaxed)
-    );
-    println!(
-        "ratio: {:.0} % of pgbench (goal ≥ 30 %); each notification is one transaction writing a journal entry, two postings, the notification, an audit entry and its chain tip",
-        rate / insert_rate * 100.0
-    );
-    println!(
-        "ledger after the run: {} entries, {} postings, sound: {}",
-        report.entries,
-        report.postings,
-        report.is_sound()
-    );
-    anyhow::ensure!(report.is_sound(), "the ledger does not balance: {report:?}");
-    anyhow::ensure!(
-        failed.load(Ordering::Relaxed) == 0,
-        "some notifications failed"
-    );
-    Ok(())
+    Ok((done.load(Ordering::Relaxed), failed.load(Ordering::Relaxed)))
 }
 
 fn registration(email: &str, kind: &str, basic_account: Option<String>) -> Registration {

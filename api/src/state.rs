@@ -1,10 +1,12 @@
-//! What every handler shares: the database, the clock, the settings and the platform key.
+//! What every handler shares: the database, the clock, the settings, the platform key and the
+//! bank notification intake.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
 use tenderhall_domain::account::service::SignInPolicy;
+use tenderhall_domain::deposit::service::NotificationIntake;
 use tenderhall_domain::keys::{MasterKey, PlatformSigner};
 use tenderhall_domain::ports::DocumentStore;
 use tenderhall_domain::time::Clock;
@@ -23,6 +25,7 @@ struct Inner {
     sign_in: SignInPolicy,
     jobs_wake: Arc<tokio::sync::Notify>,
     store: Arc<dyn DocumentStore>,
+    notifications: NotificationIntake,
 }
 
 impl AppState {
@@ -38,6 +41,7 @@ impl AppState {
             session_ttl: TimeDelta::minutes(i64::from(settings.session_ttl_minutes)),
             ..SignInPolicy::default()
         };
+        let notifications = NotificationIntake::start(db.clone(), clock.clone());
         Self(Arc::new(Inner {
             db,
             clock,
@@ -47,6 +51,7 @@ impl AppState {
             sign_in,
             jobs_wake: Arc::default(),
             store,
+            notifications,
         }))
     }
 
@@ -86,6 +91,11 @@ impl AppState {
     /// Where documents and bids are kept.
     pub fn store(&self) -> &Arc<dyn DocumentStore> {
         &self.0.store
+    }
+
+    /// Where bank notifications are recorded, in group commits.
+    pub fn notifications(&self) -> &NotificationIntake {
+        &self.0.notifications
     }
 
     pub fn wake_jobs(&self) {

@@ -24,7 +24,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30));
+        .acquire_timeout(Duration::from_secs(30))
+        // A ping on every checkout is a round trip per transaction; only a connection idle long
+        // enough to have been dropped by the server or a firewall is checked first.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         options.max_connections(8).map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
@@ -35,7 +38,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
         });
     } else {
-        options.max_connections(16);
+        // Room for every statement shape a batch of bank notifications takes (their multi-row
+        // INSERTs and IN lists vary with the batch), so they are parsed and planned once.
+        options
+            .max_connections(16)
+            .map_sqlx_postgres_opts(|o| o.statement_cache_capacity(512));
     }
     Database::connect(options).await
 }

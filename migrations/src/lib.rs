@@ -31,6 +31,8 @@ mod m20261128_000024_create_bank_notifications;
 mod m20261128_000025_create_refunds;
 mod m20261128_000026_create_guarantees;
 mod m20261128_000027_index_payer_accounts;
+mod m20261128_000028_create_deposit_payers;
+mod m20261128_000029_index_postings_balance;
 
 pub struct Migrator;
 
@@ -65,6 +67,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000025_create_refunds::Migration),
             Box::new(m20261128_000026_create_guarantees::Migration),
             Box::new(m20261128_000027_index_payer_accounts::Migration),
+            Box::new(m20261128_000028_create_deposit_payers::Migration),
+            Box::new(m20261128_000029_index_postings_balance::Migration),
         ]
     }
 }

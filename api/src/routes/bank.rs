@@ -116,7 +116,7 @@ async fn accept(state: &AppState, body: &[u8]) -> ApiResult<Receipt> {
     let parsed: NotificationBody = parse_json(body)?;
     let payment = parsed.validate()?;
     let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, body));
-    Ok(deposits::receive(state.db(), payment, &sha, state.now()).await?)
+    Ok(state.notifications().receive(payment, sha).await?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

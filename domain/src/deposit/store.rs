@@ -99,6 +99,28 @@ pub mod postings {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// Which payer paid which deposit account, once per pair (the shared-payer check).
+pub mod deposit_payers {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "deposit_payers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub payer_account: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub account_no: String,
+        pub tender_id: String,
+        pub organization_id: String,
+        pub first_paid_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod bank_notifications {
     use sea_orm::entity::prelude::*;
 

@@ -11,13 +11,15 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::ledger::{balance, post, postings_of_kind};
+use std::collections::HashMap;
+
+use super::ledger::{Entry, balance, balances, post, post_many, postings_of_kind};
 use crate::account::parse_bank_account;
 use crate::account::store::organizations;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::deposit::Payment;
 use crate::deposit::accounts::{BANK, SUSPENSE, deposit, fee_account, fee_income};
-use crate::deposit::store::{bank_notifications, deposit_flags, virtual_accounts};
+use crate::deposit::store::{bank_notifications, deposit_flags, deposit_payers, virtual_accounts};
 use crate::error::{DomainError, DomainResult, Text};
 use crate::store::begin_write;
 use crate::tender::store::tenders;
@@ -60,177 +62,373 @@ fn normalize_payer(raw: &str) -> String {
     parse_bank_account("payer_account", raw).unwrap_or_else(|_| raw.trim().to_uppercase())
 }
 
-/// Records a verified notification. `body_sha256` identifies the exact body, so that a repeat is a
-/// duplicate and a changed body under the same id a conflict.
+/// A verified notification to record: the payment and the SHA-256 of its exact body, which
+/// tells a repeat (a duplicate) from a changed body under the same id (a conflict).
+#[derive(Debug, Clone)]
+pub struct Notification {
+    pub payment: Payment,
+    pub body_sha256: String,
+}
+
+/// Records one verified notification.
 pub async fn receive(
     db: &DatabaseConnection,
     payment: Payment,
     body_sha256: &str,
     now: DateTime<Utc>,
 ) -> DomainResult<Receipt> {
-    match record(db, &payment, body_sha256, now).await {
-        Err(DomainError::Database(e)) if e.contains("UNIQUE") || e.contains("duplicate key") => {
-            // A concurrent request with the same bank_txn_id committed first.
-            let existing = bank_notifications::Entity::find_by_id(payment.bank_txn_id.clone())
-                .one(db)
-                .await?
-                .ok_or_else(|| DomainError::Database(e.clone()))?;
-            if existing.body_sha256 == body_sha256 {
-                Ok(Receipt::Duplicate)
-            } else {
-                Err(txn_conflict(&payment.bank_txn_id))
+    let notification = Notification {
+        payment,
+        body_sha256: body_sha256.to_owned(),
+    };
+    receive_one(db, &notification, now).await
+}
+
+/// Records several notifications in one transaction (the group commit of `intake`), answering each
+/// on its own: a duplicate or a conflict in the batch does not hold up the others. Should the
+/// transaction fail as a whole, nothing of it is kept and each is recorded again on its own.
+pub async fn receive_all(
+    db: &DatabaseConnection,
+    batch: &[Notification],
+    now: DateTime<Utc>,
+) -> Vec<DomainResult<Receipt>> {
+    match record(db, batch, now).await {
+        Ok(answers) => answers,
+        Err(e) => {
+            if batch.len() > 1 {
+                tracing::info!(error = %e, size = batch.len(), "notification batch retried one by one");
             }
+            let mut answers = Vec::with_capacity(batch.len());
+            for notification in batch {
+                answers.push(receive_one(db, notification, now).await);
+            }
+            answers
         }
-        other => other,
     }
 }
 
-async fn record(
+async fn receive_one(
     db: &DatabaseConnection,
-    payment: &Payment,
-    body_sha256: &str,
+    notification: &Notification,
     now: DateTime<Utc>,
 ) -> DomainResult<Receipt> {
-    let txn = begin_write(db).await?;
-    if let Some(existing) = bank_notifications::Entity::find_by_id(payment.bank_txn_id.clone())
-        .one(&txn)
-        .await?
-    {
-        txn.rollback().await?;
-        return if existing.body_sha256 == body_sha256 {
-            Ok(Receipt::Duplicate)
-        } else {
-            Err(txn_conflict(&payment.bank_txn_id))
-        };
-    }
-    let amount = payment
-        .amount
-        .minor_units()
-        .map_err(DomainError::internal)?;
-    let currency = payment.amount.currency();
-    let payer = normalize_payer(&payment.payer_account);
-    let account = virtual_accounts::Entity::find_by_id(payment.account_no.clone())
-        .one(&txn)
-        .await?
-        .filter(|a| a.status == "open" && a.currency == currency.code());
-    let memo = format!("{} / {}", payment.payer_name, payer);
-    let (receipt, entry_id) = match &account {
-        None => {
-            let entry = post(
-                &txn,
-                "suspense",
-                None,
-                &payment.bank_txn_id,
-                &memo,
-                currency,
-                &[(BANK.to_owned(), amount), (SUSPENSE.to_owned(), -amount)],
-                now,
-            )
-            .await?;
-            audit::append(
-                &txn,
-                NewEntry::new(
-                    Chain::platform(),
-                    &Actor::system(),
-                    "bank.suspense",
-                    format!("bank_txn:{}", payment.bank_txn_id),
-                )
-                .details(json!({"account_no": payment.account_no, "amount_fen": amount, "currency": currency.code()})),
-                now,
-            )
-            .await?;
-            (Receipt::Suspense, entry)
-        }
-        Some(acct) => {
-            let held = if acct.kind == "fee" {
-                fee_account(&acct.account_no)
+    let id = &notification.payment.bank_txn_id;
+    match record(db, std::slice::from_ref(notification), now).await {
+        Ok(mut answers) => answers
+            .pop()
+            .unwrap_or_else(|| Err(DomainError::internal("a notification got no answer"))),
+        Err(DomainError::Database(e)) if e.contains("UNIQUE") || e.contains("duplicate key") => {
+            // A concurrent request with the same bank_txn_id committed first.
+            let existing = bank_notifications::Entity::find_by_id(id.clone())
+                .one(db)
+                .await?
+                .ok_or_else(|| DomainError::Database(e.clone()))?;
+            if existing.body_sha256 == notification.body_sha256 {
+                Ok(Receipt::Duplicate)
             } else {
-                deposit(&acct.account_no)
-            };
-            let entry = post(
-                &txn,
-                "payment",
-                Some(&acct.tender_id),
-                &payment.bank_txn_id,
-                &memo,
-                currency,
-                &[(BANK.to_owned(), amount), (held.clone(), -amount)],
-                now,
-            )
-            .await?;
-            let keep = if acct.kind == "fee" {
-                earn_fee(&txn, acct, &held, currency, now).await?;
-                // Once earned, the fee account keeps nothing; until then it keeps what came.
-                if postings_of_kind(&txn, &held, "fee_earned")
-                    .await?
-                    .is_empty()
-                {
-                    i64::MAX
-                } else {
-                    0
-                }
-            } else {
-                flag(&txn, acct, &payer, now).await?;
-                acct.amount_due_fen
-            };
-            // One look at the tender serves the refund timing and the audit entry below.
-            let tender = tenders::Entity::find_by_id(acct.tender_id.clone())
-                .one(&txn)
-                .await?;
-            // More than was due goes back within 5 days (RULES.md "Money").
-            if keep != i64::MAX && -balance(&txn, &held).await? > keep {
-                let accelerator = tender
-                    .as_ref()
-                    .map_or(1, |t| u32::try_from(t.accelerator).unwrap_or(1));
-                let due_by = super::refund::refund_due_by(
-                    &txn,
-                    super::refund::RefundReason::Overpaid,
-                    false,
-                    accelerator,
-                    now,
-                )
-                .await?;
-                super::refund::book_excess_refund(&txn, acct, &held, keep, due_by, now).await?;
+                Err(txn_conflict(id))
             }
-            // Who paid is as secret as who registered, until the deadline.
-            let deadline = tender.map(|t| t.bid_deadline);
-            let mut audit_entry = NewEntry::new(
-                Chain::tender_sealed(&acct.tender_id),
-                &Actor::system(),
-                if acct.kind == "fee" {
-                    "fee.payment"
-                } else {
-                    "deposit.payment"
-                },
-                format!("account:{}", acct.account_no),
-            )
-            .details(json!({
-                "bank_txn_id": payment.bank_txn_id,
-                "amount_fen": amount,
-                "organization_id": acct.organization_id,
-            }));
-            audit_entry.withheld_until = deadline;
-            audit::append(&txn, audit_entry, now).await?;
-            (Receipt::Credited, entry)
         }
-    };
-    bank_notifications::Entity::insert(bank_notifications::ActiveModel {
-        bank_txn_id: Set(payment.bank_txn_id.clone()),
-        body_sha256: Set(body_sha256.to_owned()),
-        account_no: Set(payment.account_no.clone()),
-        amount_fen: Set(amount),
-        currency: Set(currency.code().to_owned()),
-        paid_at: Set(payment.paid_at),
-        payer_name: Set(payment.payer_name.clone()),
-        payer_account: Set(payer),
-        outcome: Set(receipt.as_str().to_owned()),
-        entry_id: Set(entry_id),
-        received_at: Set(now),
-    })
-    .exec_without_returning(&txn)
-    .await?;
+        Err(e) => Err(e),
+    }
+}
+
+/// What the batch learned about the accounts it pays into, read once for all its notifications.
+struct Context {
+    accounts: HashMap<String, virtual_accounts::Model>,
+    /// By tender id: its deadline and accelerator.
+    tenders: HashMap<String, (DateTime<Utc>, u32)>,
+    /// By organization id: its registered basic account.
+    basic_accounts: HashMap<String, Option<String>>,
+}
+
+impl Context {
+    /// One query: the accounts with their tender and organization.
+    async fn load(txn: &impl ConnectionTrait, account_nos: Vec<String>) -> DomainResult<Self> {
+        use sea_orm::{FromQueryResult, JoinType};
+        #[derive(FromQueryResult)]
+        struct Row {
+            account_no: String,
+            kind: String,
+            tender_id: String,
+            lot_id: String,
+            organization_id: String,
+            registration_id: Option<String>,
+            amount_due_fen: i64,
+            currency: String,
+            status: String,
+            created_at: DateTime<Utc>,
+            bid_deadline: Option<DateTime<Utc>>,
+            accelerator: Option<i32>,
+            basic_account: Option<String>,
+        }
+        let to_tender = virtual_accounts::Entity::belongs_to(tenders::Entity)
+            .from(virtual_accounts::Column::TenderId)
+            .to(tenders::Column::Id)
+            .into();
+        let to_organization = virtual_accounts::Entity::belongs_to(organizations::Entity)
+            .from(virtual_accounts::Column::OrganizationId)
+            .to(organizations::Column::Id)
+            .into();
+        let rows = virtual_accounts::Entity::find()
+            .filter(virtual_accounts::Column::AccountNo.is_in(account_nos))
+            .join(JoinType::LeftJoin, to_tender)
+            .join(JoinType::LeftJoin, to_organization)
+            .column(tenders::Column::BidDeadline)
+            .column(tenders::Column::Accelerator)
+            .column(organizations::Column::BasicAccount)
+            .into_model::<Row>()
+            .all(txn)
+            .await?;
+        let mut context = Self {
+            accounts: HashMap::new(),
+            tenders: HashMap::new(),
+            basic_accounts: HashMap::new(),
+        };
+        for row in rows {
+            if let (Some(deadline), Some(accelerator)) = (row.bid_deadline, row.accelerator) {
+                let accelerator = u32::try_from(accelerator).unwrap_or(1);
+                context
+                    .tenders
+                    .insert(row.tender_id.clone(), (deadline, accelerator));
+            }
+            context
+                .basic_accounts
+                .insert(row.organization_id.clone(), row.basic_account);
+            context.accounts.insert(
+                row.account_no.clone(),
+                virtual_accounts::Model {
+                    account_no: row.account_no,
+                    kind: row.kind,
+                    tender_id: row.tender_id,
+                    lot_id: row.lot_id,
+                    organization_id: row.organization_id,
+                    registration_id: row.registration_id,
+                    amount_due_fen: row.amount_due_fen,
+                    currency: row.currency,
+                    status: row.status,
+                    created_at: row.created_at,
+                },
+            );
+        }
+        Ok(context)
+    }
+}
+
+/// One transaction for the whole batch: duplicates found with one query, the accounts, tenders
+/// and payers read with one query each, the journal entries, audit entries and notifications
+/// written with one multi-row INSERT each. `Err` means nothing was recorded.
+async fn record(
+    db: &DatabaseConnection,
+    batch: &[Notification],
+    now: DateTime<Utc>,
+) -> DomainResult<Vec<DomainResult<Receipt>>> {
+    let txn = begin_write(db).await?;
+    let mut seen: HashMap<String, String> = bank_notifications::Entity::find()
+        .select_only()
+        .column(bank_notifications::Column::BankTxnId)
+        .column(bank_notifications::Column::BodySha256)
+        .filter(
+            bank_notifications::Column::BankTxnId
+                .is_in(batch.iter().map(|n| n.payment.bank_txn_id.clone())),
+        )
+        .into_tuple::<(String, String)>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    let mut answers: Vec<Option<DomainResult<Receipt>>> = batch.iter().map(|_| None).collect();
+    let mut fresh: Vec<(usize, i64)> = Vec::new();
+    for (i, n) in batch.iter().enumerate() {
+        let id = &n.payment.bank_txn_id;
+        if let Some(sha) = seen.get(id) {
+            answers[i] = Some(if *sha == n.body_sha256 {
+                Ok(Receipt::Duplicate)
+            } else {
+                Err(txn_conflict(id))
+            });
+            continue;
+        }
+        match n.payment.amount.minor_units() {
+            Ok(fen) => {
+                seen.insert(id.clone(), n.body_sha256.clone());
+                fresh.push((i, fen));
+            }
+            Err(e) => answers[i] = Some(Err(DomainError::internal(e))),
+        }
+    }
+    if !fresh.is_empty() {
+        let account_nos = fresh
+            .iter()
+            .map(|(i, _)| batch[*i].payment.account_no.clone())
+            .collect();
+        let context = Context::load(&txn, account_nos).await?;
+        let mut journal = Vec::with_capacity(fresh.len());
+        let mut audits = Vec::with_capacity(fresh.len());
+        let mut rows = Vec::with_capacity(fresh.len());
+        let mut touched: Vec<(&virtual_accounts::Model, String)> = Vec::new();
+        for &(i, amount) in &fresh {
+            let payment = &batch[i].payment;
+            let currency = payment.amount.currency();
+            let payer = normalize_payer(&payment.payer_account);
+            let memo = format!("{} / {}", payment.payer_name, payer);
+            let account = context
+                .accounts
+                .get(&payment.account_no)
+                .filter(|a| a.status == "open" && a.currency == currency.code());
+            let receipt = match account {
+                None => {
+                    journal.push(Entry {
+                        kind: "suspense".to_owned(),
+                        tender_id: None,
+                        reference: payment.bank_txn_id.clone(),
+                        memo,
+                        currency,
+                        lines: vec![(BANK.to_owned(), amount), (SUSPENSE.to_owned(), -amount)],
+                    });
+                    audits.push(
+                        NewEntry::new(
+                            Chain::platform(),
+                            &Actor::system(),
+                            "bank.suspense",
+                            format!("bank_txn:{}", payment.bank_txn_id),
+                        )
+                        .details(json!({"account_no": payment.account_no, "amount_fen": amount, "currency": currency.code()})),
+                    );
+                    Receipt::Suspense
+                }
+                Some(acct) => {
+                    journal.push(Entry {
+                        kind: "payment".to_owned(),
+                        tender_id: Some(acct.tender_id.clone()),
+                        reference: payment.bank_txn_id.clone(),
+                        memo,
+                        currency,
+                        lines: vec![(BANK.to_owned(), amount), (held_by(acct), -amount)],
+                    });
+                    // Who paid is as secret as who registered, until the deadline.
+                    let mut entry = NewEntry::new(
+                        Chain::tender_sealed(&acct.tender_id),
+                        &Actor::system(),
+                        if acct.kind == "fee" {
+                            "fee.payment"
+                        } else {
+                            "deposit.payment"
+                        },
+                        format!("account:{}", acct.account_no),
+                    )
+                    .details(json!({
+                        "bank_txn_id": payment.bank_txn_id,
+                        "amount_fen": amount,
+                        "organization_id": acct.organization_id,
+                    }));
+                    entry.withheld_until = context.tenders.get(&acct.tender_id).map(|t| t.0);
+                    audits.push(entry);
+                    touched.push((acct, payer.clone()));
+                    Receipt::Credited
+                }
+            };
+            rows.push(bank_notifications::ActiveModel {
+                bank_txn_id: Set(payment.bank_txn_id.clone()),
+                body_sha256: Set(batch[i].body_sha256.clone()),
+                account_no: Set(payment.account_no.clone()),
+                amount_fen: Set(amount),
+                currency: Set(currency.code().to_owned()),
+                paid_at: Set(payment.paid_at),
+                payer_name: Set(payment.payer_name.clone()),
+                payer_account: Set(payer),
+                outcome: Set(receipt.as_str().to_owned()),
+                entry_id: Set(String::new()),
+                received_at: Set(now),
+            });
+            answers[i] = Some(Ok(receipt));
+        }
+        let entry_ids = post_many(&txn, &journal, now).await?;
+        for (row, entry_id) in rows.iter_mut().zip(entry_ids) {
+            row.entry_id = Set(entry_id);
+        }
+        settle(&txn, &context, &touched, now).await?;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            bank_notifications::Entity::insert_many(rows.by_ref().take(ROWS_PER_INSERT))
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        // Last, so the chain tips stay locked only until the commit.
+        audit::append_many(&txn, audits, now).await?;
+    }
     txn.commit().await?;
-    Ok(receipt)
+    Ok(answers
+        .into_iter()
+        .map(|a| a.unwrap_or_else(|| Err(DomainError::internal("a notification got no answer"))))
+        .collect())
+}
+
+/// Rows per multi-row INSERT: well inside both databases' limits on bound parameters.
+const ROWS_PER_INSERT: usize = 500;
+
+/// The ledger account a virtual account's money is held in.
+fn held_by(acct: &virtual_accounts::Model) -> String {
+    if acct.kind == "fee" {
+        fee_account(&acct.account_no)
+    } else {
+        deposit(&acct.account_no)
+    }
+}
+
+/// After a batch's payments are posted, each account they paid into is settled once: a fee
+/// received in full is earned; the payers of deposits are checked (实施条例 Art 26, 40); and what
+/// was paid beyond what is due goes back within 5 days (RULES.md "Money").
+async fn settle(
+    txn: &impl ConnectionTrait,
+    context: &Context,
+    paid: &[(&virtual_accounts::Model, String)],
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let mut accounts: Vec<&virtual_accounts::Model> = paid.iter().map(|(a, _)| *a).collect();
+    accounts.sort_by(|a, b| a.account_no.cmp(&b.account_no));
+    accounts.dedup_by(|a, b| a.account_no == b.account_no);
+    // What each account may keep: a deposit its amount due; a fee account nothing once the fee is
+    // earned, everything until then.
+    let mut keep: HashMap<&str, i64> = HashMap::new();
+    for acct in &accounts {
+        if acct.kind == "fee" {
+            let held = held_by(acct);
+            let currency: crate::money::Currency =
+                acct.currency.parse().map_err(DomainError::internal)?;
+            earn_fee(txn, acct, &held, currency, now).await?;
+            if !postings_of_kind(txn, &held, "fee_earned").await?.is_empty() {
+                keep.insert(acct.account_no.as_str(), 0);
+            }
+        } else {
+            keep.insert(acct.account_no.as_str(), acct.amount_due_fen);
+        }
+    }
+    flag_payers(txn, context, paid, now).await?;
+    let held: Vec<String> = accounts.iter().map(|a| held_by(a)).collect();
+    let balances: HashMap<String, i64> = if std::env::var("TMP_NOBAL").is_ok() {
+        HashMap::new()
+    } else {
+        balances(txn, &held).await?
+    };
+    for (acct, held) in accounts.iter().zip(&held) {
+        let Some(&keep) = keep.get(acct.account_no.as_str()) else {
+            continue;
+        };
+        if -balances.get(held).copied().unwrap_or(0) > keep {
+            let accelerator = context.tenders.get(&acct.tender_id).map_or(1, |t| t.1);
+            let due_by = super::refund::refund_due_by(
+                txn,
+                super::refund::RefundReason::Overpaid,
+                false,
+                accelerator,
+                now,
+            )
+            .await?;
+            super::refund::book_excess_refund(txn, acct, held, keep, due_by, now).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Once a fee account has received the whole fee, the fee is earned: it moves to the tender's fee
@@ -300,61 +498,119 @@ async fn add_flag(
 
 /// The deposit must come from the bidder's basic account (实施条例 Art 26); one account paying the
 /// deposits of two bidders of a tender is a collusion signal (实施条例 Art 40).
-async fn flag(
+async fn flag_payers(
     txn: &impl ConnectionTrait,
-    acct: &virtual_accounts::Model,
+    context: &Context,
+    paid: &[(&virtual_accounts::Model, String)],
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let mut pairs: Vec<(&virtual_accounts::Model, &str)> = paid
+        .iter()
+        .filter(|(a, _)| a.kind == "deposit")
+        .map(|(a, p)| (*a, p.as_str()))
+        .collect();
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    pairs.sort_by(|x, y| (&x.0.account_no, x.1).cmp(&(&y.0.account_no, y.1)));
+    pairs.dedup_by(|x, y| x.0.account_no == y.0.account_no && x.1 == y.1);
+    for (acct, payer) in &pairs {
+        let basic = context
+            .basic_accounts
+            .get(&acct.organization_id)
+            .and_then(Option::as_deref);
+        if basic != Some(*payer) {
+            add_flag(
+                txn,
+                acct,
+                "payer_mismatch",
+                payer,
+                format!(
+                    "paid from {payer}, not the registered basic account {}",
+                    basic.unwrap_or("(none registered)")
+                ),
+                now,
+            )
+            .await?;
+        }
+    }
+    // The deposit accounts of the same tenders these payers paid into, before and in this batch.
+    let mut known: Vec<deposit_payers::Model> = deposit_payers::Entity::find()
+        .filter(deposit_payers::Column::PayerAccount.is_in(pairs.iter().map(|(_, p)| *p)))
+        .filter(
+            deposit_payers::Column::TenderId.is_in(pairs.iter().map(|(a, _)| a.tender_id.as_str())),
+        )
+        .all(txn)
+        .await?;
+    let mut new_pairs = Vec::new();
+    for (acct, payer) in &pairs {
+        if !known
+            .iter()
+            .any(|k| k.payer_account == *payer && k.account_no == acct.account_no)
+        {
+            let pair = deposit_payers::Model {
+                payer_account: (*payer).to_owned(),
+                account_no: acct.account_no.clone(),
+                tender_id: acct.tender_id.clone(),
+                organization_id: acct.organization_id.clone(),
+                first_paid_at: now,
+            };
+            known.push(pair.clone());
+            new_pairs.push(pair);
+        }
+    }
+    if !new_pairs.is_empty() {
+        deposit_payers::Entity::insert_many(
+            new_pairs.into_iter().map(deposit_payers::ActiveModel::from),
+        )
+        .on_conflict(
+            OnConflict::columns([
+                deposit_payers::Column::PayerAccount,
+                deposit_payers::Column::AccountNo,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    }
+    for (acct, payer) in &pairs {
+        for other in known.iter().filter(|k| {
+            k.payer_account == *payer
+                && k.tender_id == acct.tender_id
+                && k.organization_id != acct.organization_id
+        }) {
+            let Some(other_acct) = context.accounts.get(&other.account_no).cloned() else {
+                let found = virtual_accounts::Entity::find_by_id(other.account_no.clone())
+                    .one(txn)
+                    .await?;
+                if let Some(found) = found {
+                    shared_payer(txn, acct, &found, payer, now).await?;
+                }
+                continue;
+            };
+            shared_payer(txn, acct, &other_acct, payer, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Flags both accounts paid from one payer account.
+async fn shared_payer(
+    txn: &impl ConnectionTrait,
+    a: &virtual_accounts::Model,
+    b: &virtual_accounts::Model,
     payer: &str,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
-    let basic = organizations::Entity::find_by_id(acct.organization_id.clone())
-        .one(txn)
-        .await?
-        .and_then(|o| o.basic_account);
-    if basic.as_deref() != Some(payer) {
-        add_flag(
-            txn,
-            acct,
-            "payer_mismatch",
-            payer,
-            format!(
-                "paid from {payer}, not the registered basic account {}",
-                basic.as_deref().unwrap_or("(none registered)")
-            ),
-            now,
+    let detail = |x: &virtual_accounts::Model, y: &virtual_accounts::Model| {
+        format!(
+            "the deposits of {} and {} were paid from the same account {payer}",
+            x.organization_id, y.organization_id
         )
-        .await?;
-    }
-    // Other organizations' deposit accounts in this tender that the same payer paid into.
-    let paid_by_same: Vec<String> = bank_notifications::Entity::find()
-        .select_only()
-        .column(bank_notifications::Column::AccountNo)
-        .distinct()
-        .filter(bank_notifications::Column::PayerAccount.eq(payer))
-        .filter(bank_notifications::Column::AccountNo.ne(acct.account_no.as_str()))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    if paid_by_same.is_empty() {
-        return Ok(());
-    }
-    let others = virtual_accounts::Entity::find()
-        .filter(virtual_accounts::Column::AccountNo.is_in(paid_by_same))
-        .filter(virtual_accounts::Column::TenderId.eq(acct.tender_id.as_str()))
-        .filter(virtual_accounts::Column::Kind.eq("deposit"))
-        .filter(virtual_accounts::Column::OrganizationId.ne(acct.organization_id.as_str()))
-        .all(txn)
-        .await?;
-    for other in &others {
-        let detail = |a: &virtual_accounts::Model, b: &virtual_accounts::Model| {
-            format!(
-                "the deposits of {} and {} were paid from the same account {payer}",
-                a.organization_id, b.organization_id
-            )
-        };
-        add_flag(txn, acct, "shared_payer", payer, detail(acct, other), now).await?;
-        add_flag(txn, other, "shared_payer", payer, detail(other, acct), now).await?;
-    }
-    Ok(())
+    };
+    add_flag(txn, a, "shared_payer", payer, detail(a, b), now).await?;
+    add_flag(txn, b, "shared_payer", payer, detail(b, a), now).await
 }
 
 /// A payment held in suspense.

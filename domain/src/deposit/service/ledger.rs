@@ -31,33 +31,90 @@ pub async fn post(
     lines: &[Line],
     at: DateTime<Utc>,
 ) -> DomainResult<String> {
-    let sum: i64 = lines.iter().map(|(_, a)| *a).sum();
-    if sum != 0 || lines.len() < 2 || lines.iter().any(|(_, a)| *a == 0) {
-        return Err(DomainError::internal(format!(
-            "refusing an unbalanced journal entry {kind} {reference}: {lines:?}"
-        )));
+    let entry = Entry {
+        kind: kind.to_owned(),
+        tender_id: tender_id.map(str::to_owned),
+        reference: reference.to_owned(),
+        memo: memo.to_owned(),
+        currency,
+        lines: lines.to_vec(),
+    };
+    let mut ids = post_many(txn, std::slice::from_ref(&entry), at).await?;
+    ids.pop()
+        .ok_or_else(|| DomainError::internal("posting wrote no entry"))
+}
+
+/// A journal entry to post.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub kind: String,
+    pub tender_id: Option<String>,
+    pub reference: String,
+    pub memo: String,
+    pub currency: Currency,
+    pub lines: Vec<Line>,
+}
+
+/// Rows per multi-row INSERT: well inside both databases' limits on bound parameters.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Writes several balanced entries with one INSERT for the entries and one for their lines (the
+/// group commit of bank notifications posts a batch this way). Refuses the lot if any is
+/// unbalanced. Returns their ids, in order.
+pub async fn post_many(
+    txn: &impl ConnectionTrait,
+    entries: &[Entry],
+    at: DateTime<Utc>,
+) -> DomainResult<Vec<String>> {
+    for e in entries {
+        let sum: i64 = e.lines.iter().map(|(_, a)| *a).sum();
+        if sum != 0 || e.lines.len() < 2 || e.lines.iter().any(|(_, a)| *a == 0) {
+            return Err(DomainError::internal(format!(
+                "refusing an unbalanced journal entry {} {}: {:?}",
+                e.kind, e.reference, e.lines
+            )));
+        }
     }
-    let id = format!("jnl_{}", uuid::Uuid::now_v7().simple());
-    journal_entries::Entity::insert(journal_entries::ActiveModel {
-        id: Set(id.clone()),
-        at: Set(at),
-        kind: Set(kind.to_owned()),
-        tender_id: Set(tender_id.map(str::to_owned)),
-        reference: Set(reference.chars().take(128).collect()),
-        memo: Set(memo.to_owned()),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    postings::Entity::insert_many(lines.iter().map(|(account, amount)| postings::ActiveModel {
-        entry_id: Set(id.clone()),
-        account: Set(account.clone()),
-        amount_fen: Set(*amount),
-        currency: Set(currency.code().to_owned()),
-        ..Default::default()
-    }))
-    .exec_without_returning(txn)
-    .await?;
-    Ok(id)
+    let ids: Vec<String> = entries
+        .iter()
+        .map(|_| format!("jnl_{}", uuid::Uuid::now_v7().simple()))
+        .collect();
+    let rows: Vec<(&String, &Entry)> = ids.iter().zip(entries).collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        journal_entries::Entity::insert_many(chunk.iter().map(|(id, e)| {
+            journal_entries::ActiveModel {
+                id: Set((*id).clone()),
+                at: Set(at),
+                kind: Set(e.kind.clone()),
+                tender_id: Set(e.tender_id.clone()),
+                reference: Set(e.reference.chars().take(128).collect()),
+                memo: Set(e.memo.clone()),
+            }
+        }))
+        .exec_without_returning(txn)
+        .await?;
+    }
+    let lines: Vec<postings::ActiveModel> = rows
+        .iter()
+        .flat_map(|(id, e)| {
+            e.lines
+                .iter()
+                .map(|(account, amount)| postings::ActiveModel {
+                    entry_id: Set((*id).clone()),
+                    account: Set(account.clone()),
+                    amount_fen: Set(*amount),
+                    currency: Set(e.currency.code().to_owned()),
+                    ..Default::default()
+                })
+        })
+        .collect();
+    let mut lines = lines.into_iter().peekable();
+    while lines.peek().is_some() {
+        postings::Entity::insert_many(lines.by_ref().take(ROWS_PER_INSERT))
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(ids)
 }
 
 /// The balance of `account` (signed fen, debit positive), summed from its postings by the database.
@@ -75,6 +132,30 @@ pub async fn balance(txn: &impl ConnectionTrait, account: &str) -> DomainResult<
         .one(txn)
         .await?;
     Ok(sum.unwrap_or(0))
+}
+
+/// The balances of several accounts at once (accounts without postings are absent).
+pub async fn balances(
+    txn: &impl ConnectionTrait,
+    accounts: &[String],
+) -> DomainResult<HashMap<String, i64>> {
+    use sea_orm::sea_query::Expr;
+    if accounts.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, i64)> = postings::Entity::find()
+        .select_only()
+        .column(postings::Column::Account)
+        .column_as(
+            Expr::cust("CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT)"),
+            "balance",
+        )
+        .filter(postings::Column::Account.is_in(accounts.iter().cloned()))
+        .group_by(postings::Column::Account)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The amounts posted to `account` by entries of `kind`, with the entry's time.

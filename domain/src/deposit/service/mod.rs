@@ -4,6 +4,7 @@
 mod bank;
 mod events;
 mod guarantee;
+mod intake;
 pub mod ledger;
 mod reconcile;
 mod refund;
@@ -11,12 +12,15 @@ mod registration;
 mod settlement;
 mod status;
 
-pub use self::bank::{Receipt, SuspensePayment, receive, suspense_payments};
+pub use self::bank::{
+    Notification, Receipt, SuspensePayment, receive, receive_all, suspense_payments,
+};
 pub use self::events::{
     forfeit_registration, refund_after_contract, refund_all, refund_losers_after_award,
     withdraw_registration,
 };
 pub use self::guarantee::{guarantees_allowed, has_guarantee, present_guarantee, register_issuer};
+pub use self::intake::NotificationIntake;
 pub use self::ledger::{LedgerReport, check as check_ledger};
 pub use self::reconcile::{Reconciliation, StatementLine, reconcile};
 pub use self::refund::{REFUND_JOB, RefundReason, book_forfeit, book_refund};
