@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod bid;
 pub mod canonical;
 pub mod deposit;
 pub mod error;

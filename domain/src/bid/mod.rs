@@ -1,0 +1,4 @@
+//! Sealed bids (SEALED_BIDS.md): the envelope format. Submission, receipts and the opening build on
+//! it.
+
+pub mod envelope;
