@@ -214,6 +214,7 @@ async fn measure(
             &owner,
             &tender.id,
             &ProcedureSettings::default(),
+            state.master_key(),
             true,
             None,
             now,

@@ -7,8 +7,9 @@
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use tenderhall_domain::bid::envelope::{
-    self, CHUNK_SIZE, EnvelopeError, Expect, SEALED_CHUNK, SealParams, TRAILER, hpke,
+    self, CHUNK_SIZE, EnvelopeError, Expect, SEALED_CHUNK, SealParams, TRAILER,
 };
+use tenderhall_domain::bid::hpke;
 use tenderhall_domain::keys::key_id;
 
 struct Keys {

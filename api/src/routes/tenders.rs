@@ -55,6 +55,17 @@ pub struct LotResponse {
     pub price_ceiling: Option<MoneyResponse>,
     /// `active`, `opened`, `failed`, `evaluating`, `awarded`, `cancelled`.
     pub status: String,
+    /// The X25519 key bids are sealed to (SEALED_BIDS.md), from publication on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opening_key: Option<OpeningKeyResponse>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpeningKeyResponse {
+    /// Raw 32 bytes, base64.
+    pub public_key: String,
+    /// Lowercase hex SHA-256 of the raw key.
+    pub key_id: String,
 }
 
 impl From<Lot> for LotResponse {
@@ -66,6 +77,10 @@ impl From<Lot> for LotResponse {
             deposit: l.deposit.into(),
             price_ceiling: l.price_ceiling.map(Into::into),
             status: l.status.as_str().to_owned(),
+            opening_key: l.opening_key.map(|k| OpeningKeyResponse {
+                public_key: k.public_key,
+                key_id: k.key_id,
+            }),
         }
     }
 }
@@ -272,6 +287,7 @@ async fn publish_tender(
         &auth.principal,
         &id,
         &settings.procedures,
+        state.master_key(),
         settings.sandbox,
         Some(ip),
         state.now(),

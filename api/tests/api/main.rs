@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod bids;
 mod clarifications;
 mod deadlines;
 mod deposits;

@@ -54,6 +54,7 @@ async fn seed(app: &TestApp) -> anyhow::Result<()> {
             &principal,
             &tender.id,
             procedures,
+            app.state.master_key(),
             true,
             None,
             app.state.now(),

@@ -12,10 +12,12 @@ use std::io::{Read, Write};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::digest::{Context as Sha256, SHA256};
 use ring::rand::{SecureRandom, SystemRandom};
-use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::key_id;
+
+pub use super::reader::{Checked, Expect, check, open};
 
 pub const MAGIC: [u8; 8] = *b"THBID\x00\x01\x00";
 pub const SIG_MAGIC: [u8; 4] = *b"SIG1";
@@ -23,7 +25,7 @@ pub const VERSION: u32 = 1;
 pub const SUITE: &str = "HPKE-X25519-SHA256-AES256GCM/STREAM-AES256GCM-64K";
 /// Plaintext bytes per chunk (the only value of version 1).
 pub const CHUNK_SIZE: usize = 65_536;
-const TAG_LEN: usize = 16;
+pub const TAG_LEN: usize = 16;
 /// A sealed chunk that is not the last.
 pub const SEALED_CHUNK: usize = CHUNK_SIZE + TAG_LEN;
 /// `SIG1` and the signature.
@@ -115,7 +117,7 @@ pub fn hpke_info(tender: &str, lot: &str, bidder: &str) -> Vec<u8> {
 }
 
 /// Nonce of chunk `index`: 11-byte big-endian index, then 1 for the last chunk, else 0.
-fn chunk_nonce(index: u64, last: bool) -> Nonce {
+pub(super) fn chunk_nonce(index: u64, last: bool) -> Nonce {
     let mut nonce = [0u8; 12];
     nonce[3..11].copy_from_slice(&index.to_be_bytes());
     nonce[11] = u8::from(last);
@@ -153,7 +155,7 @@ pub fn seal(
     let mut data_key = [0u8; 32];
     rng.fill(&mut data_key).map_err(|_| EnvelopeError::Random)?;
     let info = hpke_info(params.tender, params.lot, params.bidder);
-    let wrapped = hpke::wrap_key(params.opening_key, &info, &data_key, &rng)?;
+    let wrapped = super::hpke::wrap_key(params.opening_key, &info, &data_key, &rng)?;
     let header = Header {
         v: VERSION,
         tender: params.tender.to_owned(),
@@ -218,7 +220,7 @@ pub fn seal(
 }
 
 /// The bytes the bidder signs: the context, then SHA-256 of everything before the trailer.
-fn signed_message(body_digest: &[u8]) -> Vec<u8> {
+pub(super) fn signed_message(body_digest: &[u8]) -> Vec<u8> {
     let mut message = SIGNATURE_CONTEXT.to_vec();
     message.extend_from_slice(body_digest);
     message
@@ -229,13 +231,13 @@ fn base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn unbase64(text: &str) -> Option<Vec<u8>> {
+pub(super) fn unbase64(text: &str) -> Option<Vec<u8>> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.decode(text).ok()
 }
 
 /// Reads until `buf` is full or the input ends; returns how many bytes were read.
-fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+pub(super) fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match input.read(&mut buf[filled..]) {
@@ -277,174 +279,7 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// What the reader expects of an envelope: the binding of the URL and the caller, the lot's
-/// opening key, and the bidder's signing keys that are registered and unrevoked.
-pub struct Expect<'a> {
-    pub tender: &'a str,
-    pub lot: &'a str,
-    pub bidder: &'a str,
-    /// Key id of the lot's opening public key.
-    pub recipient: &'a str,
-    /// The raw public key of a signing key id, when registered and unrevoked for the bidder.
-    pub signer: &'a dyn Fn(&str) -> Option<Vec<u8>>,
-}
-
-/// An envelope that passed every check its keys allow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Checked {
-    pub header: Header,
-    pub sha256: String,
-    pub size: u64,
-}
-
-/// Checks an envelope without decrypting it (the server at upload): structure, binding,
-/// recipient, signer and signature. Reads `input` once, in chunks.
-pub fn check(input: impl Read, expect: &Expect<'_>) -> Result<Checked, EnvelopeError> {
-    Reader::start(input, expect)?.finish(None, &mut std::io::sink())
-}
-
-/// Opens an envelope with the lot's opening private key (raw 32 bytes), writing the plaintext to
-/// `out` as it goes. Everything `check` checks is checked too; a chunk that does not decrypt stops
-/// the opening with `Chunk(i)` (what was written before it must be discarded).
-pub fn open(
-    input: impl Read,
-    expect: &Expect<'_>,
-    opening_secret: &[u8],
-    out: &mut impl Write,
-) -> Result<Checked, EnvelopeError> {
-    Reader::start(input, expect)?.finish(Some(opening_secret), out)
-}
-
-/// The reader once the header is read and checked.
-struct Reader<R> {
-    input: R,
-    header: Header,
-    header_digest: ring::digest::Digest,
-    hasher: Sha256,
-    size: u64,
-    signer_key: Vec<u8>,
-}
-
-impl<R: Read> Reader<R> {
-    fn start(mut input: R, expect: &Expect<'_>) -> Result<Self, EnvelopeError> {
-        let mut magic = [0u8; 8];
-        if read_full(&mut input, &mut magic)? < magic.len() || magic != MAGIC {
-            return Err(EnvelopeError::Magic);
-        }
-        let mut len = [0u8; 4];
-        if read_full(&mut input, &mut len)? < len.len() {
-            return Err(EnvelopeError::Layout);
-        }
-        let header_len = u32::from_be_bytes(len);
-        if header_len == 0 || header_len > MAX_HEADER {
-            return Err(EnvelopeError::HeaderLength(header_len));
-        }
-        let mut header_bytes = vec![0u8; header_len as usize];
-        if read_full(&mut input, &mut header_bytes)? < header_bytes.len() {
-            return Err(EnvelopeError::Layout);
-        }
-        let header = parse_header(&header_bytes)?;
-        bind(&header, expect)?;
-        let signer_key = (expect.signer)(&header.signer)
-            .ok_or_else(|| EnvelopeError::UnknownSigner(header.signer.clone()))?;
-        let mut hasher = Sha256::new(&SHA256);
-        hasher.update(&magic);
-        hasher.update(&len);
-        hasher.update(&header_bytes);
-        Ok(Self {
-            input,
-            header_digest: ring::digest::digest(&SHA256, &header_bytes),
-            header,
-            hasher,
-            size: (magic.len() + len.len() + header_bytes.len()) as u64,
-            signer_key,
-        })
-    }
-
-    /// Reads the chunks (decrypting them when given the opening key), then the trailer, and
-    /// verifies the signature.
-    fn finish(
-        mut self,
-        opening_secret: Option<&[u8]>,
-        out: &mut impl Write,
-    ) -> Result<Checked, EnvelopeError> {
-        let key = match opening_secret {
-            Some(secret) => Some(self.data_key(secret)?),
-            None => None,
-        };
-        // A chunk is known not to be the last once more than a trailer follows it.
-        let window = SEALED_CHUNK + TRAILER + 1;
-        let mut buf = vec![0u8; window];
-        let mut filled = 0usize;
-        let mut index = 0u64;
-        loop {
-            filled += read_full(&mut self.input, &mut buf[filled..])?;
-            if filled == window {
-                self.chunk(key.as_ref(), index, false, &mut buf[..SEALED_CHUNK], out)?;
-                buf.copy_within(SEALED_CHUNK..window, 0);
-                filled = window - SEALED_CHUNK;
-                index += 1;
-                continue;
-            }
-            // The input has ended: what is left is the last chunk and the trailer.
-            if filled < TAG_LEN + TRAILER || filled - TRAILER >= SEALED_CHUNK {
-                return Err(EnvelopeError::Layout);
-            }
-            let last_len = filled - TRAILER;
-            self.chunk(key.as_ref(), index, true, &mut buf[..last_len], out)?;
-            let trailer = &buf[last_len..filled];
-            if trailer[..4] != SIG_MAGIC {
-                return Err(EnvelopeError::SigMagic);
-            }
-            let body_digest = self.hasher.clone().finish();
-            UnparsedPublicKey::new(&ED25519, &self.signer_key)
-                .verify(&signed_message(body_digest.as_ref()), &trailer[4..])
-                .map_err(|_| EnvelopeError::Signature)?;
-            self.hasher.update(trailer);
-            self.size += TRAILER as u64;
-            out.flush()?;
-            return Ok(Checked {
-                header: self.header,
-                sha256: hex::encode(self.hasher.finish()),
-                size: self.size,
-            });
-        }
-    }
-
-    fn chunk(
-        &mut self,
-        key: Option<&LessSafeKey>,
-        index: u64,
-        last: bool,
-        sealed: &mut [u8],
-        out: &mut impl Write,
-    ) -> Result<(), EnvelopeError> {
-        self.hasher.update(sealed);
-        self.size += sealed.len() as u64;
-        if let Some(key) = key {
-            let plain = key
-                .open_in_place(
-                    chunk_nonce(index, last),
-                    Aad::from(self.header_digest.as_ref()),
-                    sealed,
-                )
-                .map_err(|_| EnvelopeError::Chunk(index))?;
-            out.write_all(plain)?;
-        }
-        Ok(())
-    }
-
-    fn data_key(&self, opening_secret: &[u8]) -> Result<LessSafeKey, EnvelopeError> {
-        let wrapped = unbase64(&self.header.wrapped_key).ok_or(EnvelopeError::WrappedKey)?;
-        let info = hpke_info(&self.header.tender, &self.header.lot, &self.header.bidder);
-        let data_key = hpke::unwrap_key(opening_secret, &info, &wrapped)?;
-        Ok(LessSafeKey::new(
-            UnboundKey::new(&AES_256_GCM, &data_key).map_err(|_| EnvelopeError::WrappedKey)?,
-        ))
-    }
-}
-
-fn parse_header(bytes: &[u8]) -> Result<Header, EnvelopeError> {
+pub(super) fn parse_header(bytes: &[u8]) -> Result<Header, EnvelopeError> {
     // The header must be one JSON object: serde refuses unknown and duplicate fields of `Header`.
     let header: Header =
         serde_json::from_slice(bytes).map_err(|e| EnvelopeError::Header(e.to_string()))?;
@@ -477,7 +312,7 @@ fn parse_header(bytes: &[u8]) -> Result<Header, EnvelopeError> {
     Ok(header)
 }
 
-fn bind(header: &Header, expect: &Expect<'_>) -> Result<(), EnvelopeError> {
+pub(super) fn bind(header: &Header, expect: &Expect<'_>) -> Result<(), EnvelopeError> {
     for (field, found, expected) in [
         ("tender", &header.tender, expect.tender),
         ("lot", &header.lot, expect.lot),
@@ -495,167 +330,4 @@ fn bind(header: &Header, expect: &Expect<'_>) -> Result<(), EnvelopeError> {
         return Err(EnvelopeError::Recipient(header.recipient.clone()));
     }
     Ok(())
-}
-
-/// HPKE (RFC 9180) base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256: the `hpke` crate's types stay
-/// in here. The single-shot seal is generic over the AEAD so that the RFC's Appendix A.1 vectors
-/// (AES-128-GCM) run through the same code as the envelope's AES-256-GCM.
-pub mod hpke {
-    use ::hpke::aead::{Aead, AesGcm256};
-    use ::hpke::kdf::HkdfSha256;
-    use ::hpke::kem::X25519HkdfSha256;
-    use ::hpke::rand_core::{TryCryptoRng, TryRng};
-    use ::hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
-    use ring::rand::SecureRandom;
-
-    use super::{EnvelopeError, WRAPPED_KEY_LEN};
-
-    type Kem = X25519HkdfSha256;
-
-    /// Serves the randomness the KEM asks for from bytes drawn beforehand (from the operating
-    /// system, or a test vector's `ikmE`), so that no failure can hide inside an infallible RNG:
-    /// asking for more than was drawn is reported, never filled with something weaker.
-    pub struct Prepared<'a> {
-        bytes: &'a [u8],
-        overdrawn: bool,
-    }
-
-    impl<'a> Prepared<'a> {
-        pub fn new(bytes: &'a [u8]) -> Self {
-            Self {
-                bytes,
-                overdrawn: false,
-            }
-        }
-    }
-
-    impl TryRng for Prepared<'_> {
-        type Error = core::convert::Infallible;
-
-        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-            let mut b = [0u8; 4];
-            self.try_fill_bytes(&mut b)?;
-            Ok(u32::from_le_bytes(b))
-        }
-
-        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-            let mut b = [0u8; 8];
-            self.try_fill_bytes(&mut b)?;
-            Ok(u64::from_le_bytes(b))
-        }
-
-        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-            if dst.len() > self.bytes.len() {
-                self.overdrawn = true;
-                dst.fill(0);
-                return Ok(());
-            }
-            let (now, rest) = self.bytes.split_at(dst.len());
-            dst.copy_from_slice(now);
-            self.bytes = rest;
-            Ok(())
-        }
-    }
-
-    impl TryCryptoRng for Prepared<'_> {}
-
-    /// Single-shot base-mode seal: (`enc`, ciphertext).
-    pub fn seal<A: Aead>(
-        recipient_public: &[u8],
-        info: &[u8],
-        aad: &[u8],
-        plaintext: &[u8],
-        ephemeral_ikm: &[u8],
-    ) -> Result<(Vec<u8>, Vec<u8>), EnvelopeError> {
-        let public =
-            <Kem as ::hpke::Kem>::PublicKey::from_bytes(recipient_public).map_err(|_| {
-                EnvelopeError::Key("the opening key is not an X25519 public key".into())
-            })?;
-        let mut rng = Prepared::new(ephemeral_ikm);
-        let (enc, ciphertext) = ::hpke::single_shot_seal_with_rng::<A, HkdfSha256, Kem>(
-            &OpModeS::Base,
-            &public,
-            info,
-            plaintext,
-            aad,
-            &mut rng,
-        )
-        .map_err(|e| EnvelopeError::Key(format!("HPKE seal: {e}")))?;
-        if rng.overdrawn {
-            return Err(EnvelopeError::Random);
-        }
-        Ok((enc.to_bytes().to_vec(), ciphertext))
-    }
-
-    /// Single-shot base-mode open.
-    pub fn open<A: Aead>(
-        recipient_secret: &[u8],
-        enc: &[u8],
-        info: &[u8],
-        aad: &[u8],
-        ciphertext: &[u8],
-    ) -> Option<Vec<u8>> {
-        let secret = <Kem as ::hpke::Kem>::PrivateKey::from_bytes(recipient_secret).ok()?;
-        let enc = <Kem as ::hpke::Kem>::EncappedKey::from_bytes(enc).ok()?;
-        ::hpke::single_shot_open::<A, HkdfSha256, Kem>(
-            &OpModeR::Base,
-            &secret,
-            &enc,
-            info,
-            ciphertext,
-            aad,
-        )
-        .ok()
-    }
-
-    /// The envelope's `wrapped_key`: `enc` then the AES-256-GCM-sealed data key, 80 bytes.
-    pub fn wrap_key(
-        recipient_public: &[u8],
-        info: &[u8],
-        data_key: &[u8; 32],
-        rng: &dyn SecureRandom,
-    ) -> Result<Vec<u8>, EnvelopeError> {
-        let mut ikm = [0u8; 32];
-        rng.fill(&mut ikm).map_err(|_| EnvelopeError::Random)?;
-        let (mut wrapped, ciphertext) =
-            seal::<AesGcm256>(recipient_public, info, &[], data_key, &ikm)?;
-        wrapped.extend_from_slice(&ciphertext);
-        debug_assert_eq!(wrapped.len(), WRAPPED_KEY_LEN);
-        Ok(wrapped)
-    }
-
-    /// The data key from `wrapped_key`, or `WrappedKey` when it does not open.
-    pub fn unwrap_key(
-        recipient_secret: &[u8],
-        info: &[u8],
-        wrapped: &[u8],
-    ) -> Result<[u8; 32], EnvelopeError> {
-        if wrapped.len() != WRAPPED_KEY_LEN {
-            return Err(EnvelopeError::WrappedKey);
-        }
-        let (enc, ciphertext) = wrapped.split_at(32);
-        open::<AesGcm256>(recipient_secret, enc, info, &[], ciphertext)
-            .and_then(|key| <[u8; 32]>::try_from(key.as_slice()).ok())
-            .ok_or(EnvelopeError::WrappedKey)
-    }
-
-    /// A fresh opening key pair: (secret, public), raw 32 bytes each.
-    pub fn opening_keypair(rng: &dyn SecureRandom) -> Result<([u8; 32], [u8; 32]), EnvelopeError> {
-        let mut ikm = [0u8; 32];
-        rng.fill(&mut ikm).map_err(|_| EnvelopeError::Random)?;
-        let (secret, public) = Kem::derive_keypair(&ikm);
-        let mut s = [0u8; 32];
-        let mut p = [0u8; 32];
-        s.copy_from_slice(&secret.to_bytes());
-        p.copy_from_slice(&public.to_bytes());
-        Ok((s, p))
-    }
-
-    /// The public key of an opening secret key.
-    pub fn public_of(secret: &[u8]) -> Option<[u8; 32]> {
-        let secret = <Kem as ::hpke::Kem>::PrivateKey::from_bytes(secret).ok()?;
-        let mut p = [0u8; 32];
-        p.copy_from_slice(&Kem::sk_to_pk(&secret).to_bytes());
-        Some(p)
-    }
 }

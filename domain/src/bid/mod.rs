@@ -1,4 +1,7 @@
-//! Sealed bids (SEALED_BIDS.md): the envelope format. Submission, receipts and the opening build on
-//! it.
+//! Sealed bids (SEALED_BIDS.md): the envelope format, its reader and the HPKE key wrap.
+//! Submission, receipts and the opening build on them.
 
 pub mod envelope;
+pub mod hpke;
+pub mod keys;
+mod reader;

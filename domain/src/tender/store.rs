@@ -53,6 +53,8 @@ pub mod lots {
         pub deposit_fen: i64,
         pub price_ceiling_fen: Option<i64>,
         pub status: String,
+        /// The lot's X25519 opening public key (base64), from publication on.
+        pub opening_public_key: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -93,6 +93,7 @@ async fn write_lots(
             deposit_fen: Set(fen(lot.deposit)?),
             price_ceiling_fen: Set(lot.price_ceiling.map(fen).transpose()?),
             status: Set(status.as_str().to_owned()),
+            opening_public_key: Set(None),
         })
         .exec_without_returning(txn)
         .await?;
@@ -299,11 +300,13 @@ pub async fn update_draft(
 
 /// Publishes a draft after checking it against the law for its kind: the procedure table, the
 /// minimum period from now to the deadline, the deposit caps (RULES.md).
+#[allow(clippy::too_many_arguments)]
 pub async fn publish(
     db: &DatabaseConnection,
     principal: &Principal,
     id: &str,
     procedures: &ProcedureSettings,
+    master: &crate::keys::MasterKey,
     sandbox: bool,
     ip: Option<String>,
     now: DateTime<Utc>,
@@ -346,6 +349,9 @@ pub async fn publish(
         now,
     )
     .await?;
+    // Each lot's opening key pair, its public half published with the tender (SEALED_BIDS.md).
+    let lot_ids: Vec<String> = draft.lots.iter().map(|l| l.id.clone()).collect();
+    crate::bid::keys::create_opening_keys(&txn, master, id, &lot_ids, now).await?;
     // The chronograph: the deadline is a job due at the deadline, enqueued with the publication.
     jobs::enqueue(&txn, deadline_job(id, draft.bid_deadline), now).await?;
     let cutoff = super::question_cutoff(now, draft.bid_deadline, draft.accelerator);

@@ -27,6 +27,15 @@ pub struct Lot {
     pub deposit: Money,
     pub price_ceiling: Option<Money>,
     pub status: LotStatus,
+    /// The X25519 key bids for this lot are sealed to, from publication on.
+    pub opening_key: Option<OpeningKey>,
+}
+
+/// A lot's opening public key as published: raw 32 bytes in base64, and its key id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpeningKey {
+    pub public_key: String,
+    pub key_id: String,
 }
 
 /// A tender with its lots.
@@ -69,6 +78,18 @@ impl Tender {
                     .price_ceiling_fen
                     .map(|f| Money::from_minor_units(f, currency)),
                 status: LotStatus::parse(&l.status).ok_or_else(|| bad("lot status"))?,
+                opening_key: l
+                    .opening_public_key
+                    .map(|public_key| -> DomainResult<OpeningKey> {
+                        let raw = base64::engine::general_purpose::STANDARD
+                            .decode(&public_key)
+                            .map_err(|_| bad("opening key"))?;
+                        Ok(OpeningKey {
+                            key_id: crate::keys::key_id(&raw),
+                            public_key,
+                        })
+                    })
+                    .transpose()?,
             });
         }
         Ok(Self {
