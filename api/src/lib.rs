@@ -3,6 +3,7 @@
 //! [`platform::open`] turns settings into an [`AppState`] (database, migrations, keys);
 //! [`server::serve`] runs the API on a listener until a shutdown signal.
 
+pub mod bidder;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -56,6 +56,38 @@ enum Command {
     /// The collecting bank.
     #[command(subcommand)]
     Bank(BankCommand),
+    /// Bidder: make an Ed25519 signing key (PKCS#8) and print its public key and key id, to
+    /// register at POST /api/v1/organizations/{org}/signing-keys.
+    Keygen {
+        /// Where to write the private key; an existing file is never overwritten.
+        #[arg(long, value_name = "FILE", default_value = "signing-key.pk8")]
+        out: PathBuf,
+    },
+    /// Bidder: seal a bid on this machine (SEALED_BIDS.md): price.json and the bid's files, sealed
+    /// to the lot's opening key and signed with the organization's signing key.
+    Seal {
+        #[arg(long)]
+        tender: String,
+        #[arg(long)]
+        lot: String,
+        /// The bidding organization's id (org_...).
+        #[arg(long)]
+        bidder: String,
+        /// The lot's opening public key (base64), as the tender view shows it.
+        #[arg(long, value_name = "KEY")]
+        opening_key: String,
+        /// The PKCS#8 Ed25519 key (DER or PEM) whose public key the organization registered.
+        #[arg(long, value_name = "FILE")]
+        signing_key: PathBuf,
+        /// `{"lot", "currency", "total_price", ...opening fields}`, every value a string.
+        #[arg(long, value_name = "FILE")]
+        price: PathBuf,
+        /// The envelope to write.
+        #[arg(long, value_name = "FILE", default_value = "bid.thb")]
+        out: PathBuf,
+        /// The bid's other files (technical and commercial parts), archived after price.json.
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,6 +182,45 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    // The bidder's tools run on the bidder's machine: no server settings.
+    match args.command {
+        Command::Keygen { out } => {
+            let (public_key, key_id) = tenderhall_api::bidder::keygen(&out)?;
+            println!("private key written to {} (keep it secret)", out.display());
+            println!("public key: {public_key}");
+            println!("key id:     {key_id}");
+            return Ok(());
+        }
+        Command::Seal {
+            tender,
+            lot,
+            bidder,
+            opening_key,
+            signing_key,
+            price,
+            out,
+            files,
+        } => {
+            let request = tenderhall_api::bidder::SealRequest {
+                tender,
+                lot,
+                bidder,
+                opening_key,
+                signing_key,
+                price,
+                files,
+                out: out.clone(),
+                progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            };
+            let sealed =
+                tokio::task::spawn_blocking(move || tenderhall_api::bidder::seal(&request))
+                    .await??;
+            println!("sealed {} ({} bytes)", out.display(), sealed.size);
+            println!("envelope sha256: {}", sealed.sha256);
+            return Ok(());
+        }
+        _ => {}
+    }
     let mut settings = Settings::load(args.config.as_deref())?;
     telemetry::init_logging(&settings.log_format);
     match args.command {
@@ -188,6 +259,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Verify) => {
             cli::print_report(&cli::audit_verify(&settings).await?)
         }
+        Command::Keygen { .. } | Command::Seal { .. } => Ok(()),
         Command::Audit(AuditCommand::SignHead) => {
             match cli::audit_sign_head(settings).await? {
                 Some(seq) => println!("signed audit head {seq}"),

@@ -74,6 +74,7 @@ async fn due_tenders(site: &Site, n: usize) -> anyhow::Result<(DatabaseConnectio
             &principal,
             &tender.id,
             &ProcedureSettings::default(),
+            &tenderhall_domain::keys::MasterKey::generate()?,
             false,
             None,
             past,

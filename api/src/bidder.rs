@@ -1,0 +1,283 @@
+//! The bidder's own tools in the `tenderhall` binary: `keygen` makes a signing key, `seal` seals a
+//! bid on the bidder's machine (SEALED_BIDS.md), streaming: the ustar archive is written on one
+//! thread while the envelope is sealed on another, so memory stays flat whatever the files' size.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use anyhow::{Context, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use rust_decimal::Decimal;
+use tenderhall_domain::bid::envelope::{self, SealParams, Sealed};
+use tenderhall_domain::id::is_valid_id;
+use tenderhall_domain::keys::key_id;
+
+/// Writes a new Ed25519 signing key (PKCS#8 v2) to `out`, readable by its owner only, and returns
+/// (public key base64, key id) for `POST /api/v1/organizations/{org}/signing-keys`.
+pub fn keygen(out: &Path) -> anyhow::Result<(String, String)> {
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
+        .map_err(|_| anyhow::anyhow!("no randomness from the operating system"))?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+        .map_err(|_| anyhow::anyhow!("the new key does not parse"))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(out).with_context(|| {
+        format!(
+            "cannot create {} (an existing key is never overwritten)",
+            out.display()
+        )
+    })?;
+    file.write_all(pkcs8.as_ref())?;
+    file.sync_all()?;
+    let public = pair.public_key().as_ref();
+    Ok((STANDARD.encode(public), key_id(public)))
+}
+
+/// Reads a PKCS#8 Ed25519 key, DER or PEM, v1 (OpenSSL, Python) or v2 (ring, `keygen`).
+pub fn read_signing_key(path: &Path) -> anyhow::Result<Ed25519KeyPair> {
+    use rustls_pki_types::PrivatePkcs8KeyDer;
+    use rustls_pki_types::pem::PemObject as _;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read the key {}", path.display()))?;
+    let der = if bytes.starts_with(b"-----BEGIN") {
+        PrivatePkcs8KeyDer::from_pem_slice(&bytes)
+            .map_err(|e| anyhow::anyhow!("{} is not a PKCS#8 PEM key: {e}", path.display()))?
+            .secret_pkcs8_der()
+            .to_vec()
+    } else {
+        bytes
+    };
+    Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
+        .map_err(|e| anyhow::anyhow!("{} is not a PKCS#8 Ed25519 key: {e}", path.display()))
+}
+
+/// What `seal` needs.
+pub struct SealRequest {
+    pub tender: String,
+    pub lot: String,
+    pub bidder: String,
+    /// The lot's opening public key (base64), as the tender view shows it.
+    pub opening_key: String,
+    pub signing_key: PathBuf,
+    pub price: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub out: PathBuf,
+    /// Show a progress bar on the terminal.
+    pub progress: bool,
+}
+
+/// Checks `price.json` before anything is sealed: a JSON object for this lot with a currency and
+/// a decimal `total_price`, every field a string (SEALED_BIDS.md "Plaintext").
+pub fn check_price(bytes: &[u8], lot: &str) -> anyhow::Result<()> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).context("price.json is not JSON")?;
+    let Some(fields) = value.as_object() else {
+        bail!("price.json must be a JSON object");
+    };
+    for (name, v) in fields {
+        if !v.is_string() {
+            bail!("price.json: `{name}` must be a string (amounts are decimal strings)");
+        }
+    }
+    let field = |name: &str| fields.get(name).and_then(|v| v.as_str());
+    if field("lot") != Some(lot) {
+        bail!("price.json: `lot` must be \"{lot}\", the lot being sealed for");
+    }
+    match field("currency") {
+        Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => {}
+        _ => bail!("price.json: `currency` must be a code such as \"CNY\""),
+    }
+    match field("total_price").map(str::parse::<Decimal>) {
+        Some(Ok(p)) if p > Decimal::ZERO => Ok(()),
+        _ => bail!(
+            "price.json: `total_price` must be a positive decimal string such as \"1234567.89\""
+        ),
+    }
+}
+
+/// Seals `price.json` and the files into `out` (written beside it, then renamed, so a failed seal
+/// leaves no half envelope). Returns the envelope's SHA-256 and size.
+pub fn seal(request: &SealRequest) -> anyhow::Result<Sealed> {
+    for (what, id) in [
+        ("--tender", &request.tender),
+        ("--lot", &request.lot),
+        ("--bidder", &request.bidder),
+    ] {
+        if !is_valid_id(id) {
+            bail!("{what} `{id}` is not an id ([A-Za-z0-9_-], 1 to 64 characters)");
+        }
+    }
+    let opening_key = STANDARD
+        .decode(request.opening_key.trim())
+        .ok()
+        .filter(|k| k.len() == 32)
+        .context("--opening-key must be the lot's 32-byte public key in base64, as the tender view shows it")?;
+    let signing_key = read_signing_key(&request.signing_key)?;
+    let price = std::fs::read(&request.price)
+        .with_context(|| format!("cannot read {}", request.price.display()))?;
+    check_price(&price, &request.lot)?;
+    let mut total = price.len() as u64;
+    let mut names = vec!["price.json".to_owned()];
+    for file in &request.files {
+        let meta =
+            std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+        if !meta.is_file() {
+            bail!("{} is not a regular file", file.display());
+        }
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .with_context(|| format!("{} has no UTF-8 file name", file.display()))?
+            .to_owned();
+        if names.contains(&name) {
+            bail!("two files are named `{name}`: each name may appear once in a bid");
+        }
+        names.push(name);
+        total += meta.len();
+    }
+
+    let progress = request.progress.then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message("sealing 密封中");
+        bar
+    });
+    let (archive, writer) = archive_stream(price, request.files.clone(), names);
+    let partial = request.out.with_extension("thb.part");
+    let result = (|| {
+        let file = File::create(&partial)
+            .with_context(|| format!("cannot create {}", partial.display()))?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let input: Box<dyn Read> = match &progress {
+            Some(bar) => Box::new(bar.wrap_read(archive)),
+            None => Box::new(archive),
+        };
+        let sealed = envelope::seal(
+            &SealParams {
+                tender: &request.tender,
+                lot: &request.lot,
+                bidder: &request.bidder,
+                opening_key: &opening_key,
+                signing_key: &signing_key,
+                created_at: tenderhall_domain::time::rfc3339(chrono::Utc::now()),
+            },
+            input,
+            &mut out,
+        )?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        Ok::<_, anyhow::Error>(sealed)
+    })();
+    // The archive thread's own failure (an unreadable file) explains a failed seal best.
+    let archived = writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the archive writer stopped unexpectedly"))?;
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    match (archived, result) {
+        (Ok(()), Ok(sealed)) => {
+            std::fs::rename(&partial, &request.out)
+                .with_context(|| format!("cannot write {}", request.out.display()))?;
+            Ok(sealed)
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+/// The bid archive as a stream: a thread writes the ustar archive (`price.json` first) into a
+/// bounded channel that the returned reader drains.
+fn archive_stream(
+    price: Vec<u8>,
+    files: Vec<PathBuf>,
+    names: Vec<String>,
+) -> (ChannelReader, std::thread::JoinHandle<anyhow::Result<()>>) {
+    let (sender, receiver) = sync_channel::<Vec<u8>>(4);
+    let handle = std::thread::spawn(move || -> anyhow::Result<()> {
+        let mut builder = tar::Builder::new(BufWriter::with_capacity(PIECE, ChannelWriter(sender)));
+        builder.mode(tar::HeaderMode::Deterministic);
+        let mut header = tar::Header::new_ustar();
+        header.set_size(price.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder.append_data(&mut header, "price.json", price.as_slice())?;
+        for (path, name) in files.iter().zip(names.iter().skip(1)) {
+            let mut file =
+                File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let mut header = tar::Header::new_ustar();
+            header.set_size(file.metadata()?.len());
+            header.set_mode(0o644);
+            header.set_entry_type(tar::EntryType::Regular);
+            builder
+                .append_data(&mut header, name, &mut file)
+                .with_context(|| format!("cannot archive {}", path.display()))?;
+        }
+        builder.into_inner()?.flush()?;
+        Ok(())
+    });
+    (
+        ChannelReader {
+            receiver,
+            piece: Vec::new(),
+            at: 0,
+        },
+        handle,
+    )
+}
+
+/// Bytes handed between the archive thread and the sealing thread at a time.
+const PIECE: usize = 256 * 1024;
+
+struct ChannelWriter(SyncSender<Vec<u8>>);
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.send(buf.to_vec()).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the sealer stopped")
+        })?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct ChannelReader {
+    receiver: Receiver<Vec<u8>>,
+    piece: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.piece.len() {
+            match self.receiver.recv() {
+                Ok(piece) => {
+                    self.piece = piece;
+                    self.at = 0;
+                }
+                // The writer finished (or failed: its own error is reported by `seal`).
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.piece.len() - self.at);
+        buf[..n].copy_from_slice(&self.piece[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
