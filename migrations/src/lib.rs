@@ -34,6 +34,7 @@ mod m20261128_000027_index_payer_accounts;
 mod m20261128_000028_create_deposit_payers;
 mod m20261128_000029_index_postings_balance;
 mod m20261128_000030_create_opening_keys;
+mod m20261128_000031_create_bids;
 
 pub struct Migrator;
 
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000028_create_deposit_payers::Migration),
             Box::new(m20261128_000029_index_postings_balance::Migration),
             Box::new(m20261128_000030_create_opening_keys::Migration),
+            Box::new(m20261128_000031_create_bids::Migration),
         ]
     }
 }

@@ -51,6 +51,8 @@ pub struct Settings {
     pub job_poll_seconds: u32,
     /// Largest tender document accepted.
     pub max_document_bytes: u64,
+    /// Largest sealed bid accepted (SEALED_BIDS.md: 512 MiB unless the tender says otherwise).
+    pub max_bid_bytes: u64,
     /// Largest JSON request body.
     pub max_json_body_bytes: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
@@ -103,6 +105,7 @@ impl Default for Settings {
             job_lease_seconds: 60,
             job_poll_seconds: 5,
             max_document_bytes: 1024 * 1024 * 1024,
+            max_bid_bytes: 512 * 1024 * 1024,
             max_json_body_bytes: 1024 * 1024,
             trust_forwarded_for: false,
             log_format: "text".to_owned(),
@@ -132,6 +135,7 @@ const ENV_KEYS: &[&str] = &[
     "job_lease_seconds",
     "job_poll_seconds",
     "max_document_bytes",
+    "max_bid_bytes",
     "max_json_body_bytes",
     "trust_forwarded_for",
     "log_format",
@@ -371,6 +375,7 @@ impl Settings {
                 "TENDERHALL_MAX_DOCUMENT_BYTES",
                 self.max_document_bytes.to_string(),
             ),
+            ("TENDERHALL_MAX_BID_BYTES", self.max_bid_bytes.to_string()),
             ("TENDERHALL_PUBLIC_URL", self.public_url()),
             (
                 "TENDERHALL_DEPOSIT_INTEREST_RATE",

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod bank;
+pub mod bids;
 pub mod calendar;
 pub mod clarifications;
 pub mod deposits;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(clarifications::router())
         .merge(deposits::router())
         .merge(bank::router())
+        .merge(bids::router())
         .merge(notifications::router())
         .merge(documents::router(state.settings().max_document_bytes))
         .merge(health::router())

@@ -169,3 +169,330 @@ async fn the_seal_command_writes_an_envelope_that_opens_to_price_json_and_the_fi
     assert!(!out.exists() && !dir.path().join("bid.thb.part").exists());
     Ok(())
 }
+
+/// A bidder ready to bid: registered for lot 1, with a registered signing key.
+struct Bidder {
+    token: String,
+    org: String,
+    key: ring::signature::Ed25519KeyPair,
+}
+
+async fn bidder(app: &TestApp, email: &str, tender: &str) -> anyhow::Result<Bidder> {
+    use ring::signature::KeyPair as _;
+    let (token, org) = app.member(email, "bidder").await?;
+    let res = app
+        .post(
+            &format!("/api/v1/tenders/{tender}/lots/1/registrations"),
+            &serde_json::json!({}),
+            Some(&token),
+        )
+        .await?;
+    anyhow::ensure!(res.status() == reqwest::StatusCode::CREATED, "registration");
+    let rng = ring::rand::SystemRandom::new();
+    let key = ring::signature::Ed25519KeyPair::from_pkcs8(
+        ring::signature::Ed25519KeyPair::generate_pkcs8(&rng)
+            .map_err(|_| anyhow::anyhow!("keygen"))?
+            .as_ref(),
+    )
+    .map_err(|_| anyhow::anyhow!("key"))?;
+    let res = app
+        .post(
+            &format!("/api/v1/organizations/{org}/signing-keys"),
+            &serde_json::json!({"public_key": base64::engine::general_purpose::STANDARD.encode(key.public_key().as_ref())}),
+            Some(&token),
+        )
+        .await?;
+    anyhow::ensure!(
+        res.status() == reqwest::StatusCode::CREATED,
+        "signing key: {}",
+        res.text().await?
+    );
+    Ok(Bidder { token, org, key })
+}
+
+/// The lot's opening public key, raw.
+async fn opening_key(app: &TestApp, tender: &str) -> anyhow::Result<Vec<u8>> {
+    let view: Value = app
+        .get(&format!("/api/v1/tenders/{tender}"), None)
+        .await?
+        .json()
+        .await?;
+    Ok(base64::engine::general_purpose::STANDARD
+        .decode(text(&view["lots"][0]["opening_key"]["public_key"]))?)
+}
+
+fn sealed_bid(bidder: &Bidder, tender: &str, to: &[u8], price: &str) -> anyhow::Result<Vec<u8>> {
+    let archive = price_archive(price)?;
+    let mut out = Vec::new();
+    tenderhall_domain::bid::envelope::seal(
+        &tenderhall_domain::bid::envelope::SealParams {
+            tender,
+            lot: "1",
+            bidder: &bidder.org,
+            opening_key: to,
+            signing_key: &bidder.key,
+            created_at: "2026-11-28T08:00:00Z".into(),
+        },
+        &archive[..],
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+/// A ustar archive holding `price.json` for lot 1.
+fn price_archive(total_price: &str) -> anyhow::Result<Vec<u8>> {
+    let price =
+        serde_json::json!({"lot": "1", "currency": "CNY", "total_price": total_price}).to_string();
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_ustar();
+    header.set_size(price.len() as u64);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    builder.append_data(&mut header, "price.json", price.as_bytes())?;
+    Ok(builder.into_inner()?)
+}
+
+async fn put_bid(
+    app: &TestApp,
+    bidder: &Bidder,
+    tender: &str,
+    envelope: Vec<u8>,
+) -> anyhow::Result<reqwest::Response> {
+    Ok(app
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/tenders/{tender}/lots/1/bid"),
+            Some(&bidder.token),
+        )
+        .header("content-type", "application/vnd.tenderhall.bid")
+        .body(envelope)
+        .send()
+        .await?)
+}
+
+/// Objects in the local document store (the staging area excluded).
+fn stored_objects(app: &TestApp) -> usize {
+    std::fs::read_dir(app.settings.documents_dir().join("objects"))
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .map(|shard| {
+                    std::fs::read_dir(shard.path())
+                        .map(|d| d.count())
+                        .unwrap_or(1)
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// SEALED_BIDS.md "Receipt": a receipt signed by the platform key after the envelope is stored;
+/// a replacement numbered 2; the bidder sees its own receipt and deposit status; a withdrawal
+/// answers a signed withdrawal receipt and leaves no current bid.
+#[tokio::test]
+async fn a_bid_is_receipted_replaced_and_withdrawn_with_signed_receipts() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@bid.test", "tenderer").await?;
+    let id = app.published_goods_tender(&owner, "投标回执", 21).await?;
+    let alice = bidder(&app, "alice@bid.test", &id).await?;
+    let key = opening_key(&app, &id).await?;
+
+    let envelope = sealed_bid(&alice, &id, &key, "1000000.00")?;
+    let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, &envelope));
+    let size = envelope.len();
+    let res = put_bid(&app, &alice, &id, envelope).await?;
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let receipt: Value = res.json().await?;
+    assert_eq!(receipt["envelope_sha256"], sha);
+    assert_eq!(receipt["size"], size);
+    assert_eq!(receipt["seq"], 1);
+    assert_eq!(receipt["bidder"], alice.org);
+    assert_receipt_signed(&app, &receipt).await?;
+
+    let replacement = sealed_bid(&alice, &id, &key, "990000.00")?;
+    let receipt: Value = put_bid(&app, &alice, &id, replacement)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(receipt["seq"], 2);
+    let mine: Value = app
+        .get(
+            &format!("/api/v1/tenders/{id}/lots/1/bid"),
+            Some(&alice.token),
+        )
+        .await?
+        .json()
+        .await?;
+    assert_eq!(mine["receipt"], receipt);
+    assert_eq!(mine["deposit_status"], "unpaid");
+
+    let res = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/tenders/{id}/lots/1/bid"),
+            Some(&alice.token),
+        )
+        .send()
+        .await?;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    let withdrawal: Value = res.json().await?;
+    assert_eq!(withdrawal["seq"], 2);
+    assert!(withdrawal.get("withdrawn_at").is_some() && withdrawal.get("received_at").is_none());
+    assert_receipt_signed(&app, &withdrawal).await?;
+    let res = app
+        .get(
+            &format!("/api/v1/tenders/{id}/lots/1/bid"),
+            Some(&alice.token),
+        )
+        .await?;
+    assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+/// The receipt's signature verifies under the published platform key over the canonical JSON of
+/// the other fields.
+async fn assert_receipt_signed(app: &TestApp, receipt: &Value) -> anyhow::Result<()> {
+    let keys: Value = app.get("/api/v1/platform/keys", None).await?.json().await?;
+    assert_eq!(receipt["platform_key"], keys["receipt_key"]["key_id"]);
+    let public = base64::engine::general_purpose::STANDARD
+        .decode(text(&keys["receipt_key"]["public_key"]))?;
+    let mut unsigned = receipt.clone();
+    let signature = text(&unsigned["signature"]);
+    unsigned.as_object_mut().map(|o| o.remove("signature"));
+    let message = tenderhall_domain::canonical::to_canonical_string(&unsigned);
+    assert!(
+        tenderhall_domain::keys::verify_ed25519(&public, message.as_bytes(), &signature),
+        "receipt signature"
+    );
+    Ok(())
+}
+
+/// SEALED_BIDS.md's upload table: each refusal with its code, and nothing kept in the store.
+#[tokio::test]
+async fn refused_envelopes_answer_their_code_and_leave_nothing_in_the_store() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@refuse.test", "tenderer").await?;
+    let id = app.published_goods_tender(&owner, "拒收", 21).await?;
+    let alice = bidder(&app, "alice@refuse.test", &id).await?;
+    let key = opening_key(&app, &id).await?;
+    let before = stored_objects(&app);
+
+    // Sealed to another key.
+    let other = hpke::opening_keypair(&ring::rand::SystemRandom::new())?.1;
+    let res = put_bid(&app, &alice, &id, sealed_bid(&alice, &id, &other, "1.00")?).await?;
+    crate::helpers::assert_problem(
+        res,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "wrong_recipient",
+    )
+    .await?;
+    // For another tender.
+    let res = put_bid(
+        &app,
+        &alice,
+        &id,
+        sealed_bid(&alice, "tnd_other", &key, "1.00")?,
+    )
+    .await?;
+    crate::helpers::assert_problem(
+        res,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "bad_envelope",
+    )
+    .await?;
+    // A changed byte in the body.
+    let mut changed = sealed_bid(&alice, &id, &key, "1.00")?;
+    let at = changed.len() - 100;
+    changed[at] ^= 1;
+    let res = put_bid(&app, &alice, &id, changed).await?;
+    crate::helpers::assert_problem(
+        res,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "bad_signature",
+    )
+    .await?;
+    // Not an envelope at all.
+    let res = put_bid(&app, &alice, &id, b"not a bid".to_vec()).await?;
+    crate::helpers::assert_problem(
+        res,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "bad_envelope",
+    )
+    .await?;
+    // A signing key revoked before the upload.
+    let keys: Value = app
+        .get(
+            &format!("/api/v1/organizations/{}/signing-keys", alice.org),
+            Some(&alice.token),
+        )
+        .await?
+        .json()
+        .await?;
+    let key_id = text(&keys["items"][0]["key_id"]);
+    let res = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/organizations/{}/signing-keys/{key_id}", alice.org),
+            Some(&alice.token),
+        )
+        .send()
+        .await?;
+    assert!(res.status().is_success());
+    let res = put_bid(&app, &alice, &id, sealed_bid(&alice, &id, &key, "1.00")?).await?;
+    crate::helpers::assert_problem(
+        res,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "bad_signature",
+    )
+    .await?;
+    // Not registered for the lot.
+    let (stranger_token, stranger_org) = app.member("stranger@refuse.test", "bidder").await?;
+    let stranger = Bidder {
+        token: stranger_token,
+        org: stranger_org,
+        key: alice.key,
+    };
+    let res = put_bid(
+        &app,
+        &stranger,
+        &id,
+        sealed_bid(&stranger, &id, &key, "1.00")?,
+    )
+    .await?;
+    crate::helpers::assert_problem(
+        res,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "not_registered",
+    )
+    .await?;
+
+    assert_eq!(stored_objects(&app), before, "nothing refused is kept");
+    Ok(())
+}
+
+/// SEALED_BIDS.md: a bid after the deadline (server time) is 409 `deadline_passed` and not
+/// stored; withdrawing after it is 409 too.
+#[tokio::test]
+async fn a_bid_after_the_deadline_is_409_and_not_stored() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@late.test", "tenderer").await?;
+    let id = app.published_goods_tender(&owner, "逾期", 21).await?;
+    let mut alice = bidder(&app, "alice@late.test", &id).await?;
+    let key = opening_key(&app, &id).await?;
+    let envelope = sealed_bid(&alice, &id, &key, "1.00")?;
+    let before = stored_objects(&app);
+    app.clock.advance(TimeDelta::days(21));
+    alice.token = app.sign_in("alice@late.test", crate::helpers::PASSWORD).await?;
+    let res = put_bid(&app, &alice, &id, envelope).await?;
+    crate::helpers::assert_problem(res, reqwest::StatusCode::CONFLICT, "deadline_passed").await?;
+    assert_eq!(stored_objects(&app), before);
+    let res = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/tenders/{id}/lots/1/bid"),
+            Some(&alice.token),
+        )
+        .send()
+        .await?;
+    crate::helpers::assert_problem(res, reqwest::StatusCode::CONFLICT, "deadline_passed").await?;
+    Ok(())
+}

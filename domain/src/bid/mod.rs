@@ -5,3 +5,4 @@ pub mod envelope;
 pub mod hpke;
 pub mod keys;
 mod reader;
+pub mod submission;

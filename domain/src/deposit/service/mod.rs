@@ -28,4 +28,6 @@ pub use self::registration::{
     Registration, VirtualAccount, fee_account, fee_settled, payer_of, register,
 };
 pub use self::settlement::{RefundOutcome, RefundView, confirm_refund, list_refunds, send_refund};
-pub use self::status::{DepositLine, Flag, deposit_status, lot_deposits, tender_flags};
+pub use self::status::{
+    DepositLine, Flag, deposit_status, lot_deposits, own_deposit_status, tender_flags,
+};

@@ -199,3 +199,21 @@ pub async fn tender_flags(
         .map(Flag::from)
         .collect())
 }
+
+/// The caller's own deposit status for a lot, now (a bidder sees its own before the deadline).
+pub async fn own_deposit_status(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tender_id: &str,
+    lot_id: &str,
+) -> DomainResult<DepositStatus> {
+    let membership = principal.require_kind(&[crate::account::OrganizationKind::Bidder])?;
+    let registration = registrations::Entity::find()
+        .filter(registrations::Column::TenderId.eq(tender_id))
+        .filter(registrations::Column::LotId.eq(lot_id))
+        .filter(registrations::Column::OrganizationId.eq(membership.organization_id.as_str()))
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    deposit_status(db, &registration.id).await
+}

@@ -1,0 +1,329 @@
+//! Sealed bids over HTTP (API.md "Registration, bids and the opening"; SEALED_BIDS.md): the
+//! envelope streams to the store's staging while a blocking thread checks it; only a verified
+//! envelope is committed, and the signed receipt comes after the commit.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use serde::Serialize;
+use tenderhall_domain::bid::envelope::{self, EnvelopeError, Expect};
+use tenderhall_domain::bid::submission::{self, Intake, Receipt};
+use tenderhall_domain::error::Text;
+use tenderhall_domain::ports::ByteStream;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::Problem;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Auth, ClientIp};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(submit_bid, get_bid, withdraw_bid))
+}
+
+/// A receipt (回执) or withdrawal receipt, signed by the platform key (SEALED_BIDS.md "Receipt").
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptResponse {
+    pub tender: String,
+    pub lot: String,
+    pub bidder: String,
+    pub envelope_sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withdrawn_at: Option<String>,
+    pub seq: i64,
+    pub platform_key: String,
+    /// Ed25519 (base64) over the canonical JSON of the other fields.
+    pub signature: String,
+}
+
+impl From<Receipt> for ReceiptResponse {
+    fn from(r: Receipt) -> Self {
+        Self {
+            tender: r.tender,
+            lot: r.lot,
+            bidder: r.bidder,
+            envelope_sha256: r.envelope_sha256,
+            size: r.size,
+            received_at: r.received_at,
+            withdrawn_at: r.withdrawn_at,
+            seq: r.seq,
+            platform_key: r.platform_key,
+            signature: r.signature,
+        }
+    }
+}
+
+fn envelope_problem(e: &EnvelopeError) -> ApiError {
+    let code = match e.code() {
+        "wrong_recipient" => "wrong_recipient",
+        "bad_signature" => "bad_signature",
+        _ => "bad_envelope",
+    };
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        code,
+        Text::new(
+            format!("The envelope was refused: {e}. Nothing was kept."),
+            format!("投标文件被拒绝：{e}。未保存任何内容。"),
+        ),
+    )
+}
+
+/// Submit or replace the caller's sealed bid for a lot (a registered bidder, before the deadline).
+#[utoipa::path(
+    put,
+    path = "/api/v1/tenders/{id}/lots/{lot}/bid",
+    tag = "bids",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("lot" = String, Path)),
+    request_body(content_type = "application/vnd.tenderhall.bid", description = "the envelope (SEALED_BIDS.md)"),
+    responses(
+        (status = 201, body = ReceiptResponse),
+        (status = 409, description = "`deadline_passed`", body = Problem),
+        (status = 413, description = "`too_large`", body = Problem),
+        (status = 422, description = "`bad_envelope`, `wrong_recipient`, `bad_signature`, `not_registered`", body = Problem),
+    )
+)]
+async fn submit_bid(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    auth: Auth,
+    Path((id, lot)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<ReceiptResponse>)> {
+    let intake = submission::prepare(state.db(), &auth.principal, &id, &lot, state.now()).await?;
+    let limit = state.settings().max_bid_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::too_large(
+            usize::try_from(limit).unwrap_or(usize::MAX),
+        ));
+    }
+    let (checked, stored) = stream_and_check(&state, &intake, body, limit).await?;
+    let receipt = submission::record(
+        state.db(),
+        state.signer(),
+        &intake,
+        &checked,
+        &stored,
+        Some(ip),
+        state.clock().as_ref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(receipt.into())))
+}
+
+/// Streams the body into the store and, at the same time, through the envelope check on a
+/// blocking thread. The store sees the end of the stream only once the check has passed and the
+/// deadline has not: otherwise the stream ends in an error and the store keeps nothing.
+async fn stream_and_check(
+    state: &AppState,
+    intake: &Intake,
+    body: Body,
+    limit: u64,
+) -> ApiResult<(envelope::Checked, tenderhall_domain::ports::StoredObject)> {
+    let (to_check, check_rx) = tokio::sync::mpsc::channel::<Bytes>(8);
+    let expect_intake = intake.clone();
+    let checker = tokio::task::spawn_blocking(move || {
+        let signer = |key_id: &str| expect_intake.signers.get(key_id).cloned();
+        let expect = Expect {
+            tender: &expect_intake.tender_id,
+            lot: &expect_intake.lot_id,
+            bidder: &expect_intake.organization_id,
+            recipient: &expect_intake.recipient,
+            signer: &signer,
+        };
+        envelope::check(ChannelRead::new(check_rx), &expect)
+    });
+    let (to_store, store_rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    let stream: ByteStream = Box::pin(futures_util::stream::unfold(
+        store_rx,
+        |mut rx| async move { rx.recv().await.map(|item| (item, rx)) },
+    ));
+    let store = state.store().clone();
+    let put = tokio::spawn(async move { store.put(stream, limit).await });
+
+    let mut body = body.into_data_stream();
+    let mut received = 0u64;
+    let mut failure: Option<ApiError> = None;
+    while let Some(piece) = body.next().await {
+        let piece = match piece {
+            Ok(piece) => piece,
+            Err(e) => {
+                failure = Some(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_upload",
+                    Text::new(
+                        format!("The upload broke off: {e}. Nothing was kept."),
+                        format!("上传中断：{e}。未保存任何内容。"),
+                    ),
+                ));
+                break;
+            }
+        };
+        received += piece.len() as u64;
+        if received > limit {
+            failure = Some(ApiError::too_large(
+                usize::try_from(limit).unwrap_or(usize::MAX),
+            ));
+            break;
+        }
+        // The checker may stop early (a bad header): the rest still goes to the store, which is
+        // told below to drop it.
+        let _ = to_check.send(piece.clone()).await;
+        if to_store.send(Ok(piece)).await.is_err() {
+            break;
+        }
+    }
+    drop(to_check);
+    let verdict = checker.await.map_err(|e| {
+        tracing::error!(error = %e, "envelope check task");
+        ApiError::internal()
+    })?;
+    let outcome = match (failure, verdict) {
+        (Some(failure), _) => Err(failure),
+        (None, Err(e)) => Err(envelope_problem(&e)),
+        (None, Ok(checked)) if state.now() >= intake.deadline => {
+            let _ = checked;
+            Err(ApiError::from(tenderhall_domain::DomainError::Conflict {
+                code: "deadline_passed",
+                message: Text::new(
+                    "The bid deadline passed before the upload completed (server time): nothing was accepted.",
+                    "上传完成前已过投标截止时间（以服务器时间为准），未接受任何提交。",
+                ),
+            }))
+        }
+        (None, Ok(checked)) => Ok(checked),
+    };
+    match outcome {
+        Ok(checked) => {
+            drop(to_store);
+            let stored = put
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "store task");
+                    ApiError::internal()
+                })?
+                .map_err(super::documents::store_error)?;
+            Ok((checked, stored))
+        }
+        Err(problem) => {
+            let _ = to_store
+                .send(Err(std::io::Error::other("the envelope was refused")))
+                .await;
+            drop(to_store);
+            let _ = put.await;
+            Err(problem)
+        }
+    }
+}
+
+/// A blocking `Read` (for the checker's thread) over the pieces the upload sends.
+struct ChannelRead {
+    pieces: tokio::sync::mpsc::Receiver<Bytes>,
+    current: Bytes,
+}
+
+impl ChannelRead {
+    fn new(pieces: tokio::sync::mpsc::Receiver<Bytes>) -> Self {
+        Self {
+            pieces,
+            current: Bytes::new(),
+        }
+    }
+}
+
+impl std::io::Read for ChannelRead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.pieces.blocking_recv() {
+                Some(piece) => self.current = piece,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        bytes::Buf::advance(&mut self.current, n);
+        Ok(n)
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BidResponse {
+    pub receipt: ReceiptResponse,
+    /// `paid`, `partial`, `unpaid` or `guarantee`, as of now.
+    pub deposit_status: String,
+}
+
+/// The caller's current bid: its receipt and its deposit status (that bidder only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenders/{id}/lots/{lot}/bid",
+    tag = "bids",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("lot" = String, Path)),
+    responses((status = 200, body = BidResponse), (status = 404, body = Problem))
+)]
+async fn get_bid(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, lot)): Path<(String, String)>,
+) -> ApiResult<Json<BidResponse>> {
+    let (_, receipt) = submission::current(state.db(), &auth.principal, &id, &lot).await?;
+    let deposit_status = tenderhall_domain::deposit::service::own_deposit_status(
+        state.db(),
+        &auth.principal,
+        &id,
+        &lot,
+    )
+    .await?;
+    Ok(Json(BidResponse {
+        receipt: receipt.into(),
+        deposit_status: deposit_status.as_str().to_owned(),
+    }))
+}
+
+/// Withdraw (撤回) the caller's bid before the deadline: 200 with the signed withdrawal receipt.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tenders/{id}/lots/{lot}/bid",
+    tag = "bids",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("lot" = String, Path)),
+    responses(
+        (status = 200, body = ReceiptResponse),
+        (status = 404, body = Problem),
+        (status = 409, description = "`deadline_passed`", body = Problem),
+    )
+)]
+async fn withdraw_bid(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    auth: Auth,
+    Path((id, lot)): Path<(String, String)>,
+) -> ApiResult<Json<ReceiptResponse>> {
+    let receipt = submission::withdraw(
+        state.db(),
+        state.signer(),
+        &auth.principal,
+        &id,
+        &lot,
+        Some(ip),
+        state.clock().as_ref(),
+    )
+    .await?;
+    Ok(Json(receipt.into()))
+}

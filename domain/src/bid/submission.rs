@@ -1,0 +1,376 @@
+//! Submitting, replacing and withdrawing a sealed bid (SEALED_BIDS.md "Receipt", API.md). A bid
+//! counts if and only if its receipt was committed at server time before the deadline: recording
+//! takes the tender's row lock and reads the clock after it, so a bid and the deadline's close can
+//! never both win. Who bid stays on the sealed audit chain until the deadline (电子招标投标办法
+//! Art 21); no error here tells one bidder anything about another's bid.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::envelope::Checked;
+use crate::account::{OrganizationKind, Principal};
+use crate::audit::{Actor, Chain, NewEntry, store as audit};
+use crate::canonical::to_canonical_string;
+use crate::deposit::store::registrations;
+use crate::error::{DomainError, DomainResult, Text};
+use crate::keys::PlatformSigner;
+use crate::keys::store::signing_keys;
+use crate::ports::StoredObject;
+use crate::store::begin_write;
+use crate::tender::TenderStatus;
+use crate::tender::store::tenders;
+use crate::time::Clock;
+
+pub mod store {
+    pub mod bids {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "bids")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub id: String,
+            pub tender_id: String,
+            pub lot_id: String,
+            pub organization_id: String,
+            pub seq: i64,
+            pub envelope_sha256: String,
+            pub size: i64,
+            pub signer_key_id: String,
+            pub received_at: ChronoDateTimeUtc,
+            /// `current`, `replaced` or `withdrawn`.
+            pub status: String,
+            pub withdrawn_at: Option<ChronoDateTimeUtc>,
+            /// The signed receipt as sent (canonical JSON).
+            pub receipt: String,
+            pub withdrawal_receipt: Option<String>,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+use store::bids;
+
+/// The signed receipt (回执), or a withdrawal receipt (`withdrawn_at` in place of `received_at`
+/// and `size`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub tender: String,
+    pub lot: String,
+    pub bidder: String,
+    pub envelope_sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub received_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub withdrawn_at: Option<String>,
+    pub seq: i64,
+    pub platform_key: String,
+    pub signature: String,
+}
+
+impl Receipt {
+    /// Signs the canonical JSON of every field but `signature`.
+    fn signed(mut self, signer: &PlatformSigner) -> DomainResult<Self> {
+        self.platform_key = signer.key_id().to_owned();
+        self.signature = String::new();
+        let mut value = serde_json::to_value(&self).map_err(DomainError::internal)?;
+        if let Some(object) = value.as_object_mut() {
+            object.remove("signature");
+        }
+        self.signature = signer.sign(to_canonical_string(&value).as_bytes());
+        Ok(self)
+    }
+
+    pub fn to_json(&self) -> DomainResult<String> {
+        let value = serde_json::to_value(self).map_err(DomainError::internal)?;
+        Ok(to_canonical_string(&value))
+    }
+}
+
+/// What the upload is checked against, read before a byte of it: the caller's registration, the
+/// lot's opening key and the organization's unrevoked signing keys.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    pub tender_id: String,
+    pub lot_id: String,
+    pub organization_id: String,
+    /// The account uploading, for the audit entry.
+    pub account_id: String,
+    /// Key id of the lot's opening key.
+    pub recipient: String,
+    /// Unrevoked signing keys of the organization: key id → raw public key.
+    pub signers: HashMap<String, Vec<u8>>,
+    pub deadline: DateTime<Utc>,
+}
+
+pub(crate) fn deadline_passed() -> DomainError {
+    DomainError::Conflict {
+        code: "deadline_passed",
+        message: Text::new(
+            "The bid deadline has passed (server time): nothing was accepted.",
+            "已过投标截止时间（以服务器时间为准），未接受任何提交。",
+        ),
+    }
+}
+
+fn not_registered(lot: &str) -> DomainError {
+    DomainError::Invalid {
+        code: "not_registered",
+        field: None,
+        message: Text::new(
+            format!("Your organization is not registered for lot `{lot}`: register first."),
+            format!("贵单位未报名标段 `{lot}`，请先报名。"),
+        ),
+    }
+}
+
+/// Everything checked before the upload is read: a bidder registered for the lot of an active
+/// tender, before its deadline.
+pub async fn prepare(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tender_id: &str,
+    lot_id: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<Intake> {
+    let membership = principal.require_kind(&[OrganizationKind::Bidder])?;
+    let organization_id = membership.organization_id.to_string();
+    let tender = crate::tender::service::get(db, Some(principal), tender_id).await?;
+    let lot = tender
+        .lots
+        .iter()
+        .find(|l| l.id == lot_id)
+        .ok_or(DomainError::NotFound)?;
+    if tender.status != TenderStatus::Active || now >= tender.bid_deadline {
+        return Err(deadline_passed());
+    }
+    let opening_key = lot.opening_key.as_ref().ok_or(DomainError::NotFound)?;
+    let registered = registrations::Entity::find()
+        .filter(registrations::Column::TenderId.eq(tender_id))
+        .filter(registrations::Column::LotId.eq(lot_id))
+        .filter(registrations::Column::OrganizationId.eq(organization_id.as_str()))
+        .filter(registrations::Column::Status.eq("active"))
+        .one(db)
+        .await?;
+    if registered.is_none() {
+        return Err(not_registered(lot_id));
+    }
+    let mut signers = HashMap::new();
+    for key in signing_keys::Entity::find()
+        .filter(signing_keys::Column::OrganizationId.eq(organization_id.as_str()))
+        .filter(signing_keys::Column::RevokedAt.is_null())
+        .all(db)
+        .await?
+    {
+        if let Ok(raw) = STANDARD.decode(&key.public_key) {
+            signers.insert(key.key_id, raw);
+        }
+    }
+    Ok(Intake {
+        tender_id: tender_id.to_owned(),
+        lot_id: lot_id.to_owned(),
+        organization_id,
+        account_id: principal.account_id.to_string(),
+        recipient: opening_key.key_id.clone(),
+        signers,
+        deadline: tender.bid_deadline,
+    })
+}
+
+/// Locks the tender's row, then reads the clock: after this, a bid committed before the deadline
+/// is seen by the opening, and one that is not is refused.
+async fn lock_before_deadline(
+    txn: &impl ConnectionTrait,
+    tender_id: &str,
+    clock: &dyn Clock,
+) -> DomainResult<DateTime<Utc>> {
+    let tender = tenders::Entity::find_by_id(tender_id.to_owned())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let now = clock.now();
+    if tender.status != TenderStatus::Active.as_str() || now >= tender.bid_deadline {
+        return Err(deadline_passed());
+    }
+    Ok(now)
+}
+
+/// Records a checked, durably stored envelope as the bidder's current bid and signs its receipt,
+/// in one transaction with its audit entry. The previous bid, if any, is replaced only now.
+pub async fn record(
+    db: &DatabaseConnection,
+    signer: &PlatformSigner,
+    intake: &Intake,
+    checked: &Checked,
+    stored: &StoredObject,
+    ip: Option<String>,
+    clock: &dyn Clock,
+) -> DomainResult<Receipt> {
+    if stored.sha256 != checked.sha256 || stored.size != checked.size {
+        return Err(DomainError::internal(
+            "the stored envelope differs from the checked one",
+        ));
+    }
+    let txn = begin_write(db).await?;
+    let now = lock_before_deadline(&txn, &intake.tender_id, clock).await?;
+    let mine = bids::Entity::find()
+        .filter(bids::Column::TenderId.eq(intake.tender_id.as_str()))
+        .filter(bids::Column::LotId.eq(intake.lot_id.as_str()))
+        .filter(bids::Column::OrganizationId.eq(intake.organization_id.as_str()));
+    let seq = mine
+        .clone()
+        .select_only()
+        .column_as(Expr::cust("COALESCE(MAX(seq), 0)"), "seq")
+        .into_tuple::<i64>()
+        .one(&txn)
+        .await?
+        .unwrap_or(0)
+        + 1;
+    bids::Entity::update_many()
+        .col_expr(bids::Column::Status, Expr::value("replaced"))
+        .filter(bids::Column::TenderId.eq(intake.tender_id.as_str()))
+        .filter(bids::Column::LotId.eq(intake.lot_id.as_str()))
+        .filter(bids::Column::OrganizationId.eq(intake.organization_id.as_str()))
+        .filter(bids::Column::Status.eq("current"))
+        .exec(&txn)
+        .await?;
+    let receipt = Receipt {
+        tender: intake.tender_id.clone(),
+        lot: intake.lot_id.clone(),
+        bidder: intake.organization_id.clone(),
+        envelope_sha256: checked.sha256.clone(),
+        size: Some(checked.size),
+        received_at: Some(crate::time::rfc3339(now)),
+        withdrawn_at: None,
+        seq,
+        platform_key: String::new(),
+        signature: String::new(),
+    }
+    .signed(signer)?;
+    let id = format!("bid_{}", uuid::Uuid::now_v7().simple());
+    bids::Entity::insert(bids::ActiveModel {
+        id: Set(id.clone()),
+        tender_id: Set(intake.tender_id.clone()),
+        lot_id: Set(intake.lot_id.clone()),
+        organization_id: Set(intake.organization_id.clone()),
+        seq: Set(seq),
+        envelope_sha256: Set(checked.sha256.clone()),
+        size: Set(i64::try_from(checked.size).map_err(DomainError::internal)?),
+        signer_key_id: Set(checked.header.signer.clone()),
+        received_at: Set(now),
+        status: Set("current".to_owned()),
+        withdrawn_at: Set(None),
+        receipt: Set(receipt.to_json()?),
+        withdrawal_receipt: Set(None),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let mut entry = NewEntry::new(
+        Chain::tender_sealed(&intake.tender_id),
+        &Actor::account(&intake.account_id, ip),
+        "bid.submit",
+        format!("bid:{id}"),
+    )
+    .details(json!({
+        "lot": intake.lot_id,
+        "organization_id": intake.organization_id,
+        "seq": seq,
+        "envelope_sha256": checked.sha256,
+        "size": checked.size,
+    }));
+    entry.withheld_until = Some(intake.deadline);
+    audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    Ok(receipt)
+}
+
+/// The caller's current bid for the lot, with its receipt: `NotFound` when it has none.
+pub async fn current(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    tender_id: &str,
+    lot_id: &str,
+) -> DomainResult<(bids::Model, Receipt)> {
+    let membership = principal.require_kind(&[OrganizationKind::Bidder])?;
+    let row = bids::Entity::find()
+        .filter(bids::Column::TenderId.eq(tender_id))
+        .filter(bids::Column::LotId.eq(lot_id))
+        .filter(bids::Column::OrganizationId.eq(membership.organization_id.as_str()))
+        .filter(bids::Column::Status.eq("current"))
+        .order_by_desc(bids::Column::Seq)
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let receipt = serde_json::from_str(&row.receipt).map_err(DomainError::internal)?;
+    Ok((row, receipt))
+}
+
+/// Withdraws (撤回) the caller's current bid before the deadline and signs the withdrawal receipt.
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    signer: &PlatformSigner,
+    principal: &Principal,
+    tender_id: &str,
+    lot_id: &str,
+    ip: Option<String>,
+    clock: &dyn Clock,
+) -> DomainResult<Receipt> {
+    let txn = begin_write(db).await?;
+    let now = lock_before_deadline(&txn, tender_id, clock).await?;
+    let (row, _) = current(&txn, principal, tender_id, lot_id).await?;
+    let receipt = Receipt {
+        tender: row.tender_id.clone(),
+        lot: row.lot_id.clone(),
+        bidder: row.organization_id.clone(),
+        envelope_sha256: row.envelope_sha256.clone(),
+        size: None,
+        received_at: None,
+        withdrawn_at: Some(crate::time::rfc3339(now)),
+        seq: row.seq,
+        platform_key: String::new(),
+        signature: String::new(),
+    }
+    .signed(signer)?;
+    bids::Entity::update(bids::ActiveModel {
+        id: Set(row.id.clone()),
+        status: Set("withdrawn".to_owned()),
+        withdrawn_at: Set(Some(now)),
+        withdrawal_receipt: Set(Some(receipt.to_json()?)),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    let deadline = tenders::Entity::find_by_id(tender_id.to_owned())
+        .one(&txn)
+        .await?
+        .map(|t| t.bid_deadline);
+    let mut entry = NewEntry::new(
+        Chain::tender_sealed(tender_id),
+        &Actor::account(principal.account_id.as_str(), ip),
+        "bid.withdraw",
+        format!("bid:{}", row.id),
+    )
+    .details(json!({"lot": lot_id, "organization_id": row.organization_id, "seq": row.seq}));
+    entry.withheld_until = deadline;
+    audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    Ok(receipt)
+}
