@@ -55,6 +55,10 @@ pub fn worker_context(state: &AppState) -> anyhow::Result<WorkerContext> {
         mailer: std::sync::Arc::new(mailer),
         mail_from: settings.mail_from.parse().context("TENDERHALL_MAIL_FROM")?,
         store: state.store().clone(),
+        master_key: state.master_key().clone(),
+        interest_rate: settings
+            .interest_rate()
+            .map_err(|e| anyhow::anyhow!("TENDERHALL_DEPOSIT_INTEREST_RATE: {e}"))?,
         bank: if settings.sandbox {
             std::sync::Arc::new(tenderhall_workers::bank::SandboxBank::new(
                 state.db().clone(),

@@ -129,8 +129,8 @@ async fn two_worker_processes_drain_1000_jobs_each_exactly_once() -> anyhow::Res
 
     let all_done = list(&db, Some(JobStatus::Done), 10_000).await?;
     // Each tender's question period ended ten days before its deadline (unless the other worker
-    // closed the tender first, both being overdue), and each close and each end was mailed to the
-    // tenderer: those jobs are done exactly once too.
+    // closed the tender first, both being overdue), and each close, each end and each lot's
+    // opening was mailed to the tenderer: those jobs are done exactly once too.
     let of_kind = |kind: &str| all_done.iter().filter(|j| j.kind == kind).count();
     assert_eq!(of_kind("tender.questions_close"), ids.len());
     let periods_ended = count(
@@ -139,9 +139,11 @@ async fn two_worker_processes_drain_1000_jobs_each_exactly_once() -> anyhow::Res
     )
     .await?;
     assert!(periods_ended > 0);
+    // Each lot (one per tender, without bids) failed at its opening, which was mailed too.
+    assert_eq!(of_kind("lot.open"), ids.len());
     assert_eq!(
         of_kind("mail.send"),
-        ids.len() + usize::try_from(periods_ended)?
+        2 * ids.len() + usize::try_from(periods_ended)?
     );
     assert!(
         all_done.iter().all(|j| j.attempts == 1),

@@ -35,6 +35,7 @@ mod m20261128_000028_create_deposit_payers;
 mod m20261128_000029_index_postings_balance;
 mod m20261128_000030_create_opening_keys;
 mod m20261128_000031_create_bids;
+mod m20261128_000032_create_bid_openings;
 
 pub struct Migrator;
 
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000029_index_postings_balance::Migration),
             Box::new(m20261128_000030_create_opening_keys::Migration),
             Box::new(m20261128_000031_create_bids::Migration),
+            Box::new(m20261128_000032_create_bid_openings::Migration),
         ]
     }
 }

@@ -43,6 +43,10 @@ pub struct WorkerContext {
     pub store: Arc<dyn DocumentStore>,
     /// Where refund instructions go.
     pub bank: Arc<dyn tenderhall_domain::ports::BankGateway>,
+    /// Unwraps the lots' opening keys at the deadline.
+    pub master_key: tenderhall_domain::keys::MasterKey,
+    /// Yearly interest on deposits refunded (a failed lot).
+    pub interest_rate: rust_decimal::Decimal,
 }
 
 /// A worker name unique to this process: host, process id and a random suffix.

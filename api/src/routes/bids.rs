@@ -23,7 +23,9 @@ use crate::extract::{Auth, ClientIp};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(submit_bid, get_bid, withdraw_bid))
+    OpenApiRouter::new()
+        .routes(routes!(submit_bid, get_bid, withdraw_bid))
+        .routes(routes!(opening_record))
 }
 
 /// A receipt (回执) or withdrawal receipt, signed by the platform key (SEALED_BIDS.md "Receipt").
@@ -326,4 +328,36 @@ async fn withdraw_bid(
     )
     .await?;
     Ok(Json(receipt.into()))
+}
+
+/// The signed opening record of a lot (anyone), once it opened or failed; 409 `not_opened` before.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenders/{id}/lots/{lot}/opening",
+    tag = "bids",
+    params(("id" = String, Path), ("lot" = String, Path)),
+    responses(
+        (status = 200, description = "the record of SEALED_BIDS.md \"Opening\"", body = Object),
+        (status = 404, body = Problem),
+        (status = 409, description = "`not_opened`", body = Problem),
+    )
+)]
+async fn opening_record(
+    State(state): State<AppState>,
+    Path((id, lot)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let tender = tenderhall_domain::tender::service::get(state.db(), None, &id).await?;
+    if !tender.lots.iter().any(|l| l.id == lot) {
+        return Err(ApiError::not_found());
+    }
+    match tenderhall_domain::bid::opening::published_record(state.db(), &id, &lot).await? {
+        Some(record) => Ok(Json(record)),
+        None => Err(ApiError::from(tenderhall_domain::DomainError::Conflict {
+            code: "not_opened",
+            message: Text::new(
+                "This lot has not been opened yet: the record is published at the opening.",
+                "该标段尚未开标，开标记录于开标时公布。",
+            ),
+        })),
+    }
 }

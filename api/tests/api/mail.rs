@@ -249,8 +249,9 @@ async fn the_tenderer_is_notified_in_the_platform_and_by_mail_when_bids_close() 
     let mails = messages(&app.settings.outbox_dir())?;
     assert_eq!(
         mails.len(),
-        2,
-        "the close was mailed too, after the end of the question period"
+        3,
+        "the close was mailed too, after the end of the question period, and the lot's opening \
+         (it failed: no bids)"
     );
     Ok(())
 }

@@ -4,5 +4,6 @@
 pub mod envelope;
 pub mod hpke;
 pub mod keys;
+pub mod opening;
 mod reader;
 pub mod submission;

@@ -55,6 +55,11 @@ pub mod store {
             /// The signed receipt as sent (canonical JSON).
             pub receipt: String,
             pub withdrawal_receipt: Option<String>,
+            /// At the opening: `opened`, `revoked` or `withdrawn`.
+            pub outcome: Option<String>,
+            pub outcome_reason: Option<String>,
+            /// The decrypted archive in the document store, once opened.
+            pub plaintext_sha256: Option<String>,
         }
 
         #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -280,6 +285,9 @@ pub async fn record(
         withdrawn_at: Set(None),
         receipt: Set(receipt.to_json()?),
         withdrawal_receipt: Set(None),
+        outcome: Set(None),
+        outcome_reason: Set(None),
+        plaintext_sha256: Set(None),
     })
     .exec_without_returning(&txn)
     .await?;

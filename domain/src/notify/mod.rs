@@ -50,6 +50,41 @@ pub fn password_reset(link: &str, minutes: i64) -> (Text, Text) {
 }
 
 /// The message to a tender's owners when its bid deadline passes.
+/// The opening record of a lot is published (or the lot failed unopened).
+pub fn lot_opened(title: &str, tender_id: &str, lot_id: &str, failed: bool) -> (Text, Text) {
+    if failed {
+        (
+            Text::new(
+                format!("Lot {lot_id} failed: {title}"),
+                format!("标段 {lot_id} 流标：{title}"),
+            ),
+            Text::new(
+                format!(
+                    "Too few bids reached lot {lot_id} of \"{title}\" ({tender_id}) by the deadline: the lot fails unopened and the deposits are refunded. The signed record is at /api/v1/tenders/{tender_id}/lots/{lot_id}/opening.\n"
+                ),
+                format!(
+                    "项目“{title}”（{tender_id}）标段 {lot_id} 截止时投标人不足，不予开标，该标段流标，投标保证金将予退还。签名开标记录见 /api/v1/tenders/{tender_id}/lots/{lot_id}/opening。\n"
+                ),
+            ),
+        )
+    } else {
+        (
+            Text::new(
+                format!("Bids opened: lot {lot_id} of {title}"),
+                format!("已开标：{title} 标段 {lot_id}"),
+            ),
+            Text::new(
+                format!(
+                    "The bids for lot {lot_id} of \"{title}\" ({tender_id}) were opened at the deadline. The signed opening record is at /api/v1/tenders/{tender_id}/lots/{lot_id}/opening.\n"
+                ),
+                format!(
+                    "项目“{title}”（{tender_id}）标段 {lot_id} 已于投标截止时开标。签名开标记录见 /api/v1/tenders/{tender_id}/lots/{lot_id}/opening。\n"
+                ),
+            ),
+        )
+    }
+}
+
 pub fn tender_closed(title: &str, tender_id: &str, deadline: &str) -> (Text, Text) {
     (
         Text::new(

@@ -29,6 +29,8 @@ pub mod tenders {
         pub created_at: ChronoDateTimeUtc,
         pub updated_at: ChronoDateTimeUtc,
         pub questions_closed_at: Option<ChronoDateTimeUtc>,
+        /// Bids a lot needs to be opened, fixed at publication by the rule then in force.
+        pub min_bids: Option<i32>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

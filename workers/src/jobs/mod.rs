@@ -4,10 +4,12 @@
 pub mod audit_heads;
 pub mod deadlines;
 pub mod mail;
+pub mod opening;
 pub mod refunds;
 pub mod scrub;
 
 use anyhow::bail;
+use tenderhall_domain::bid::opening::OPEN_LOT_JOB;
 use tenderhall_domain::deposit::service::REFUND_JOB;
 use tenderhall_domain::jobs::service::Job;
 use tenderhall_domain::notify::MAIL_JOB;
@@ -19,6 +21,7 @@ pub async fn dispatch(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         DEADLINE_JOB => deadlines::close_tender(ctx, job).await,
         QUESTIONS_CLOSE_JOB => deadlines::close_question_period(ctx, job).await,
+        OPEN_LOT_JOB => opening::open_lot(ctx, job).await,
         MAIL_JOB => mail::send(ctx, job).await,
         SCRUB_JOB => scrub::run(ctx, job).await,
         REFUND_JOB => refunds::send(ctx, job).await,

@@ -29,5 +29,5 @@ pub use self::registration::{
 };
 pub use self::settlement::{RefundOutcome, RefundView, confirm_refund, list_refunds, send_refund};
 pub use self::status::{
-    DepositLine, Flag, deposit_status, lot_deposits, own_deposit_status, tender_flags,
+    DepositLine, Flag, deposit_status, lot_deposits, own_deposit_status, status_at, tender_flags,
 };

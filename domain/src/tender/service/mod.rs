@@ -197,6 +197,7 @@ pub async fn create_draft(
         created_at: Set(now),
         updated_at: Set(now),
         questions_closed_at: Set(None),
+        min_bids: Set(None),
     })
     .exec_without_returning(&txn)
     .await?;
@@ -327,6 +328,7 @@ pub async fn publish(
         id: Set(id.to_owned()),
         status: Set(TenderStatus::Active.as_str().to_owned()),
         published_at: Set(Some(now)),
+        min_bids: Set(rule.as_ref().and_then(|r| i32::try_from(r.min_bids).ok())),
         updated_at: Set(now),
         ..Default::default()
     })
@@ -478,6 +480,22 @@ pub async fn close_at_deadline(
     })
     .exec(&txn)
     .await?;
+    // Every lot opens now, each in its own job (SEALED_BIDS.md "Opening").
+    let lot_ids: Vec<String> = lots::Entity::find()
+        .filter(lots::Column::TenderId.eq(tender_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|l| l.lot_id)
+        .collect();
+    for lot_id in &lot_ids {
+        jobs::enqueue(
+            &txn,
+            crate::bid::opening::open_lot_job(tender_id, lot_id, now),
+            now,
+        )
+        .await?;
+    }
     // The tender's owners hear of it in the platform and by mail.
     let deadline = row
         .bid_deadline

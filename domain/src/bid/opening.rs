@@ -1,0 +1,440 @@
+//! The opening (开标, SEALED_BIDS.md "Opening"): at the deadline a lot with fewer bids than its
+//! minimum fails unopened and its deposits go back; otherwise every current envelope is opened,
+//! each bid recorded as opened, revoked (the bidder's fault) or withdrawn (the platform's), and one
+//! signed record is published to everyone at once. The record is written once: running the
+//! opening again after a crash finds it, or does the same work again and writes it then.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde_json::{Value, json};
+
+use super::submission::store::bids;
+use crate::account::store::organizations;
+use crate::audit::{Actor, Chain, NewEntry, store as audit};
+use crate::canonical::to_canonical_string;
+use crate::deposit::store::registrations;
+use crate::error::{DomainError, DomainResult};
+use crate::keys::store::signing_keys;
+use crate::keys::{MasterKey, PlatformSigner};
+use crate::store::begin_write;
+use crate::tender::store::{lots, tenders};
+
+pub mod store {
+    pub mod bid_openings {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "bid_openings")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub tender_id: String,
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub lot_id: String,
+            /// `opened` or `failed`.
+            pub status: String,
+            /// The signed record, canonical JSON.
+            pub record: String,
+            pub opened_at: ChronoDateTimeUtc,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+use store::bid_openings;
+
+/// The opening job of one lot, due at the deadline (enqueued when the tender closes).
+pub const OPEN_LOT_JOB: &str = "lot.open";
+
+pub fn open_lot_job(tender_id: &str, lot_id: &str, at: DateTime<Utc>) -> crate::jobs::NewJob {
+    crate::jobs::NewJob::new(
+        OPEN_LOT_JOB,
+        json!({"tender_id": tender_id, "lot_id": lot_id}),
+        at,
+        format!("{OPEN_LOT_JOB}:{tender_id}:{lot_id}"),
+    )
+}
+
+/// A lot due for opening, with its current bids in the order received.
+#[derive(Debug, Clone)]
+pub struct LotOpening {
+    pub tender_id: String,
+    pub lot_id: String,
+    pub title: String,
+    pub deadline: DateTime<Utc>,
+    pub min_bids: usize,
+    pub opening_fields: Vec<String>,
+    pub owners: Vec<String>,
+    pub bids: Vec<BidToOpen>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BidToOpen {
+    pub bid: bids::Model,
+    pub bidder_name: String,
+    /// The signing key the envelope names, revoked or not: a key revoked after the receipt does
+    /// not undo the bid.
+    pub signer_key: Option<Vec<u8>>,
+}
+
+/// What became of one bid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Opened {
+        fields: BTreeMap<String, String>,
+        plaintext_sha256: String,
+    },
+    /// 撤销: it cannot be decrypted or read through the bidder's fault.
+    Revoked(String),
+    /// 撤回: lost through the platform's fault (电子招标投标办法 Art 31).
+    Withdrawn(String),
+}
+
+impl Outcome {
+    fn status(&self) -> &'static str {
+        match self {
+            Self::Opened { .. } => "opened",
+            Self::Revoked(_) => "revoked",
+            Self::Withdrawn(_) => "withdrawn",
+        }
+    }
+}
+
+/// The lot when its opening is due and not yet recorded; `None` otherwise.
+pub async fn due(
+    db: &impl ConnectionTrait,
+    tender_id: &str,
+    lot_id: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<Option<LotOpening>> {
+    if bid_openings::Entity::find_by_id((tender_id.to_owned(), lot_id.to_owned()))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let Some(tender) = tenders::Entity::find_by_id(tender_id.to_owned())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if now < tender.bid_deadline || tender.status == "cancelled" || tender.status == "draft" {
+        return Ok(None);
+    }
+    let rows = bids::Entity::find()
+        .filter(bids::Column::TenderId.eq(tender_id))
+        .filter(bids::Column::LotId.eq(lot_id))
+        .filter(bids::Column::Status.eq("current"))
+        .order_by_asc(bids::Column::ReceivedAt)
+        .all(db)
+        .await?;
+    let names: HashMap<String, String> = organizations::Entity::find()
+        .filter(organizations::Column::Id.is_in(rows.iter().map(|b| b.organization_id.clone())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let keys: HashMap<String, signing_keys::Model> = signing_keys::Entity::find()
+        .filter(signing_keys::Column::KeyId.is_in(rows.iter().map(|b| b.signer_key_id.clone())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|k| (k.key_id.clone(), k))
+        .collect();
+    let bids = rows
+        .into_iter()
+        .map(|bid| {
+            use base64::Engine as _;
+            let signer_key = keys
+                .get(&bid.signer_key_id)
+                .filter(|k| k.organization_id == bid.organization_id)
+                .and_then(|k| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(&k.public_key)
+                        .ok()
+                });
+            BidToOpen {
+                bidder_name: names.get(&bid.organization_id).cloned().unwrap_or_default(),
+                signer_key,
+                bid,
+            }
+        })
+        .collect();
+    let mut owners = vec![tender.owner_org_id.clone()];
+    if tender.tenderer_org_id != tender.owner_org_id {
+        owners.push(tender.tenderer_org_id.clone());
+    }
+    Ok(Some(LotOpening {
+        tender_id: tender_id.to_owned(),
+        lot_id: lot_id.to_owned(),
+        title: tender.title,
+        deadline: tender.bid_deadline,
+        min_bids: tender
+            .min_bids
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(3),
+        opening_fields: serde_json::from_str(&tender.opening_fields).unwrap_or_default(),
+        owners,
+        bids,
+    }))
+}
+
+impl LotOpening {
+    /// Too few bids: the lot fails and nothing is decrypted.
+    pub fn fails_unopened(&self) -> bool {
+        self.bids.len() < self.min_bids
+    }
+}
+
+/// The lot's opening key, unwrapped in its own audited transaction.
+pub async fn unwrap_key(
+    db: &DatabaseConnection,
+    master: &MasterKey,
+    opening: &LotOpening,
+    now: DateTime<Utc>,
+) -> DomainResult<[u8; 32]> {
+    let txn = begin_write(db).await?;
+    let secret = super::keys::unwrap_opening_key(
+        &txn,
+        master,
+        &opening.tender_id,
+        &opening.lot_id,
+        opening.deadline,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(secret)
+}
+
+/// Reads `price.json`, the archive's first member (SEALED_BIDS.md "Plaintext"), from the start of
+/// the decrypted archive: its fields for the record, or why the bid cannot be read (revoked).
+pub fn read_price(
+    archive_start: &[u8],
+    lot: &str,
+    opening_fields: &[String],
+) -> Result<BTreeMap<String, String>, String> {
+    let mut archive = tar::Archive::new(archive_start);
+    let mut entries = archive
+        .entries()
+        .map_err(|e| format!("the bid is not a ustar archive: {e}"))?;
+    let mut first = entries
+        .next()
+        .ok_or("the bid's archive is empty")?
+        .map_err(|e| format!("the bid's archive is malformed: {e}"))?;
+    let name = first
+        .path()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if name != "price.json" || first.header().entry_type() != tar::EntryType::Regular {
+        return Err(format!(
+            "the archive's first member is `{name}`, not price.json"
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut first, &mut bytes)
+        .map_err(|e| format!("price.json cannot be read: {e}"))?;
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("price.json is not JSON: {e}"))?;
+    let object = value.as_object().ok_or("price.json is not a JSON object")?;
+    let text = |name: &str| object.get(name).and_then(Value::as_str);
+    if text("lot") != Some(lot) {
+        return Err(format!(
+            "price.json is for lot {:?}, not {lot}",
+            text("lot")
+        ));
+    }
+    let mut fields = BTreeMap::new();
+    let price = text("total_price").ok_or("price.json has no total_price string")?;
+    match price.parse::<Decimal>() {
+        Ok(p) if p > Decimal::ZERO => {}
+        _ => return Err(format!("total_price `{price}` is not a positive decimal")),
+    }
+    fields.insert("total_price".to_owned(), price.to_owned());
+    for field in opening_fields {
+        let value =
+            text(field).ok_or_else(|| format!("price.json lacks the opening field `{field}`"))?;
+        fields.insert(field.clone(), value.to_owned());
+    }
+    Ok(fields)
+}
+
+/// Writes the signed record, the bids' outcomes, the lot's status and (for a failed lot) the
+/// deposit refunds in one transaction with its audit entry and the bidders' notices. A record
+/// already there is returned as it is.
+pub async fn record(
+    db: &DatabaseConnection,
+    signer: &PlatformSigner,
+    opening: &LotOpening,
+    outcomes: &HashMap<String, Outcome>,
+    interest_rate: Decimal,
+    now: DateTime<Utc>,
+) -> DomainResult<Value> {
+    let txn = begin_write(db).await?;
+    if let Some(existing) =
+        bid_openings::Entity::find_by_id((opening.tender_id.clone(), opening.lot_id.clone()))
+            .one(&txn)
+            .await?
+    {
+        txn.rollback().await?;
+        return serde_json::from_str(&existing.record).map_err(DomainError::internal);
+    }
+    let failed = opening.fails_unopened();
+    let mut lines = Vec::new();
+    if !failed {
+        for b in &opening.bids {
+            let outcome = outcomes.get(&b.bid.id).cloned().unwrap_or_else(|| {
+                Outcome::Withdrawn("the platform could not open the stored envelope".into())
+            });
+            let registration = registrations::Entity::find()
+                .filter(registrations::Column::TenderId.eq(opening.tender_id.as_str()))
+                .filter(registrations::Column::LotId.eq(opening.lot_id.as_str()))
+                .filter(registrations::Column::OrganizationId.eq(b.bid.organization_id.as_str()))
+                .one(&txn)
+                .await?;
+            let deposit_status = match &registration {
+                Some(r) => crate::deposit::service::status_at(&txn, r, opening.deadline)
+                    .await?
+                    .0
+                    .as_str(),
+                None => "unpaid",
+            };
+            let mut line = json!({
+                "bidder_id": b.bid.organization_id,
+                "bidder_name": b.bidder_name,
+                "envelope_sha256": b.bid.envelope_sha256,
+                "received_at": crate::time::rfc3339(b.bid.received_at),
+                "status": outcome.status(),
+                "reason": match &outcome {
+                    Outcome::Opened { .. } => Value::Null,
+                    Outcome::Revoked(r) | Outcome::Withdrawn(r) => Value::String(r.clone()),
+                },
+                "deposit_status": deposit_status,
+            });
+            let (reason, plaintext) = match &outcome {
+                Outcome::Opened {
+                    fields,
+                    plaintext_sha256,
+                } => {
+                    line["fields"] = json!(fields);
+                    (None, Some(plaintext_sha256.clone()))
+                }
+                Outcome::Revoked(r) | Outcome::Withdrawn(r) => (Some(r.clone()), None),
+            };
+            bids::Entity::update(bids::ActiveModel {
+                id: Set(b.bid.id.clone()),
+                outcome: Set(Some(outcome.status().to_owned())),
+                outcome_reason: Set(reason),
+                plaintext_sha256: Set(plaintext),
+                ..Default::default()
+            })
+            .exec(&txn)
+            .await?;
+            lines.push(line);
+        }
+    }
+    let status = if failed { "failed" } else { "opened" };
+    let reason = failed.then(|| {
+        format!(
+            "{} bid(s) received, fewer than the {} required: the lot fails unopened",
+            opening.bids.len(),
+            opening.min_bids
+        )
+    });
+    let mut record = json!({
+        "tender": opening.tender_id,
+        "lot": opening.lot_id,
+        "status": status,
+        "reason": reason,
+        "opened_at": crate::time::rfc3339(now),
+        "platform_key": signer.key_id(),
+        "bids": lines,
+    });
+    let signature = signer.sign(to_canonical_string(&record).as_bytes());
+    record["signature"] = Value::String(signature);
+    lots::Entity::update_many()
+        .col_expr(lots::Column::Status, Expr::value(status))
+        .filter(lots::Column::TenderId.eq(opening.tender_id.as_str()))
+        .filter(lots::Column::LotId.eq(opening.lot_id.as_str()))
+        .exec(&txn)
+        .await?;
+    if failed {
+        crate::deposit::service::refund_all(
+            &txn,
+            &opening.tender_id,
+            Some(&opening.lot_id),
+            crate::deposit::service::RefundReason::LotFailed,
+            interest_rate,
+            now,
+        )
+        .await?;
+    }
+    bid_openings::Entity::insert(bid_openings::ActiveModel {
+        tender_id: Set(opening.tender_id.clone()),
+        lot_id: Set(opening.lot_id.clone()),
+        status: Set(status.to_owned()),
+        record: Set(to_canonical_string(&record)),
+        opened_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::tender(&opening.tender_id),
+            &Actor::system(),
+            if failed { "lot.fail" } else { "lot.open" },
+            format!("lot:{}/{}", opening.tender_id, opening.lot_id),
+        )
+        .details(json!({"bids": opening.bids.len(), "status": status})),
+        now,
+    )
+    .await?;
+    let message =
+        crate::notify::lot_opened(&opening.title, &opening.tender_id, &opening.lot_id, failed);
+    let object = Some(format!("lot:{}/{}", opening.tender_id, opening.lot_id));
+    let mut told: Vec<&str> = opening.owners.iter().map(String::as_str).collect();
+    told.extend(opening.bids.iter().map(|b| b.bid.organization_id.as_str()));
+    told.sort_unstable();
+    told.dedup();
+    for org in told {
+        crate::notify::service::notify_organization(
+            &txn,
+            org,
+            "lot.opened",
+            object.clone(),
+            &message,
+            true,
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// The signed record of a lot, once opened or failed (anyone).
+pub async fn published_record(
+    db: &impl ConnectionTrait,
+    tender_id: &str,
+    lot_id: &str,
+) -> DomainResult<Option<Value>> {
+    bid_openings::Entity::find_by_id((tender_id.to_owned(), lot_id.to_owned()))
+        .one(db)
+        .await?
+        .map(|row| serde_json::from_str(&row.record).map_err(DomainError::internal))
+        .transpose()
+}
