@@ -53,6 +53,17 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
 }
 
 /// Counts and times every request by its route template.
+/// Routes whose traffic would tell who registers, pays or bids, or how many (API.md "Who sees
+/// what", 电子招标投标办法 Art 21): not counted in the public metrics at all.
+fn is_sealed_route(route: &str) -> bool {
+    route.ends_with("/bid")
+        || route.contains("/bid/")
+        || route.ends_with("/registrations")
+        || route.ends_with("/document-fee")
+        || route.starts_with("/api/v1/bank/")
+        || route.starts_with("/api/v1/sandbox/bank/")
+}
+
 pub async fn track_metrics(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
@@ -61,6 +72,9 @@ pub async fn track_metrics(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(request).await;
+    if is_sealed_route(&route) {
+        return response;
+    }
     let status = response.status().as_u16().to_string();
     metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
         .increment(1);
