@@ -25,6 +25,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(submit_bid, get_bid, withdraw_bid))
+        .routes(routes!(revoke_bid))
         .routes(routes!(opening_record))
 }
 
@@ -360,4 +361,44 @@ async fn opening_record(
             ),
         })),
     }
+}
+
+/// Revoke (撤销) the caller's bid after the deadline: it no longer counts and its deposit is
+/// forfeited (实施条例 Art 35).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenders/{id}/lots/{lot}/bid/revoke",
+    tag = "bids",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("lot" = String, Path)),
+    responses(
+        (status = 200, body = RevokedResponse),
+        (status = 404, body = Problem),
+        (status = 409, description = "`deadline_not_passed`: withdraw instead", body = Problem),
+    )
+)]
+async fn revoke_bid(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    auth: Auth,
+    Path((id, lot)): Path<(String, String)>,
+) -> ApiResult<Json<RevokedResponse>> {
+    submission::revoke(
+        state.db(),
+        &auth.principal,
+        &id,
+        &lot,
+        Some(ip),
+        state.clock().as_ref(),
+    )
+    .await?;
+    Ok(Json(RevokedResponse {
+        status: "revoked".to_owned(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevokedResponse {
+    /// `revoked`.
+    pub status: String,
 }

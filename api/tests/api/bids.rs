@@ -824,3 +824,94 @@ async fn before_the_deadline_nobody_can_tell_a_tender_with_bids_from_one_without
     }
     Ok(())
 }
+
+/// API.md `bid/revoke`, 实施条例 Art 35: before the deadline a bid is withdrawn, not revoked; after
+/// it, revoking forfeits the paid deposit through the ledger, and the opening records the bid as
+/// revoked.
+#[tokio::test]
+async fn art_35_a_bid_revoked_after_the_deadline_forfeits_its_deposit() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@revoke.test", "tenderer").await?;
+    let id = app.published_goods_tender(&owner, "撤销投标", 21).await?;
+    let key = opening_key(&app, &id).await?;
+    let mut bidders = Vec::new();
+    for email in ["r1@revoke.test", "r2@revoke.test", "r3@revoke.test"] {
+        let b = bidder(&app, email, &id).await?;
+        let res = put_bid(&app, &b, &id, sealed_bid(&b, &id, &key, "7000.00")?).await?;
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+        bidders.push((email, b));
+    }
+    let (email, mut revoker) = bidders.remove(0);
+    let registration: Value = app
+        .post(
+            &format!("/api/v1/tenders/{id}/lots/1/registrations"),
+            &serde_json::json!({}),
+            Some(&revoker.token),
+        )
+        .await?
+        .json()
+        .await?;
+    let account = text(&registration["deposit_account"]["account_no"]);
+    let paid = app
+        .post(
+            "/api/v1/sandbox/bank/pay",
+            &serde_json::json!({"account_no": account, "amount": "2000.00"}),
+            None,
+        )
+        .await?;
+    assert!(paid.status().is_success());
+    let revoke = format!("/api/v1/tenders/{id}/lots/1/bid/revoke");
+    let early = app
+        .post(&revoke, &serde_json::json!({}), Some(&revoker.token))
+        .await?;
+    crate::helpers::assert_problem(early, reqwest::StatusCode::CONFLICT, "deadline_not_passed")
+        .await?;
+
+    app.clock.advance(TimeDelta::days(21));
+    revoker.token = app.sign_in(email, crate::helpers::PASSWORD).await?;
+    let res = app
+        .post(&revoke, &serde_json::json!({}), Some(&revoker.token))
+        .await?;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    let again = app
+        .post(&revoke, &serde_json::json!({}), Some(&revoker.token))
+        .await?;
+    assert_eq!(
+        again.status(),
+        reqwest::StatusCode::OK,
+        "revoking twice changes nothing"
+    );
+    let report = tenderhall_domain::deposit::service::check_ledger(app.state.db()).await?;
+    assert!(report.is_sound(), "{report:?}");
+    assert_eq!(
+        report
+            .balances
+            .get(&format!("deposit:{account}"))
+            .copied()
+            .unwrap_or(0),
+        0
+    );
+    assert_eq!(
+        report.balances.get(&format!("forfeited:{id}")),
+        Some(&-200_000),
+        "{report:?}"
+    );
+
+    drain(&app).await?;
+    let record: Value = app
+        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
+        .await?
+        .json()
+        .await?;
+    let line = record["bids"]
+        .as_array()
+        .and_then(|bids| {
+            bids.iter()
+                .find(|b| b["bidder_id"] == revoker.org.as_str())
+                .cloned()
+        })
+        .unwrap_or_default();
+    assert_eq!(line["status"], "revoked", "{record}");
+    assert_eq!(line["deposit_status"], "paid");
+    Ok(())
+}

@@ -136,7 +136,7 @@ pub async fn due(
     let rows = bids::Entity::find()
         .filter(bids::Column::TenderId.eq(tender_id))
         .filter(bids::Column::LotId.eq(lot_id))
-        .filter(bids::Column::Status.eq("current"))
+        .filter(bids::Column::Status.is_in(["current", "revoked"]))
         .order_by_asc(bids::Column::ReceivedAt)
         .all(db)
         .await?;
@@ -296,9 +296,13 @@ pub async fn record(
     let mut lines = Vec::new();
     if !failed {
         for b in &opening.bids {
-            let outcome = outcomes.get(&b.bid.id).cloned().unwrap_or_else(|| {
-                Outcome::Withdrawn("the platform could not open the stored envelope".into())
-            });
+            let outcome = if b.bid.status == "revoked" {
+                Outcome::Revoked("revoked by the bidder after the deadline".into())
+            } else {
+                outcomes.get(&b.bid.id).cloned().unwrap_or_else(|| {
+                    Outcome::Withdrawn("the platform could not open the stored envelope".into())
+                })
+            };
             let registration = registrations::Entity::find()
                 .filter(registrations::Column::TenderId.eq(opening.tender_id.as_str()))
                 .filter(registrations::Column::LotId.eq(opening.lot_id.as_str()))

@@ -382,3 +382,87 @@ pub async fn withdraw(
     txn.commit().await?;
     Ok(receipt)
 }
+
+/// Revokes (撤销) the caller's bid after the deadline: the bid no longer counts and its deposit is
+/// forfeited (实施条例 Art 35), in one transaction with the audit entry. Before the deadline a bid is
+/// withdrawn instead (refunded); revoking twice changes nothing.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tender_id: &str,
+    lot_id: &str,
+    ip: Option<String>,
+    clock: &dyn Clock,
+) -> DomainResult<()> {
+    let membership = principal.require_kind(&[OrganizationKind::Bidder])?;
+    let organization_id = membership.organization_id.to_string();
+    let txn = begin_write(db).await?;
+    let tender = tenders::Entity::find_by_id(tender_id.to_owned())
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let now = clock.now();
+    if now < tender.bid_deadline {
+        return Err(DomainError::Conflict {
+            code: "deadline_not_passed",
+            message: Text::new(
+                "Before the bid deadline a bid is withdrawn (DELETE .../bid), not revoked.",
+                "投标截止前请撤回投标（DELETE .../bid），而非撤销。",
+            ),
+        });
+    }
+    let bid = bids::Entity::find()
+        .filter(bids::Column::TenderId.eq(tender_id))
+        .filter(bids::Column::LotId.eq(lot_id))
+        .filter(bids::Column::OrganizationId.eq(organization_id.as_str()))
+        .filter(bids::Column::Status.is_in(["current", "revoked"]))
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if bid.status == "revoked" {
+        txn.rollback().await?;
+        return Ok(());
+    }
+    bids::Entity::update(bids::ActiveModel {
+        id: Set(bid.id.clone()),
+        status: Set("revoked".to_owned()),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    let registration = registrations::Entity::find()
+        .filter(registrations::Column::TenderId.eq(tender_id))
+        .filter(registrations::Column::LotId.eq(lot_id))
+        .filter(registrations::Column::OrganizationId.eq(organization_id.as_str()))
+        .one(&txn)
+        .await?;
+    let forfeited = match registration {
+        Some(r) => {
+            crate::deposit::service::forfeit_registration_in(
+                &txn,
+                &r.id,
+                "bid revoked after the deadline (实施条例 Art 35)",
+                now,
+            )
+            .await?
+        }
+        None => 0,
+    };
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::tender(tender_id),
+            &Actor::account(principal.account_id.as_str(), ip),
+            "bid.revoke",
+            format!("bid:{}", bid.id),
+        )
+        .details(
+            json!({"lot": lot_id, "organization_id": organization_id, "forfeited_fen": forfeited}),
+        ),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -39,7 +39,7 @@ pub async fn open_lot(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
         let secret = opening::unwrap_key(&ctx.db, &ctx.master_key, &lot, now)
             .await
             .map_err(domain)?;
-        for bid in &lot.bids {
+        for bid in lot.bids.iter().filter(|b| b.bid.status == "current") {
             let outcome = open_one(ctx, &lot, bid, &secret).await;
             outcomes.insert(bid.bid.id.clone(), outcome);
         }

@@ -238,19 +238,28 @@ pub async fn forfeit_registration(
     now: DateTime<Utc>,
 ) -> DomainResult<i64> {
     let txn = begin_write(db).await?;
+    let kept = forfeit_registration_in(&txn, registration_id, reason, now).await?;
+    txn.commit().await?;
+    Ok(kept)
+}
+
+/// The same inside the caller's transaction (a bid revoked after the deadline forfeits with it).
+pub async fn forfeit_registration_in(
+    txn: &impl ConnectionTrait,
+    registration_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<i64> {
     let registration = registrations::Entity::find_by_id(registration_id.to_owned())
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or(DomainError::NotFound)?;
     let Some(account) = virtual_accounts::Entity::find_by_id(registration.account_no.clone())
-        .one(&txn)
+        .one(txn)
         .await?
         .filter(|a| a.status == "open")
     else {
-        txn.rollback().await?;
         return Ok(0);
     };
-    let kept = book_forfeit(&txn, &account, reason, now).await?;
-    txn.commit().await?;
-    Ok(kept)
+    book_forfeit(txn, &account, reason, now).await
 }
