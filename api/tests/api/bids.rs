@@ -915,3 +915,137 @@ async fn art_35_a_bid_revoked_after_the_deadline_forfeits_its_deposit() -> TestR
     assert_eq!(line["deposit_status"], "paid");
     Ok(())
 }
+
+/// SEALED_BIDS.md "Keys": a signing key revoked after a bid's receipt does not undo the bid.
+#[tokio::test]
+async fn a_signing_key_revoked_after_the_receipt_leaves_the_bid_to_open() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@keyrev.test", "tenderer").await?;
+    let id = app
+        .published_goods_tender(&owner, "吊销签名密钥", 21)
+        .await?;
+    let key = opening_key(&app, &id).await?;
+    let mut first = None;
+    for email in ["k1@keyrev.test", "k2@keyrev.test", "k3@keyrev.test"] {
+        let b = bidder(&app, email, &id).await?;
+        let res = put_bid(&app, &b, &id, sealed_bid(&b, &id, &key, "3000.00")?).await?;
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+        first.get_or_insert(b);
+    }
+    let first = first.ok_or_else(|| anyhow::anyhow!("no bidder"))?;
+    let keys: Value = app
+        .get(
+            &format!("/api/v1/organizations/{}/signing-keys", first.org),
+            Some(&first.token),
+        )
+        .await?
+        .json()
+        .await?;
+    let key_id = text(&keys["items"][0]["key_id"]);
+    let res = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/organizations/{}/signing-keys/{key_id}", first.org),
+            Some(&first.token),
+        )
+        .send()
+        .await?;
+    assert!(res.status().is_success());
+    app.clock.advance(TimeDelta::days(21));
+    drain(&app).await?;
+    let record: Value = app
+        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
+        .await?
+        .json()
+        .await?;
+    let statuses: Vec<Value> = record["bids"]
+        .as_array()
+        .map(|b| b.iter().map(|l| l["status"].clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(statuses, vec![Value::from("opened"); 3], "{record}");
+    Ok(())
+}
+
+/// SEALED_BIDS.md "Receipt": bids racing the deadline are each either receipted before it or
+/// refused, never both and never lost: the opening holds exactly the receipted ones.
+#[tokio::test]
+async fn bids_racing_the_deadline_are_receipted_before_it_or_refused_never_lost() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@race.test", "tenderer").await?;
+    let id = app.published_goods_tender(&owner, "截止竞速", 21).await?;
+    let key = opening_key(&app, &id).await?;
+    let mut racers = Vec::new();
+    for i in 0..8 {
+        let b = bidder(&app, &format!("racer{i}@race.test"), &id).await?;
+        let envelope = sealed_bid(&b, &id, &key, &format!("{}.00", 1000 + i))?;
+        racers.push((b, envelope));
+    }
+    // The last second: uploads in flight while the clock passes the deadline.
+    app.clock
+        .advance(TimeDelta::days(21) - TimeDelta::milliseconds(500));
+    let deadline = app.state.now() + TimeDelta::milliseconds(500);
+    for (i, (b, _)) in racers.iter_mut().enumerate() {
+        b.token = app
+            .sign_in(&format!("racer{i}@race.test"), crate::helpers::PASSWORD)
+            .await?;
+    }
+    // Uploads start 10 ms apart; the clock passes the deadline once three have answered, while
+    // the others are on their way.
+    let answered = std::sync::atomic::AtomicUsize::new(0);
+    let uploads = racers.iter().enumerate().map(|(i, (b, envelope))| {
+        let answered = &answered;
+        let app = &app;
+        let id = &id;
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(10 * i as u64)).await;
+            let res = put_bid(app, b, id, envelope.clone()).await?;
+            answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let status = res.status();
+            let body: Value = res.json().await?;
+            anyhow::Ok((b.org.clone(), status, body))
+        }
+    });
+    let passing = async {
+        while answered.load(std::sync::atomic::Ordering::SeqCst) < 3 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        app.clock.advance(TimeDelta::seconds(1));
+    };
+    let (results, ()) = tokio::join!(futures_util::future::join_all(uploads), passing);
+    let mut receipted = std::collections::BTreeMap::new();
+    for result in results {
+        let (org, status, body) = result?;
+        match status {
+            reqwest::StatusCode::CREATED => {
+                let at = chrono::DateTime::parse_from_rfc3339(&text(&body["received_at"]))?;
+                assert!(at < deadline, "a receipt after the deadline: {body}");
+                receipted.insert(org, text(&body["envelope_sha256"]));
+            }
+            reqwest::StatusCode::CONFLICT => assert_eq!(body["code"], "deadline_passed"),
+            other => anyhow::bail!("unexpected {other}: {body}"),
+        }
+    }
+    drain(&app).await?;
+    let record: Value = app
+        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
+        .await?
+        .json()
+        .await?;
+    let recorded: std::collections::BTreeMap<String, String> = record["bids"]
+        .as_array()
+        .map(|bids| {
+            bids.iter()
+                .map(|b| (text(&b["bidder_id"]), text(&b["envelope_sha256"])))
+                .collect()
+        })
+        .unwrap_or_default();
+    if receipted.len() >= 3 {
+        assert_eq!(
+            recorded, receipted,
+            "the opening holds exactly the receipted bids"
+        );
+    } else {
+        assert_eq!(record["status"], "failed");
+    }
+    Ok(())
+}
