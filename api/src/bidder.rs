@@ -281,3 +281,120 @@ impl Read for ChannelReader {
         Ok(n)
     }
 }
+
+/// The platform's receipt key from `GET /api/v1/platform/keys`: (raw public key, key id).
+pub async fn platform_key(server: &str) -> anyhow::Result<(Vec<u8>, String)> {
+    let url = format!("{}/api/v1/platform/keys", server.trim_end_matches('/'));
+    let keys: serde_json::Value = reqwest::get(&url)
+        .await
+        .with_context(|| format!("cannot reach {url}"))?
+        .error_for_status()?
+        .json()
+        .await?;
+    let public = keys["receipt_key"]["public_key"]
+        .as_str()
+        .and_then(|k| STANDARD.decode(k).ok())
+        .context("the server's platform key is not base64")?;
+    let key_id = keys["receipt_key"]["key_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if key_id != key_id_of(&public) {
+        bail!("the server's platform key id does not match its key");
+    }
+    Ok((public, key_id))
+}
+
+fn key_id_of(public: &[u8]) -> String {
+    key_id(public)
+}
+
+/// Checks a receipt, a withdrawal receipt or an opening record: signed by `public_key` (the
+/// platform's) over the canonical JSON of everything but `signature`.
+pub fn verify_signed_document(
+    document: &serde_json::Value,
+    public_key: &[u8],
+) -> anyhow::Result<()> {
+    let Some(object) = document.as_object() else {
+        bail!("not a JSON object");
+    };
+    let signature = object
+        .get("signature")
+        .and_then(|s| s.as_str())
+        .context("no `signature`")?;
+    if object.get("platform_key").and_then(|k| k.as_str()) != Some(key_id(public_key).as_str()) {
+        bail!("it names another platform key than the one given");
+    }
+    let mut unsigned = object.clone();
+    unsigned.remove("signature");
+    let message =
+        tenderhall_domain::canonical::to_canonical_string(&serde_json::Value::Object(unsigned));
+    if !tenderhall_domain::keys::verify_ed25519(public_key, message.as_bytes(), signature) {
+        bail!(
+            "the signature does not verify: the document was changed or not signed by this platform"
+        );
+    }
+    Ok(())
+}
+
+/// Uploads a sealed bid with the bidder's token, streaming the file, and checks the receipt: the
+/// platform's signature, and that it names this envelope's SHA-256 and size.
+pub async fn submit(
+    server: &str,
+    token: &str,
+    tender: &str,
+    lot: &str,
+    envelope_path: &Path,
+) -> anyhow::Result<serde_json::Value> {
+    let (sha256, size) = {
+        let path = envelope_path.to_owned();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<(String, u64)> {
+            let mut file =
+                File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
+            let mut buf = vec![0u8; 1 << 20];
+            let mut size = 0u64;
+            loop {
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                size += n as u64;
+            }
+            Ok((hex::encode(hasher.finish()), size))
+        })
+        .await??
+    };
+    let file = tokio::fs::File::open(envelope_path).await?;
+    let url = format!(
+        "{}/api/v1/tenders/{tender}/lots/{lot}/bid",
+        server.trim_end_matches('/')
+    );
+    let res = reqwest::Client::new()
+        .put(&url)
+        .bearer_auth(token)
+        .header("content-type", "application/vnd.tenderhall.bid")
+        .header("content-length", size)
+        .body(reqwest::Body::from(file))
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.unwrap_or(serde_json::Value::Null);
+    if !status.is_success() {
+        bail!(
+            "the platform refused the bid ({status} {}): {}",
+            body["code"].as_str().unwrap_or(""),
+            body["detail"].as_str().unwrap_or("")
+        );
+    }
+    let (public, _) = platform_key(server).await?;
+    verify_signed_document(&body, &public)?;
+    if body["envelope_sha256"].as_str() != Some(sha256.as_str())
+        || body["size"].as_u64() != Some(size)
+    {
+        bail!("the receipt names another envelope than the one sent: {body}");
+    }
+    Ok(body)
+}

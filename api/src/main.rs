@@ -88,6 +88,36 @@ enum Command {
         /// The bid's other files (technical and commercial parts), archived after price.json.
         files: Vec<PathBuf>,
     },
+    /// Bidder: upload a sealed bid and print the platform's signed receipt, checked.
+    Submit {
+        /// The platform, e.g. https://ggzy.example.gov.cn
+        #[arg(long, env = "TENDERHALL_SERVER")]
+        server: String,
+        /// A bidder member's session token (POST /api/v1/sessions).
+        #[arg(long, env = "TENDERHALL_TOKEN", hide_env_values = true)]
+        token: String,
+        #[arg(long)]
+        tender: String,
+        #[arg(long)]
+        lot: String,
+        /// Also write the receipt here.
+        #[arg(long, value_name = "FILE")]
+        receipt_out: Option<PathBuf>,
+        /// The envelope `tenderhall seal` wrote.
+        envelope: PathBuf,
+    },
+    /// Check a receipt, withdrawal receipt or opening record against the platform key; exit 1 if
+    /// it does not verify.
+    VerifyReceipt {
+        /// The JSON document.
+        file: PathBuf,
+        /// The platform key (base64), as GET /api/v1/platform/keys shows it...
+        #[arg(long, value_name = "KEY", conflicts_with = "server")]
+        platform_key: Option<String>,
+        /// ...or the platform to fetch it from.
+        #[arg(long, env = "TENDERHALL_SERVER")]
+        server: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,6 +249,51 @@ async fn run(args: Args) -> anyhow::Result<()> {
             println!("envelope sha256: {}", sealed.sha256);
             return Ok(());
         }
+        Command::Submit {
+            server,
+            token,
+            tender,
+            lot,
+            receipt_out,
+            envelope,
+        } => {
+            let receipt =
+                tenderhall_api::bidder::submit(&server, &token, &tender, &lot, &envelope).await?;
+            let text = serde_json::to_string_pretty(&receipt)?;
+            if let Some(out) = receipt_out {
+                std::fs::write(&out, &text)?;
+            }
+            println!("{text}");
+            println!("receipt verified against the platform key 回执签名已验证");
+            return Ok(());
+        }
+        Command::VerifyReceipt {
+            file,
+            platform_key,
+            server,
+        } => {
+            let document: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(&file)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?,
+            )
+            .map_err(|e| anyhow::anyhow!("{} is not JSON: {e}", file.display()))?;
+            let public = match (platform_key, server) {
+                (Some(key), _) => {
+                    use base64::Engine as _;
+                    base64::engine::general_purpose::STANDARD
+                        .decode(key.trim())
+                        .map_err(|_| anyhow::anyhow!("--platform-key is not base64"))?
+                }
+                (None, Some(server)) => tenderhall_api::bidder::platform_key(&server).await?.0,
+                (None, None) => anyhow::bail!("give --platform-key or --server"),
+            };
+            tenderhall_api::bidder::verify_signed_document(&document, &public)?;
+            println!(
+                "valid: signed by platform key {} 签名有效",
+                tenderhall_domain::keys::key_id(&public)
+            );
+            return Ok(());
+        }
         _ => {}
     }
     let mut settings = Settings::load(args.config.as_deref())?;
@@ -259,7 +334,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Verify) => {
             cli::print_report(&cli::audit_verify(&settings).await?)
         }
-        Command::Keygen { .. } | Command::Seal { .. } => Ok(()),
+        Command::Keygen { .. }
+        | Command::Seal { .. }
+        | Command::Submit { .. }
+        | Command::VerifyReceipt { .. } => Ok(()),
         Command::Audit(AuditCommand::SignHead) => {
             match cli::audit_sign_head(settings).await? {
                 Some(seq) => println!("signed audit head {seq}"),

@@ -1049,3 +1049,55 @@ async fn bids_racing_the_deadline_are_receipted_before_it_or_refused_never_lost(
     }
     Ok(())
 }
+
+/// `tenderhall submit` and `tenderhall verify-receipt`: the receipt of a streamed upload checks out
+/// against the platform key and names the envelope sent; a receipt or an opening record changed by
+/// one character no longer verifies.
+#[tokio::test]
+async fn submit_checks_its_receipt_and_verify_receipt_catches_a_changed_one() -> TestResult {
+    use tenderhall_api::bidder::{platform_key, submit, verify_signed_document};
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@submit.test", "tenderer").await?;
+    let id = app.published_goods_tender(&owner, "命令行递交", 21).await?;
+    let key = opening_key(&app, &id).await?;
+    let alice = bidder(&app, "alice@submit.test", &id).await?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("bid.thb");
+    std::fs::write(&path, sealed_bid(&alice, &id, &key, "4200.00")?)?;
+
+    let receipt = submit(&app.base, &alice.token, &id, "1", &path).await?;
+    assert_eq!(receipt["seq"], 1);
+    let (public, _) = platform_key(&app.base).await?;
+    verify_signed_document(&receipt, &public)?;
+    let mut changed = receipt.clone();
+    changed["seq"] = Value::from(2);
+    assert!(verify_signed_document(&changed, &public).is_err());
+
+    // A refusal is reported with its code.
+    let other = hpke::opening_keypair(&ring::rand::SystemRandom::new())?.1;
+    std::fs::write(&path, sealed_bid(&alice, &id, &other, "4200.00")?)?;
+    let err = submit(&app.base, &alice.token, &id, "1", &path)
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("wrong_recipient"), "{err}");
+
+    // The opening record verifies the same way.
+    for email in ["b@submit.test", "c@submit.test"] {
+        let b = bidder(&app, email, &id).await?;
+        put_bid(&app, &b, &id, sealed_bid(&b, &id, &key, "4300.00")?).await?;
+    }
+    app.clock.advance(TimeDelta::days(21));
+    drain(&app).await?;
+    let record: Value = app
+        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
+        .await?
+        .json()
+        .await?;
+    verify_signed_document(&record, &public)?;
+    let mut changed = record.clone();
+    changed["bids"][0]["fields"]["total_price"] = Value::from("1.00");
+    assert!(verify_signed_document(&changed, &public).is_err());
+    Ok(())
+}
