@@ -6,6 +6,7 @@
 pub mod bidder;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod openapi;

@@ -106,6 +106,13 @@ enum Command {
         /// The envelope `tenderhall seal` wrote.
         envelope: PathBuf,
     },
+    /// A whole sealed-bid tender to watch: a sandbox server of its own (or --server), a tenderer,
+    /// three bidders, deposits paid, bids sealed and submitted, and the opening a minute later.
+    Demo {
+        /// Use this sandbox server instead of starting one.
+        #[arg(long)]
+        server: Option<String>,
+    },
     /// Check a receipt, withdrawal receipt or opening record against the platform key; exit 1 if
     /// it does not verify.
     VerifyReceipt {
@@ -267,6 +274,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             println!("receipt verified against the platform key 回执签名已验证");
             return Ok(());
         }
+        Command::Demo { server } => return tenderhall_api::demo::run(server).await,
         Command::VerifyReceipt {
             file,
             platform_key,
@@ -337,6 +345,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Command::Keygen { .. }
         | Command::Seal { .. }
         | Command::Submit { .. }
+        | Command::Demo { .. }
         | Command::VerifyReceipt { .. } => Ok(()),
         Command::Audit(AuditCommand::SignHead) => {
             match cli::audit_sign_head(settings).await? {
