@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(submit_bid, get_bid, withdraw_bid))
         .routes(routes!(revoke_bid))
         .routes(routes!(opening_record))
+        .routes(routes!(opened_bid))
 }
 
 /// A receipt (回执) or withdrawal receipt, signed by the platform key (SEALED_BIDS.md "Receipt").
@@ -401,4 +402,50 @@ async fn revoke_bid(
 pub struct RevokedResponse {
     /// `revoked`.
     pub status: String,
+}
+
+/// A decrypted bid after the opening, as the ustar archive the bidder sealed: the bidder its own,
+/// the tenderer and supervisors every one; 404 for anybody else or before the opening.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenders/{id}/lots/{lot}/bids/{bidder}/archive",
+    tag = "bids",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("lot" = String, Path), ("bidder" = String, Path)),
+    responses(
+        (status = 200, content_type = "application/x-tar", description = "price.json first, then the bid's files"),
+        (status = 404, body = Problem),
+    )
+)]
+async fn opened_bid(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, lot, bidder)): Path<(String, String, String)>,
+) -> ApiResult<axum::response::Response> {
+    let archive = tenderhall_domain::bid::opening::opened_archive(
+        state.db(),
+        &auth.principal,
+        &id,
+        &lot,
+        &bidder,
+    )
+    .await?;
+    let stream = state
+        .store()
+        .get(&archive.plaintext_sha256)
+        .await
+        .map_err(super::documents::store_error)?;
+    let mut response = axum::response::Response::new(Body::from_stream(stream));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/x-tar"),
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&format!(
+        "attachment; filename=\"{id}-{lot}-{}.tar\"",
+        archive.organization_id
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
 }

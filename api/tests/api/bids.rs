@@ -1101,3 +1101,64 @@ async fn submit_checks_its_receipt_and_verify_receipt_catches_a_changed_one() ->
     assert!(verify_signed_document(&changed, &public).is_err());
     Ok(())
 }
+
+/// API.md "Who sees what": after the opening the bidder downloads its own decrypted bid, the
+/// tenderer and supervisors every one, and nobody else; before the opening nobody does.
+#[tokio::test]
+async fn decrypted_bids_go_to_their_bidder_the_tenderer_and_supervisors_after_the_opening()
+-> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let operator = app.operator().await?;
+    let supervisor = app.supervisor(&operator).await?;
+    let (owner, _) = app.member("owner@archive.test", "tenderer").await?;
+    let id = app
+        .published_goods_tender(&owner, "解密投标文件", 21)
+        .await?;
+    let key = opening_key(&app, &id).await?;
+    let mut bidders = Vec::new();
+    for email in ["p@archive.test", "q@archive.test", "s@archive.test"] {
+        let b = bidder(&app, email, &id).await?;
+        put_bid(&app, &b, &id, sealed_bid(&b, &id, &key, "8800.00")?).await?;
+        bidders.push((email, b));
+    }
+    let path = |org: &str| format!("/api/v1/tenders/{id}/lots/1/bids/{org}/archive");
+    let (_, first) = &bidders[0];
+    let early = app.get(&path(&first.org), Some(&first.token)).await?;
+    assert_eq!(
+        early.status(),
+        reqwest::StatusCode::NOT_FOUND,
+        "nothing before the opening"
+    );
+
+    app.clock.advance(TimeDelta::days(21));
+    drain(&app).await?;
+    let owner = app
+        .sign_in("owner@archive.test", crate::helpers::PASSWORD)
+        .await?;
+    let first_token = app.sign_in(bidders[0].0, crate::helpers::PASSWORD).await?;
+    let second_token = app.sign_in(bidders[1].0, crate::helpers::PASSWORD).await?;
+    let _ = supervisor;
+    let supervisor = app
+        .sign_in("supervisor@jianguan.test", crate::helpers::PASSWORD)
+        .await?;
+    for token in [&first_token, &owner, &supervisor] {
+        let res = app.get(&path(&first.org), Some(token)).await?;
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+        let bytes = res.bytes().await?;
+        let mut archive = tar::Archive::new(&bytes[..]);
+        let first_entry = archive
+            .entries()?
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("empty archive"))??;
+        assert_eq!(first_entry.path()?.to_string_lossy(), "price.json");
+    }
+    let res = app.get(&path(&first.org), Some(&second_token)).await?;
+    assert_eq!(
+        res.status(),
+        reqwest::StatusCode::NOT_FOUND,
+        "another bidder's bid"
+    );
+    let res = app.get(&path(&first.org), None).await?;
+    assert_eq!(res.status(), reqwest::StatusCode::UNAUTHORIZED);
+    Ok(())
+}

@@ -442,3 +442,47 @@ pub async fn published_record(
         .map(|row| serde_json::from_str(&row.record).map_err(DomainError::internal))
         .transpose()
 }
+
+/// A decrypted bid to hand out after the opening: its archive's object in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedArchive {
+    pub plaintext_sha256: String,
+    pub organization_id: String,
+}
+
+/// The decrypted archive of `bidder`'s bid, once opened (API.md "Who sees what"): the bidder its
+/// own, the tender's owners and supervisors every one; anybody else, and anything before the
+/// opening, is `NotFound` (nothing tells whether there is a bid).
+pub async fn opened_archive(
+    db: &impl ConnectionTrait,
+    principal: &crate::account::Principal,
+    tender_id: &str,
+    lot_id: &str,
+    bidder: &str,
+) -> DomainResult<OpenedArchive> {
+    let tender = tenders::Entity::find_by_id(tender_id.to_owned())
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let owner = principal.is_member_of(&tender.owner_org_id)
+        || principal.is_member_of(&tender.tenderer_org_id);
+    if !(owner || principal.is_supervisor() || principal.is_member_of(bidder)) {
+        return Err(DomainError::NotFound);
+    }
+    bid_openings::Entity::find_by_id((tender_id.to_owned(), lot_id.to_owned()))
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let bid = bids::Entity::find()
+        .filter(bids::Column::TenderId.eq(tender_id))
+        .filter(bids::Column::LotId.eq(lot_id))
+        .filter(bids::Column::OrganizationId.eq(bidder))
+        .filter(bids::Column::Outcome.eq("opened"))
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    Ok(OpenedArchive {
+        plaintext_sha256: bid.plaintext_sha256.ok_or(DomainError::NotFound)?,
+        organization_id: bid.organization_id,
+    })
+}
