@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Sealing speed (issue "Sealed bids"): `tenderhall seal` of one large file against, in the same run,
+# the single-core SHA-256 rate of the same file (`openssl dgst -sha256`, the envelope's bound on
+# these machines) and `age -r` (for context), with each one's peak memory.
+#
+#   bench/seal.sh                 # 1 GiB
+#   BENCH_SIZE_MIB=256 bench/seal.sh
+#
+# Needs: openssl, GNU time (/usr/bin/time), python3 with `cryptography` (to make an opening key);
+# `age` is measured when installed (Debian package `age`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size_mib=${BENCH_SIZE_MIB:-1024}
+cargo build --release -q -p tenderhall-api --bin tenderhall
+bin=$PWD/target/release/tenderhall
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$dir/input.bin"
+python3 - "$dir" <<'PY'
+import base64, sys
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+key = X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+open(sys.argv[1] + "/opening.pub", "w").write(base64.b64encode(key).decode())
+PY
+"$bin" keygen --out "$dir/sign.pk8" > /dev/null
+echo '{"lot":"1","currency":"CNY","total_price":"1.00"}' > "$dir/price.json"
+sync
+
+# Runs "$@" under GNU time; prints "seconds max_rss_kib".
+measure() {
+    /usr/bin/time -f '%e %M' -o "$dir/time" "$@" > /dev/null
+    cat "$dir/time"
+}
+rate() { awk -v mib="$size_mib" -v s="$1" 'BEGIN { printf "%.0f", mib * 1048576 / s / 1e6 }'; }
+
+cat "$dir/input.bin" > /dev/null # warm the page cache for everyone alike
+read -r sha_s sha_kib < <(measure openssl dgst -sha256 "$dir/input.bin")
+read -r seal_s seal_kib < <(measure "$bin" seal --tender tnd_bench --lot 1 --bidder org_bench \
+    --opening-key "$(cat "$dir/opening.pub")" --signing-key "$dir/sign.pk8" \
+    --price "$dir/price.json" --out "$dir/bid.thb" "$dir/input.bin")
+rm -f "$dir/bid.thb"
+echo "file: ${size_mib} MiB"
+echo "openssl dgst -sha256 (one core): ${sha_s} s, $(rate "$sha_s") MB/s, peak $((sha_kib / 1024)) MiB"
+echo "tenderhall seal:                 ${seal_s} s, $(rate "$seal_s") MB/s, peak $((seal_kib / 1024)) MiB"
+awk -v a="$sha_s" -v b="$seal_s" 'BEGIN { printf "seal / SHA-256 rate: %.0f %% (goal >= 90 %%)\n", a / b * 100 }'
+if command -v age > /dev/null && command -v age-keygen > /dev/null; then
+    age-keygen -o "$dir/age.key" 2> /dev/null
+    recipient=$(age-keygen -y "$dir/age.key")
+    read -r age_s age_kib < <(measure sh -c "age -r $recipient -o '$dir/out.age' '$dir/input.bin'")
+    echo "age -r:                          ${age_s} s, $(rate "$age_s") MB/s, peak $((age_kib / 1024)) MiB"
+else
+    echo "age: not installed (apt-get install age), not measured"
+fi
