@@ -299,14 +299,10 @@ pub async fn platform_key(server: &str) -> anyhow::Result<(Vec<u8>, String)> {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    if key_id != key_id_of(&public) {
+    if key_id != tenderhall_domain::keys::key_id(&public) {
         bail!("the server's platform key id does not match its key");
     }
     Ok((public, key_id))
-}
-
-fn key_id_of(public: &[u8]) -> String {
-    key_id(public)
 }
 
 /// Checks a receipt, a withdrawal receipt or an opening record: signed by `public_key` (the

@@ -13,6 +13,7 @@ use tenderhall_domain::bid::envelope::{self, EnvelopeError, Expect};
 use tenderhall_domain::bid::submission::{self, Intake, Receipt};
 use tenderhall_domain::error::Text;
 use tenderhall_domain::ports::ByteStream;
+use tenderhall_workers::docstore::BlockingRead;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -139,7 +140,7 @@ async fn stream_and_check(
     body: Body,
     limit: u64,
 ) -> ApiResult<(envelope::Checked, tenderhall_domain::ports::StoredObject)> {
-    let (to_check, check_rx) = tokio::sync::mpsc::channel::<Bytes>(8);
+    let (to_check, check_rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(8);
     let expect_intake = intake.clone();
     let checker = tokio::task::spawn_blocking(move || {
         let signer = |key_id: &str| expect_intake.signers.get(key_id).cloned();
@@ -150,7 +151,7 @@ async fn stream_and_check(
             recipient: &expect_intake.recipient,
             signer: &signer,
         };
-        envelope::check(ChannelRead::new(check_rx), &expect)
+        envelope::check(BlockingRead::new(check_rx), &expect)
     });
     let (to_store, store_rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
     let stream: ByteStream = Box::pin(futures_util::stream::unfold(
@@ -187,7 +188,7 @@ async fn stream_and_check(
         }
         // The checker may stop early (a bad header): the rest still goes to the store, which is
         // told below to drop it.
-        let _ = to_check.send(piece.clone()).await;
+        let _ = to_check.send(Ok(piece.clone())).await;
         if to_store.send(Ok(piece)).await.is_err() {
             break;
         }
@@ -200,15 +201,8 @@ async fn stream_and_check(
     let outcome = match (failure, verdict) {
         (Some(failure), _) => Err(failure),
         (None, Err(e)) => Err(envelope_problem(&e)),
-        (None, Ok(checked)) if state.now() >= intake.deadline => {
-            let _ = checked;
-            Err(ApiError::from(tenderhall_domain::DomainError::Conflict {
-                code: "deadline_passed",
-                message: Text::new(
-                    "The bid deadline passed before the upload completed (server time): nothing was accepted.",
-                    "上传完成前已过投标截止时间（以服务器时间为准），未接受任何提交。",
-                ),
-            }))
+        (None, Ok(_)) if state.now() >= intake.deadline => {
+            Err(ApiError::from(submission::deadline_passed()))
         }
         (None, Ok(checked)) => Ok(checked),
     };
@@ -232,36 +226,6 @@ async fn stream_and_check(
             let _ = put.await;
             Err(problem)
         }
-    }
-}
-
-/// A blocking `Read` (for the checker's thread) over the pieces the upload sends.
-struct ChannelRead {
-    pieces: tokio::sync::mpsc::Receiver<Bytes>,
-    current: Bytes,
-}
-
-impl ChannelRead {
-    fn new(pieces: tokio::sync::mpsc::Receiver<Bytes>) -> Self {
-        Self {
-            pieces,
-            current: Bytes::new(),
-        }
-    }
-}
-
-impl std::io::Read for ChannelRead {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.current.is_empty() {
-            match self.pieces.blocking_recv() {
-                Some(piece) => self.current = piece,
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current[..n]);
-        bytes::Buf::advance(&mut self.current, n);
-        Ok(n)
     }
 }
 

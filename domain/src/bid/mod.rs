@@ -3,7 +3,9 @@
 
 pub mod envelope;
 pub mod hpke;
-pub mod keys;
-pub mod opening;
+pub mod price;
 mod reader;
-pub mod submission;
+pub mod service;
+pub mod store;
+
+pub use self::service::{keys, opening, submission};

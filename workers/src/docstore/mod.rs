@@ -72,3 +72,35 @@ pub(crate) fn verifying_stream(source: ByteStream, expected: String) -> ByteStre
         }
     }))
 }
+
+/// A blocking `Read` (for a reader on a blocking thread, like the envelope's) over pieces an async
+/// task sends: a stored object, or an upload as it arrives.
+pub struct BlockingRead {
+    pieces: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl BlockingRead {
+    pub fn new(pieces: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>) -> Self {
+        Self {
+            pieces,
+            current: Bytes::new(),
+        }
+    }
+}
+
+impl std::io::Read for BlockingRead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.pieces.blocking_recv() {
+                Some(Ok(piece)) => self.current = piece,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        bytes::Buf::advance(&mut self.current, n);
+        Ok(n)
+    }
+}

@@ -10,11 +10,13 @@ use bytes::Bytes;
 use futures_util::StreamExt as _;
 use tenderhall_domain::bid::envelope::{self, EnvelopeError, Expect};
 use tenderhall_domain::bid::opening::{self, BidToOpen, LotOpening, Outcome};
+use tenderhall_domain::bid::price::read_price;
 use tenderhall_domain::jobs::service::Job;
 use tenderhall_domain::keys::key_id;
 use tenderhall_domain::ports::ByteStream;
 
 use crate::WorkerContext;
+use crate::docstore::BlockingRead;
 
 /// The decrypted bytes kept aside to read `price.json` from (it comes first and is small).
 const PRICE_PREFIX: usize = 1 << 20;
@@ -39,8 +41,12 @@ pub async fn open_lot(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
         let secret = opening::unwrap_key(&ctx.db, &ctx.master_key, &lot, now)
             .await
             .map_err(domain)?;
+        // What every envelope must be sealed to: this lot's key, once.
+        let recipient = tenderhall_domain::bid::hpke::public_of(&secret)
+            .map(|public| key_id(&public))
+            .context("the lot's opening key is not an X25519 key")?;
         for bid in lot.bids.iter().filter(|b| b.bid.status == "current") {
-            let outcome = open_one(ctx, &lot, bid, &secret).await;
+            let outcome = open_one(ctx, &lot, bid, &secret, &recipient).await;
             outcomes.insert(bid.bid.id.clone(), outcome);
         }
     }
@@ -69,6 +75,7 @@ async fn open_one(
     lot: &LotOpening,
     bid: &BidToOpen,
     secret: &[u8; 32],
+    recipient: &str,
 ) -> Outcome {
     let sha = bid.bid.envelope_sha256.clone();
     let Some(signer_key) = bid.signer_key.clone() else {
@@ -95,10 +102,7 @@ async fn open_one(
     let expect_lot = lot.lot_id.clone();
     let expect_bidder = bid.bid.organization_id.clone();
     let secret = *secret;
-    let recipient = {
-        let public = tenderhall_domain::bid::hpke::public_of(&secret).unwrap_or([0; 32]);
-        key_id(&public)
-    };
+    let recipient = recipient.to_owned();
     let signer_id = bid.bid.signer_key_id.clone();
     let reader = tokio::task::spawn_blocking(move || {
         let lookup = |id: &str| (id == signer_id).then(|| signer_key.clone());
@@ -113,7 +117,7 @@ async fn open_one(
             to_store: to_store.clone(),
             prefix: Vec::new(),
         };
-        let result = envelope::open(StreamRead::new(from_store), &expect, &secret, &mut sink);
+        let result = envelope::open(BlockingRead::new(from_store), &expect, &secret, &mut sink);
         if result.is_err() {
             let _ = to_store.blocking_send(Err(std::io::Error::other("the bid did not open")));
         }
@@ -136,7 +140,7 @@ async fn open_one(
     };
     let stored = put.await;
     match opened {
-        Ok(prefix) => match read_price_or_revoke(&prefix, lot) {
+        Ok(prefix) => match read_price(&prefix, &lot.lot_id, &lot.opening_fields) {
             Ok(fields) => match stored {
                 Ok(Ok(object)) => Outcome::Opened {
                     fields,
@@ -148,13 +152,6 @@ async fn open_one(
         },
         Err(e) => classify(ctx, &sha, &e).await,
     }
-}
-
-fn read_price_or_revoke(
-    prefix: &[u8],
-    lot: &LotOpening,
-) -> Result<std::collections::BTreeMap<String, String>, String> {
-    opening::read_price(prefix, &lot.lot_id, &lot.opening_fields)
 }
 
 /// Whose fault a failed opening is. The store is asked first whether the envelope is still the
@@ -196,36 +193,5 @@ impl std::io::Write for PlaintextSink {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-/// A blocking `Read` over the pieces of a stored object.
-struct StreamRead {
-    pieces: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
-    current: Bytes,
-}
-
-impl StreamRead {
-    fn new(pieces: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>) -> Self {
-        Self {
-            pieces,
-            current: Bytes::new(),
-        }
-    }
-}
-
-impl std::io::Read for StreamRead {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.current.is_empty() {
-            match self.pieces.blocking_recv() {
-                Some(Ok(piece)) => self.current = piece,
-                Some(Err(e)) => return Err(e),
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current[..n]);
-        bytes::Buf::advance(&mut self.current, n);
-        Ok(n)
     }
 }

@@ -16,33 +16,7 @@ use crate::error::{DomainError, DomainResult, Text};
 use crate::keys::{MasterKey, key_id};
 use crate::tender::store::lots;
 
-pub mod store {
-    pub mod opening_keys {
-        use sea_orm::entity::prelude::*;
-
-        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-        #[sea_orm(table_name = "opening_keys")]
-        pub struct Model {
-            #[sea_orm(primary_key, auto_increment = false)]
-            pub tender_id: String,
-            #[sea_orm(primary_key, auto_increment = false)]
-            pub lot_id: String,
-            pub key_id: String,
-            pub public_key: String,
-            /// base64(nonce ‖ AES-256-GCM ciphertext ‖ tag) under the master key.
-            pub wrapped_secret: String,
-            pub created_at: ChronoDateTimeUtc,
-            pub unwrapped_at: Option<ChronoDateTimeUtc>,
-        }
-
-        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-        pub enum Relation {}
-
-        impl ActiveModelBehavior for ActiveModel {}
-    }
-}
-
-use store::opening_keys;
+use super::super::store::opening_keys;
 
 /// What the master key wrap is bound to: a wrapped secret moved to another lot does not unwrap.
 fn wrap_context(tender_id: &str, lot_id: &str) -> String {
@@ -59,7 +33,8 @@ pub async fn create_opening_keys(
 ) -> DomainResult<()> {
     let rng = SystemRandom::new();
     for lot_id in lot_ids {
-        let (secret, public) = super::hpke::opening_keypair(&rng).map_err(DomainError::internal)?;
+        let (secret, public) =
+            crate::bid::hpke::opening_keypair(&rng).map_err(DomainError::internal)?;
         let wrapped = master
             .wrap(&secret, &wrap_context(tender_id, lot_id))
             .map_err(DomainError::internal)?;
@@ -118,7 +93,7 @@ pub async fn unwrap_opening_key(
         .as_slice()
         .try_into()
         .map_err(|_| DomainError::internal("an opening key is not 32 bytes"))?;
-    if super::hpke::public_of(&secret)
+    if crate::bid::hpke::public_of(&secret)
         .map(|p| key_id(&p))
         .as_deref()
         != Some(row.key_id.as_str())

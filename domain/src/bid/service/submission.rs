@@ -18,9 +18,9 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::envelope::Checked;
 use crate::account::{OrganizationKind, Principal};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
+use crate::bid::envelope::Checked;
 use crate::canonical::to_canonical_string;
 use crate::deposit::store::registrations;
 use crate::error::{DomainError, DomainResult, Text};
@@ -32,44 +32,7 @@ use crate::tender::TenderStatus;
 use crate::tender::store::tenders;
 use crate::time::Clock;
 
-pub mod store {
-    pub mod bids {
-        use sea_orm::entity::prelude::*;
-
-        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-        #[sea_orm(table_name = "bids")]
-        pub struct Model {
-            #[sea_orm(primary_key, auto_increment = false)]
-            pub id: String,
-            pub tender_id: String,
-            pub lot_id: String,
-            pub organization_id: String,
-            pub seq: i64,
-            pub envelope_sha256: String,
-            pub size: i64,
-            pub signer_key_id: String,
-            pub received_at: ChronoDateTimeUtc,
-            /// `current`, `replaced` or `withdrawn`.
-            pub status: String,
-            pub withdrawn_at: Option<ChronoDateTimeUtc>,
-            /// The signed receipt as sent (canonical JSON).
-            pub receipt: String,
-            pub withdrawal_receipt: Option<String>,
-            /// At the opening: `opened`, `revoked` or `withdrawn`.
-            pub outcome: Option<String>,
-            pub outcome_reason: Option<String>,
-            /// The decrypted archive in the document store, once opened.
-            pub plaintext_sha256: Option<String>,
-        }
-
-        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-        pub enum Relation {}
-
-        impl ActiveModelBehavior for ActiveModel {}
-    }
-}
-
-use store::bids;
+use super::super::store::bids;
 
 /// The signed receipt (回执), or a withdrawal receipt (`withdrawn_at` in place of `received_at`
 /// and `size`).
@@ -125,7 +88,8 @@ pub struct Intake {
     pub deadline: DateTime<Utc>,
 }
 
-pub(crate) fn deadline_passed() -> DomainError {
+/// Refused at or after the deadline, by server time (SEALED_BIDS.md's upload table).
+pub fn deadline_passed() -> DomainError {
     DomainError::Conflict {
         code: "deadline_passed",
         message: Text::new(

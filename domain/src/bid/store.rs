@@ -1,0 +1,83 @@
+//! Sealed-bid persistence: opening keys, receipted bids and opening records.
+
+pub mod opening_keys {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "opening_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tender_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lot_id: String,
+        pub key_id: String,
+        pub public_key: String,
+        /// base64(nonce ‖ AES-256-GCM ciphertext ‖ tag) under the master key.
+        pub wrapped_secret: String,
+        pub created_at: ChronoDateTimeUtc,
+        pub unwrapped_at: Option<ChronoDateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod bids {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "bids")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tender_id: String,
+        pub lot_id: String,
+        pub organization_id: String,
+        pub seq: i64,
+        pub envelope_sha256: String,
+        pub size: i64,
+        pub signer_key_id: String,
+        pub received_at: ChronoDateTimeUtc,
+        /// `current`, `replaced` or `withdrawn`.
+        pub status: String,
+        pub withdrawn_at: Option<ChronoDateTimeUtc>,
+        /// The signed receipt as sent (canonical JSON).
+        pub receipt: String,
+        pub withdrawal_receipt: Option<String>,
+        /// At the opening: `opened`, `revoked` or `withdrawn`.
+        pub outcome: Option<String>,
+        pub outcome_reason: Option<String>,
+        /// The decrypted archive in the document store, once opened.
+        pub plaintext_sha256: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod bid_openings {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "bid_openings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tender_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lot_id: String,
+        /// `opened` or `failed`.
+        pub status: String,
+        /// The signed record, canonical JSON.
+        pub record: String,
+        pub opened_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
