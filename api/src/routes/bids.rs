@@ -264,7 +264,9 @@ async fn get_bid(
     }))
 }
 
-/// Withdraw (撤回) the caller's bid before the deadline: 200 with the signed withdrawal receipt.
+/// Withdraw (撤回) the caller's bid before the deadline: 200 with the signed withdrawal receipt. The
+/// deposit paid so far goes back with interest within 5 days (实施条例 Art 35); a new bid reopens the
+/// deposit account for payment.
 #[utoipa::path(
     delete,
     path = "/api/v1/tenders/{id}/lots/{lot}/bid",
@@ -289,6 +291,7 @@ async fn withdraw_bid(
         &auth.principal,
         &id,
         &lot,
+        super::deposits::interest_rate(&state)?,
         Some(ip),
         state.clock().as_ref(),
     )

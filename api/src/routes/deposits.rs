@@ -267,7 +267,7 @@ pub struct WithdrawalResponse {
     responses(
         (status = 200, body = WithdrawalResponse),
         (status = 404, body = Problem),
-        (status = 409, description = "`deadline_passed`, `already_withdrawn`", body = Problem),
+        (status = 409, description = "`deadline_passed`, `already_withdrawn`, `bid_current`", body = Problem),
     )
 )]
 async fn withdraw_registration(

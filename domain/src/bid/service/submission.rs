@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -22,6 +23,7 @@ use crate::account::{OrganizationKind, Principal};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::bid::envelope::Checked;
 use crate::canonical::to_canonical_string;
+use crate::deposit::service as deposits;
 use crate::deposit::store::registrations;
 use crate::error::{DomainError, DomainResult, Text};
 use crate::keys::PlatformSigner;
@@ -200,6 +202,18 @@ pub async fn record(
     }
     let txn = begin_write(db).await?;
     let now = lock_before_deadline(&txn, &intake.tender_id, clock).await?;
+    // The registration may have been withdrawn while the envelope was uploading; a deposit refunded
+    // after an earlier withdrawal of the bid can be paid again.
+    if !deposits::reopen_for_bid(
+        &txn,
+        &intake.tender_id,
+        &intake.lot_id,
+        &intake.organization_id,
+    )
+    .await?
+    {
+        return Err(not_registered(&intake.lot_id));
+    }
     let mine = bids::Entity::find()
         .filter(bids::Column::TenderId.eq(intake.tender_id.as_str()))
         .filter(bids::Column::LotId.eq(intake.lot_id.as_str()))
@@ -295,13 +309,16 @@ pub async fn current(
     Ok((row, receipt))
 }
 
-/// Withdraws (撤回) the caller's current bid before the deadline and signs the withdrawal receipt.
+/// Withdraws (撤回) the caller's current bid before the deadline and signs the withdrawal receipt;
+/// the deposit goes back within 5 days, with interest at `rate` (实施条例 Art 35).
+#[allow(clippy::too_many_arguments)]
 pub async fn withdraw(
     db: &DatabaseConnection,
     signer: &PlatformSigner,
     principal: &Principal,
     tender_id: &str,
     lot_id: &str,
+    rate: Decimal,
     ip: Option<String>,
     clock: &dyn Clock,
 ) -> DomainResult<Receipt> {
@@ -330,6 +347,9 @@ pub async fn withdraw(
     })
     .exec(&txn)
     .await?;
+    let refund =
+        deposits::refund_withdrawn_bid(&txn, tender_id, lot_id, &row.organization_id, rate, now)
+            .await?;
     let deadline = tenders::Entity::find_by_id(tender_id.to_owned())
         .one(&txn)
         .await?
@@ -340,7 +360,12 @@ pub async fn withdraw(
         "bid.withdraw",
         format!("bid:{}", row.id),
     )
-    .details(json!({"lot": lot_id, "organization_id": row.organization_id, "seq": row.seq}));
+    .details(json!({
+        "lot": lot_id,
+        "organization_id": row.organization_id,
+        "seq": row.seq,
+        "refund_id": refund,
+    }));
     entry.withheld_until = deadline;
     audit::append(&txn, entry, now).await?;
     txn.commit().await?;

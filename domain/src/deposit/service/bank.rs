@@ -406,11 +406,7 @@ async fn settle(
     }
     flag_payers(txn, context, paid, now).await?;
     let held: Vec<String> = accounts.iter().map(|a| held_by(a)).collect();
-    let balances: HashMap<String, i64> = if std::env::var("TMP_NOBAL").is_ok() {
-        HashMap::new()
-    } else {
-        balances(txn, &held).await?
-    };
+    let balances: HashMap<String, i64> = balances(txn, &held).await?;
     for (acct, held) in accounts.iter().zip(&held) {
         let Some(&keep) = keep.get(acct.account_no.as_str()) else {
             continue;

@@ -6,12 +6,14 @@ use rust_decimal::Decimal;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::json;
 
 use super::refund::{RefundReason, book_forfeit, book_refund, refund_due_by};
 use crate::account::Principal;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
+use crate::bid::store::bids;
 use crate::deposit::store::{registrations, virtual_accounts};
 use crate::error::{DomainError, DomainResult, Text};
 use crate::store::begin_write;
@@ -67,6 +69,11 @@ pub async fn withdraw_registration(
 ) -> DomainResult<Option<String>> {
     let tender = get(db, Some(principal), tender_id).await?;
     let txn = begin_write(db).await?;
+    // The tender's row lock orders this against a bid being recorded (which takes it too).
+    tenders::Entity::find_by_id(tender_id.to_owned())
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
     let registration = registrations::Entity::find_by_id(registration_id.to_owned())
         .one(&txn)
         .await?
@@ -87,6 +94,23 @@ pub async fn withdraw_registration(
             message: Text::new(
                 "The bid deadline has passed: a registration can no longer be withdrawn (a bid may be revoked, forfeiting its deposit).",
                 "投标截止时间已过，不能再撤回报名（撤销投标将没收保证金）。",
+            ),
+        });
+    }
+    let bid = bids::Entity::find()
+        .filter(bids::Column::TenderId.eq(tender_id))
+        .filter(bids::Column::LotId.eq(registration.lot_id.as_str()))
+        .filter(bids::Column::OrganizationId.eq(registration.organization_id.as_str()))
+        .filter(bids::Column::Status.eq("current"))
+        .one(&txn)
+        .await?;
+    if bid.is_some() {
+        // The bid's own withdrawal gives the signed withdrawal receipt the bidder needs.
+        return Err(DomainError::Conflict {
+            code: "bid_current",
+            message: Text::new(
+                "Your organization has a bid for this lot: withdraw the bid first (DELETE .../bid), then the registration.",
+                "贵单位在该标段有投标文件：请先撤回投标（DELETE .../bid），再撤回报名。",
             ),
         });
     }
@@ -124,6 +148,74 @@ pub async fn withdraw_registration(
     audit::append(&txn, entry, now).await?;
     txn.commit().await?;
     Ok(refund)
+}
+
+/// The active registration of a bidder for a lot, if any.
+async fn registration_of(
+    txn: &impl ConnectionTrait,
+    tender_id: &str,
+    lot_id: &str,
+    organization_id: &str,
+) -> DomainResult<Option<registrations::Model>> {
+    Ok(registrations::Entity::find()
+        .filter(registrations::Column::TenderId.eq(tender_id))
+        .filter(registrations::Column::LotId.eq(lot_id))
+        .filter(registrations::Column::OrganizationId.eq(organization_id))
+        .filter(registrations::Column::Status.eq("active"))
+        .one(txn)
+        .await?)
+}
+
+/// A bidder withdrew its bid before the deadline: the deposit paid so far goes back within 5 days
+/// of the notice (实施条例 Art 35), in the caller's transaction. The registration stays, so the
+/// bidder may bid again (see [`reopen_for_bid`]). Returns the refund's id, if anything was held.
+pub async fn refund_withdrawn_bid(
+    txn: &impl ConnectionTrait,
+    tender_id: &str,
+    lot_id: &str,
+    organization_id: &str,
+    rate: Decimal,
+    now: DateTime<Utc>,
+) -> DomainResult<Option<String>> {
+    let Some(registration) = registration_of(txn, tender_id, lot_id, organization_id).await? else {
+        return Ok(None);
+    };
+    let Some(account) = virtual_accounts::Entity::find_by_id(registration.account_no)
+        .one(txn)
+        .await?
+        .filter(|a| a.status == "open")
+    else {
+        return Ok(None);
+    };
+    let accelerator = tenders::Entity::find_by_id(tender_id.to_owned())
+        .one(txn)
+        .await?
+        .map_or(1, |t| u32::try_from(t.accelerator).unwrap_or(1));
+    let due_by = refund_due_by(txn, RefundReason::Withdrawn, false, accelerator, now).await?;
+    book_refund(txn, &account, RefundReason::Withdrawn, due_by, rate, now).await
+}
+
+/// A bid after a withdrawal: the deposit account that the withdrawal's refund closed takes payments
+/// again, so the new bid can be secured (what was refunded no longer counts: see `status_at`).
+pub async fn reopen_for_bid(
+    txn: &impl ConnectionTrait,
+    tender_id: &str,
+    lot_id: &str,
+    organization_id: &str,
+) -> DomainResult<bool> {
+    let Some(registration) = registration_of(txn, tender_id, lot_id, organization_id).await? else {
+        return Ok(false);
+    };
+    virtual_accounts::Entity::update_many()
+        .col_expr(
+            virtual_accounts::Column::Status,
+            sea_orm::sea_query::Expr::value("open"),
+        )
+        .filter(virtual_accounts::Column::AccountNo.eq(registration.account_no))
+        .filter(virtual_accounts::Column::Status.eq("closed"))
+        .exec(txn)
+        .await?;
+    Ok(true)
 }
 
 /// After the award notice (government procurement): the losers' deposits, within 5 working days

@@ -17,7 +17,7 @@ pub use self::bank::{
 };
 pub use self::events::{
     forfeit_registration, forfeit_registration_in, refund_after_contract, refund_all,
-    refund_losers_after_award, withdraw_registration,
+    refund_losers_after_award, refund_withdrawn_bid, reopen_for_bid, withdraw_registration,
 };
 pub use self::guarantee::{guarantees_allowed, has_guarantee, present_guarantee, register_issuer};
 pub use self::intake::NotificationIntake;

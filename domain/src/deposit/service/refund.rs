@@ -18,7 +18,42 @@ use crate::error::{DomainError, DomainResult};
 use crate::jobs::{NewJob, service as jobs};
 use crate::money::Currency;
 use crate::tender::procedure::Period;
+use crate::tender::store::tenders;
 use crate::tender::{MAX_ACCELERATOR, earliest_deadline};
+
+/// An audit entry about one bidder's money. Before the bid deadline it would tell supervisors that
+/// someone registered (电子招标投标办法 Art 21), so it goes to the tender's sealed chain, withheld
+/// until the deadline; after it, to the tender's own chain.
+pub(super) async fn money_entry(
+    txn: &impl ConnectionTrait,
+    tender_id: &str,
+    action: &'static str,
+    object: String,
+    now: DateTime<Utc>,
+) -> DomainResult<NewEntry> {
+    let deadline = tenders::Entity::find_by_id(tender_id.to_owned())
+        .one(txn)
+        .await?
+        .ok_or(DomainError::NotFound)?
+        .bid_deadline;
+    if now < deadline {
+        let mut entry = NewEntry::new(
+            Chain::tender_sealed(tender_id),
+            &Actor::system(),
+            action,
+            object,
+        );
+        entry.withheld_until = Some(deadline);
+        Ok(entry)
+    } else {
+        Ok(NewEntry::new(
+            Chain::tender(tender_id),
+            &Actor::system(),
+            action,
+            object,
+        ))
+    }
+}
 
 /// The job that sends a booked refund to the bank.
 pub const REFUND_JOB: &str = "deposit.refund";
@@ -287,12 +322,14 @@ async fn book(
     .await?;
     audit::append(
         txn,
-        NewEntry::new(
-            Chain::tender(&account.tender_id),
-            &Actor::system(),
+        money_entry(
+            txn,
+            &account.tender_id,
             "deposit.refund",
             format!("refund:{id}"),
+            now,
         )
+        .await?
         .details(json!({
             "account_no": account.account_no,
             "reason": reason.as_str(),

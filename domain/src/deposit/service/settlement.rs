@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::ledger::post;
 use super::refund::send_job;
-use crate::audit::{Actor, Chain, NewEntry, store as audit};
+use crate::audit::store as audit;
 use crate::deposit::accounts::{BANK, refunds_pending};
 use crate::deposit::store::refunds;
 use crate::error::{DomainError, DomainResult};
@@ -146,12 +146,14 @@ pub async fn confirm_refund(
     }
     audit::append(
         &txn,
-        NewEntry::new(
-            Chain::tender(&refund.tender_id),
-            &Actor::system(),
+        super::refund::money_entry(
+            &txn,
+            &refund.tender_id,
             "deposit.refund_confirmed",
             format!("refund:{}", refund.id),
+            now,
         )
+        .await?
         .details(json!({"outcome": if outcome == RefundOutcome::Paid { "paid" } else { "failed" }, "detail": detail})),
         now,
     )

@@ -17,18 +17,24 @@ use crate::money::{Currency, Money};
 use crate::tender::service::get;
 use crate::tender::store::tenders;
 
-/// The status of a registration's deposit as of `deadline`: credited before it, by server time.
+/// The status of a registration's deposit as of `deadline`: credited before it, by server time,
+/// less what went back before it (a withdrawn bid's refund, an overpayment's).
 pub async fn status_at(
     db: &impl ConnectionTrait,
     registration: &registrations::Model,
     deadline: DateTime<Utc>,
 ) -> DomainResult<(DepositStatus, i64)> {
-    let credited: i64 = postings_of_kind(db, &deposit(&registration.account_no), "payment")
-        .await?
-        .into_iter()
-        .filter(|(at, _)| *at < deadline)
-        .map(|(_, amount)| -amount)
-        .sum();
+    let held = deposit(&registration.account_no);
+    let mut credited = 0i64;
+    for kind in ["payment", "refund"] {
+        // Payments are credits (negative), refunds debits: held = -(their sum).
+        credited -= postings_of_kind(db, &held, kind)
+            .await?
+            .into_iter()
+            .filter(|(at, _)| *at < deadline)
+            .map(|(_, amount)| amount)
+            .sum::<i64>();
+    }
     let status = if credited < registration.deposit_due_fen
         && super::guarantee::has_guarantee(db, &registration.id, deadline).await?
     {

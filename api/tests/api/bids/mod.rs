@@ -1,0 +1,178 @@
+//! Sealed bids (SEALED_BIDS.md, API.md "Registration, bids and the opening"), and the helpers their
+//! tests share: a registered bidder with a signing key, a sealed price, an upload, the workers drained.
+
+use base64::Engine as _;
+use chrono::TimeDelta;
+use serde_json::Value;
+use tenderhall_domain::bid::hpke;
+use tenderhall_domain::keys::key_id;
+
+use crate::helpers::{TestApp, TestResult, text};
+
+mod confidentiality;
+mod deposits;
+mod keys;
+mod opening;
+mod submission;
+mod tools;
+
+/// A bidder ready to bid: registered for lot 1, with a registered signing key.
+struct Bidder {
+    token: String,
+    org: String,
+    key: ring::signature::Ed25519KeyPair,
+}
+
+async fn bidder(app: &TestApp, email: &str, tender: &str) -> anyhow::Result<Bidder> {
+    use ring::signature::KeyPair as _;
+    let (token, org) = app.member(email, "bidder").await?;
+    let res = app
+        .post(
+            &format!("/api/v1/tenders/{tender}/lots/1/registrations"),
+            &serde_json::json!({}),
+            Some(&token),
+        )
+        .await?;
+    anyhow::ensure!(res.status() == reqwest::StatusCode::CREATED, "registration");
+    let rng = ring::rand::SystemRandom::new();
+    let key = ring::signature::Ed25519KeyPair::from_pkcs8(
+        ring::signature::Ed25519KeyPair::generate_pkcs8(&rng)
+            .map_err(|_| anyhow::anyhow!("keygen"))?
+            .as_ref(),
+    )
+    .map_err(|_| anyhow::anyhow!("key"))?;
+    let res = app
+        .post(
+            &format!("/api/v1/organizations/{org}/signing-keys"),
+            &serde_json::json!({"public_key": base64::engine::general_purpose::STANDARD.encode(key.public_key().as_ref())}),
+            Some(&token),
+        )
+        .await?;
+    anyhow::ensure!(
+        res.status() == reqwest::StatusCode::CREATED,
+        "signing key: {}",
+        res.text().await?
+    );
+    Ok(Bidder { token, org, key })
+}
+
+/// The lot's opening public key, raw.
+async fn opening_key(app: &TestApp, tender: &str) -> anyhow::Result<Vec<u8>> {
+    let view: Value = app
+        .get(&format!("/api/v1/tenders/{tender}"), None)
+        .await?
+        .json()
+        .await?;
+    Ok(base64::engine::general_purpose::STANDARD
+        .decode(text(&view["lots"][0]["opening_key"]["public_key"]))?)
+}
+
+fn sealed_bid(bidder: &Bidder, tender: &str, to: &[u8], price: &str) -> anyhow::Result<Vec<u8>> {
+    let archive = price_archive(price)?;
+    let mut out = Vec::new();
+    tenderhall_domain::bid::envelope::seal(
+        &tenderhall_domain::bid::envelope::SealParams {
+            tender,
+            lot: "1",
+            bidder: &bidder.org,
+            opening_key: to,
+            signing_key: &bidder.key,
+            created_at: "2026-11-28T08:00:00Z".into(),
+        },
+        &archive[..],
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+/// A ustar archive holding `price.json` for lot 1.
+fn price_archive(total_price: &str) -> anyhow::Result<Vec<u8>> {
+    let price =
+        serde_json::json!({"lot": "1", "currency": "CNY", "total_price": total_price}).to_string();
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_ustar();
+    header.set_size(price.len() as u64);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    builder.append_data(&mut header, "price.json", price.as_bytes())?;
+    Ok(builder.into_inner()?)
+}
+
+async fn put_bid(
+    app: &TestApp,
+    bidder: &Bidder,
+    tender: &str,
+    envelope: Vec<u8>,
+) -> anyhow::Result<reqwest::Response> {
+    Ok(app
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/tenders/{tender}/lots/1/bid"),
+            Some(&bidder.token),
+        )
+        .header("content-type", "application/vnd.tenderhall.bid")
+        .body(envelope)
+        .send()
+        .await?)
+}
+
+/// Objects in the local document store (the staging area excluded).
+fn stored_objects(app: &TestApp) -> usize {
+    std::fs::read_dir(app.settings.documents_dir().join("objects"))
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .map(|shard| {
+                    std::fs::read_dir(shard.path())
+                        .map(|d| d.count())
+                        .unwrap_or(1)
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// The receipt's signature verifies under the published platform key over the canonical JSON of
+/// the other fields.
+async fn assert_receipt_signed(app: &TestApp, receipt: &Value) -> anyhow::Result<()> {
+    let keys: Value = app.get("/api/v1/platform/keys", None).await?.json().await?;
+    assert_eq!(receipt["platform_key"], keys["receipt_key"]["key_id"]);
+    let public = base64::engine::general_purpose::STANDARD
+        .decode(text(&keys["receipt_key"]["public_key"]))?;
+    let mut unsigned = receipt.clone();
+    let signature = text(&unsigned["signature"]);
+    unsigned.as_object_mut().map(|o| o.remove("signature"));
+    let message = tenderhall_domain::canonical::to_canonical_string(&unsigned);
+    assert!(
+        tenderhall_domain::keys::verify_ed25519(&public, message.as_bytes(), &signature),
+        "receipt signature"
+    );
+    Ok(())
+}
+
+async fn drain(app: &TestApp) -> anyhow::Result<()> {
+    let runner =
+        tenderhall_workers::runner::Runner::new(tenderhall_api::cli::worker_context(&app.state)?);
+    while runner.run_one().await? {}
+    Ok(())
+}
+
+async fn audit_actions(app: &TestApp, tender: &str) -> anyhow::Result<Vec<String>> {
+    let operator = app.operator().await?;
+    let supervisor = app.supervisor(&operator).await?;
+    let audit: Value = app
+        .get(
+            &format!("/api/v1/tenders/{tender}/audit"),
+            Some(&supervisor),
+        )
+        .await?
+        .json()
+        .await?;
+    Ok(audit["items"]
+        .as_array()
+        .map(|items| items.iter().map(|e| text(&e["action"])).collect())
+        .unwrap_or_default())
+}
+
+async fn assert_record_signed(app: &TestApp, record: &Value) -> anyhow::Result<()> {
+    assert_receipt_signed(app, record).await
+}

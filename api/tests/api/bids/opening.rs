@@ -1,0 +1,222 @@
+//! The opening at the deadline and the decrypted bids after it (SEALED_BIDS.md "Opening").
+
+use super::*;
+
+/// SEALED_BIDS.md "Opening": a lot with fewer bids than the minimum (3) fails unopened: the key
+/// is never unwrapped, nothing is decrypted, the record says why and the deposits are refunded.
+#[tokio::test]
+async fn a_lot_with_two_bids_fails_unopened_and_nothing_is_decrypted() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@fail.test", "tenderer").await?;
+    let id = app.published_goods_tender(&owner, "流标", 21).await?;
+    let key = opening_key(&app, &id).await?;
+    for email in ["a@fail.test", "b@fail.test"] {
+        let b = bidder(&app, email, &id).await?;
+        let res = put_bid(&app, &b, &id, sealed_bid(&b, &id, &key, "1000.00")?).await?;
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    }
+    let res = app
+        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
+        .await?;
+    crate::helpers::assert_problem(res, reqwest::StatusCode::CONFLICT, "not_opened").await?;
+    app.clock.advance(TimeDelta::days(21));
+    drain(&app).await?;
+    let record: Value = app
+        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(record["status"], "failed");
+    assert!(
+        text(&record["reason"]).contains("fewer than the 3 required"),
+        "{record}"
+    );
+    assert_eq!(record["bids"], serde_json::json!([]));
+    assert_record_signed(&app, &record).await?;
+    let unwraps = audit_actions(&app, &id)
+        .await?
+        .iter()
+        .filter(|a| *a == "opening_key.unwrap")
+        .count();
+    assert_eq!(unwraps, 0, "nothing may be decrypted");
+    let tender: Value = app
+        .get(&format!("/api/v1/tenders/{id}"), None)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(tender["lots"][0]["status"], "failed");
+    Ok(())
+}
+
+/// An envelope validly signed by its bidder and naming the lot's key, whose data key was sealed
+/// to another key: it passes every check the upload can make and cannot be decrypted.
+fn undecryptable_bid(bidder: &Bidder, tender: &str, lot_key: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let other = hpke::opening_keypair(&ring::rand::SystemRandom::new())?.1;
+    let sealed = sealed_bid(bidder, tender, &other, "1.00")?;
+    let header_len = u32::from_be_bytes(sealed[8..12].try_into()?) as usize;
+    let header = std::str::from_utf8(&sealed[12..12 + header_len])?;
+    let header = header.replace(&key_id(&other), &key_id(lot_key));
+    let mut out = sealed[..8].to_vec();
+    out.extend_from_slice(&(header.len() as u32).to_be_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(&sealed[12 + header_len..sealed.len() - 68]);
+    let digest = ring::digest::digest(&ring::digest::SHA256, &out);
+    let mut message = b"tenderhall/bid-signature/v1|".to_vec();
+    message.extend_from_slice(digest.as_ref());
+    out.extend_from_slice(b"SIG1");
+    out.extend_from_slice(bidder.key.sign(&message).as_ref());
+    Ok(out)
+}
+
+/// SEALED_BIDS.md "Opening": 3 good bids, 1 whose stored envelope was corrupted after its receipt
+/// (the platform's fault: withdrawn, with the reason) and 1 validly signed that cannot be
+/// decrypted (the bidder's fault: revoked). The good ones open all the same, with their prices;
+/// the record is signed, ordered by receipt time, and written once.
+#[tokio::test]
+async fn an_opening_records_good_corrupted_and_undecryptable_bids_each_as_it_is() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@open.test", "tenderer").await?;
+    let id = app.published_goods_tender(&owner, "开标", 21).await?;
+    let key = opening_key(&app, &id).await?;
+    let mut orgs = Vec::new();
+    for (i, email) in [
+        "a@open.test",
+        "b@open.test",
+        "c@open.test",
+        "d@open.test",
+        "e@open.test",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let b = bidder(&app, email, &id).await?;
+        let envelope = if i == 4 {
+            undecryptable_bid(&b, &id, &key)?
+        } else {
+            sealed_bid(&b, &id, &key, &format!("{}000.00", 100 + i))?
+        };
+        let res = put_bid(&app, &b, &id, envelope).await?;
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED, "{email}");
+        let receipt: Value = res.json().await?;
+        orgs.push((b.org.clone(), text(&receipt["envelope_sha256"])));
+        app.clock.advance(TimeDelta::seconds(1));
+    }
+    // The fourth bid's stored envelope is damaged after its receipt.
+    let (_, damaged_sha) = &orgs[3];
+    let path = app
+        .settings
+        .documents_dir()
+        .join("objects")
+        .join(&damaged_sha[..2])
+        .join(&damaged_sha[2..4])
+        .join(damaged_sha);
+    let mut bytes = std::fs::read(&path)?;
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0xff;
+    std::fs::write(&path, bytes)?;
+
+    app.clock.advance(TimeDelta::days(21));
+    drain(&app).await?;
+    let record: Value = app
+        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(record["status"], "opened", "{record}");
+    assert_record_signed(&app, &record).await?;
+    let bids = record["bids"].as_array().cloned().unwrap_or_default();
+    assert_eq!(bids.len(), 5);
+    for (i, (org, sha)) in orgs.iter().enumerate() {
+        assert_eq!(&text(&bids[i]["bidder_id"]), org, "ordered by received_at");
+        assert_eq!(&text(&bids[i]["envelope_sha256"]), sha);
+        assert_eq!(bids[i]["deposit_status"], "unpaid");
+    }
+    for (i, bid) in bids.iter().take(3).enumerate() {
+        assert_eq!(bid["status"], "opened", "{bid}");
+        assert_eq!(bid["fields"]["total_price"], format!("{}000.00", 100 + i));
+    }
+    assert_eq!(bids[3]["status"], "withdrawn", "{}", bids[3]);
+    assert!(text(&bids[3]["reason"]).contains("no longer matches its receipt"));
+    assert!(bids[3].get("fields").is_none());
+    assert_eq!(bids[4]["status"], "revoked", "{}", bids[4]);
+    assert!(text(&bids[4]["reason"]).contains("cannot be decrypted"));
+
+    // Written once: running the opening again changes nothing.
+    let job = tenderhall_domain::bid::opening::open_lot_job(&id, "1", app.state.now());
+    tenderhall_domain::jobs::service::enqueue(app.state.db(), job, app.state.now()).await?;
+    drain(&app).await?;
+    let again: Value = app
+        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(again, record);
+    let unwraps = audit_actions(&app, &id)
+        .await?
+        .iter()
+        .filter(|a| *a == "opening_key.unwrap")
+        .count();
+    assert_eq!(unwraps, 1);
+    Ok(())
+}
+
+/// API.md "Who sees what": after the opening the bidder downloads its own decrypted bid, the
+/// tenderer and supervisors every one, and nobody else; before the opening nobody does.
+#[tokio::test]
+async fn decrypted_bids_go_to_their_bidder_the_tenderer_and_supervisors_after_the_opening()
+-> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let operator = app.operator().await?;
+    let supervisor = app.supervisor(&operator).await?;
+    let (owner, _) = app.member("owner@archive.test", "tenderer").await?;
+    let id = app
+        .published_goods_tender(&owner, "解密投标文件", 21)
+        .await?;
+    let key = opening_key(&app, &id).await?;
+    let mut bidders = Vec::new();
+    for email in ["p@archive.test", "q@archive.test", "s@archive.test"] {
+        let b = bidder(&app, email, &id).await?;
+        put_bid(&app, &b, &id, sealed_bid(&b, &id, &key, "8800.00")?).await?;
+        bidders.push((email, b));
+    }
+    let path = |org: &str| format!("/api/v1/tenders/{id}/lots/1/bids/{org}/archive");
+    let (_, first) = &bidders[0];
+    let early = app.get(&path(&first.org), Some(&first.token)).await?;
+    assert_eq!(
+        early.status(),
+        reqwest::StatusCode::NOT_FOUND,
+        "nothing before the opening"
+    );
+
+    app.clock.advance(TimeDelta::days(21));
+    drain(&app).await?;
+    let owner = app
+        .sign_in("owner@archive.test", crate::helpers::PASSWORD)
+        .await?;
+    let first_token = app.sign_in(bidders[0].0, crate::helpers::PASSWORD).await?;
+    let second_token = app.sign_in(bidders[1].0, crate::helpers::PASSWORD).await?;
+    let _ = supervisor;
+    let supervisor = app
+        .sign_in("supervisor@jianguan.test", crate::helpers::PASSWORD)
+        .await?;
+    for token in [&first_token, &owner, &supervisor] {
+        let res = app.get(&path(&first.org), Some(token)).await?;
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+        let bytes = res.bytes().await?;
+        let mut archive = tar::Archive::new(&bytes[..]);
+        let first_entry = archive
+            .entries()?
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("empty archive"))??;
+        assert_eq!(first_entry.path()?.to_string_lossy(), "price.json");
+    }
+    let res = app.get(&path(&first.org), Some(&second_token)).await?;
+    assert_eq!(
+        res.status(),
+        reqwest::StatusCode::NOT_FOUND,
+        "another bidder's bid"
+    );
+    let res = app.get(&path(&first.org), None).await?;
+    assert_eq!(res.status(), reqwest::StatusCode::UNAUTHORIZED);
+    Ok(())
+}
