@@ -7,12 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
 
-/// True when `s` is a well-formed id of the API.
-pub fn is_valid_id(s: &str) -> bool {
-    (1..=64).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
+/// The id grammar is the envelope's too: its header names the tender, lot and bidder.
+pub use tenderhall_envelope::is_valid_id;
 
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {

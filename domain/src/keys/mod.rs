@@ -14,10 +14,7 @@ use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 
-/// Key id of a raw public key: lowercase hex SHA-256 of its bytes (SEALED_BIDS.md "Conventions").
-pub fn key_id(raw_public_key: &[u8]) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, raw_public_key))
-}
+pub use tenderhall_envelope::key_id;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KeyError {

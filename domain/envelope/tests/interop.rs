@@ -12,9 +12,9 @@ use std::process::Command;
 use base64::Engine as _;
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
-use tenderhall_domain::bid::envelope::{self, Expect, SealParams};
-use tenderhall_domain::bid::hpke;
-use tenderhall_domain::keys::key_id;
+use tenderhall_envelope::hpke;
+use tenderhall_envelope::key_id;
+use tenderhall_envelope::{self as envelope, Expect, SealParams};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/envelope.py");
 

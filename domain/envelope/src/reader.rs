@@ -8,7 +8,7 @@ use ring::aead::{AES_256_GCM, Aad, LessSafeKey, UnboundKey};
 use ring::digest::{Context as Sha256, SHA256};
 use ring::signature::{ED25519, UnparsedPublicKey};
 
-use super::envelope::{
+use crate::{
     EnvelopeError, Header, MAGIC, MAX_HEADER, SEALED_CHUNK, SIG_MAGIC, TAG_LEN, TRAILER, bind,
     chunk_nonce, hpke_info, parse_header, read_full, signed_message, unbase64,
 };
@@ -173,7 +173,7 @@ impl<R: Read> Reader<R> {
     fn data_key(&self, opening_secret: &[u8]) -> Result<LessSafeKey, EnvelopeError> {
         let wrapped = unbase64(&self.header.wrapped_key).ok_or(EnvelopeError::WrappedKey)?;
         let info = hpke_info(&self.header.tender, &self.header.lot, &self.header.bidder);
-        let data_key = super::hpke::unwrap_key(opening_secret, &info, &wrapped)?;
+        let data_key = crate::hpke::unwrap_key(opening_secret, &info, &wrapped)?;
         Ok(LessSafeKey::new(
             UnboundKey::new(&AES_256_GCM, &data_key).map_err(|_| EnvelopeError::WrappedKey)?,
         ))

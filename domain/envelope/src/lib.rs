@@ -15,9 +15,23 @@ use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 
-use crate::keys::key_id;
+pub mod hpke;
+mod reader;
 
-pub use super::reader::{Checked, Expect, check, open};
+pub use self::reader::{Checked, Expect, check, open};
+
+/// Key id of a raw public key: lowercase hex SHA-256 of its bytes (SEALED_BIDS.md "Conventions").
+pub fn key_id(raw_public_key: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, raw_public_key))
+}
+
+/// True when `s` is a well-formed id of the API, `[A-Za-z0-9_-]{1,64}`: what the header's
+/// `tender`, `lot` and `bidder` must be.
+pub fn is_valid_id(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
 
 pub const MAGIC: [u8; 8] = *b"THBID\x00\x01\x00";
 pub const SIG_MAGIC: [u8; 4] = *b"SIG1";
@@ -117,7 +131,7 @@ pub fn hpke_info(tender: &str, lot: &str, bidder: &str) -> Vec<u8> {
 }
 
 /// Nonce of chunk `index`: 11-byte big-endian index, then 1 for the last chunk, else 0.
-pub(super) fn chunk_nonce(index: u64, last: bool) -> Nonce {
+pub(crate) fn chunk_nonce(index: u64, last: bool) -> Nonce {
     let mut nonce = [0u8; 12];
     nonce[3..11].copy_from_slice(&index.to_be_bytes());
     nonce[11] = u8::from(last);
@@ -155,7 +169,7 @@ pub fn seal(
     let mut data_key = [0u8; 32];
     rng.fill(&mut data_key).map_err(|_| EnvelopeError::Random)?;
     let info = hpke_info(params.tender, params.lot, params.bidder);
-    let wrapped = super::hpke::wrap_key(params.opening_key, &info, &data_key, &rng)?;
+    let wrapped = crate::hpke::wrap_key(params.opening_key, &info, &data_key, &rng)?;
     let header = Header {
         v: VERSION,
         tender: params.tender.to_owned(),
@@ -219,7 +233,7 @@ pub fn seal(
 }
 
 /// The bytes the bidder signs: the context, then SHA-256 of everything before the trailer.
-pub(super) fn signed_message(body_digest: &[u8]) -> Vec<u8> {
+pub(crate) fn signed_message(body_digest: &[u8]) -> Vec<u8> {
     let mut message = SIGNATURE_CONTEXT.to_vec();
     message.extend_from_slice(body_digest);
     message
@@ -230,13 +244,13 @@ fn base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-pub(super) fn unbase64(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn unbase64(text: &str) -> Option<Vec<u8>> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.decode(text).ok()
 }
 
 /// Reads until `buf` is full or the input ends; returns how many bytes were read.
-pub(super) fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+pub(crate) fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match input.read(&mut buf[filled..]) {
@@ -363,7 +377,7 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-pub(super) fn parse_header(bytes: &[u8]) -> Result<Header, EnvelopeError> {
+pub(crate) fn parse_header(bytes: &[u8]) -> Result<Header, EnvelopeError> {
     // The header must be one JSON object: serde refuses unknown and duplicate fields of `Header`.
     let header: Header =
         serde_json::from_slice(bytes).map_err(|e| EnvelopeError::Header(e.to_string()))?;
@@ -389,14 +403,14 @@ pub(super) fn parse_header(bytes: &[u8]) -> Result<Header, EnvelopeError> {
         ("lot", &header.lot),
         ("bidder", &header.bidder),
     ] {
-        if !crate::id::is_valid_id(id) {
+        if !is_valid_id(id) {
             return Err(EnvelopeError::Header(format!("`{name}` is not an id")));
         }
     }
     Ok(header)
 }
 
-pub(super) fn bind(header: &Header, expect: &Expect<'_>) -> Result<(), EnvelopeError> {
+pub(crate) fn bind(header: &Header, expect: &Expect<'_>) -> Result<(), EnvelopeError> {
     for (field, found, expected) in [
         ("tender", &header.tender, expect.tender),
         ("lot", &header.lot, expect.lot),

@@ -8,7 +8,7 @@ use ::hpke::rand_core::{TryCryptoRng, TryRng};
 use ::hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use ring::rand::SecureRandom;
 
-use super::envelope::{EnvelopeError, WRAPPED_KEY_LEN};
+use crate::{EnvelopeError, WRAPPED_KEY_LEN};
 
 type Kem = X25519HkdfSha256;
 

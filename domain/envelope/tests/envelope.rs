@@ -6,11 +6,11 @@
 
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
-use tenderhall_domain::bid::envelope::{
-    self, CHUNK_SIZE, EnvelopeError, Expect, SEALED_CHUNK, SealParams, TRAILER,
+use tenderhall_envelope::hpke;
+use tenderhall_envelope::key_id;
+use tenderhall_envelope::{
+    self as envelope, CHUNK_SIZE, EnvelopeError, Expect, SEALED_CHUNK, SealParams, TRAILER,
 };
-use tenderhall_domain::bid::hpke;
-use tenderhall_domain::keys::key_id;
 
 struct Keys {
     opening_secret: [u8; 32],

@@ -1,6 +1,6 @@
 """An independent implementation of SEALED_BIDS.md's envelope, version 1, written from that page with
 Python's `cryptography` (HPKE, AES-GCM, Ed25519): it seals envelopes Tenderhall must open, and opens
-Tenderhall's. Used by domain/tests/envelope_interop.rs.
+Tenderhall's. Used by domain/envelope/tests/interop.rs.
 
     envelope.py seal OPENING_PUBLIC_B64 TENDER LOT BIDDER PLAINTEXT OUT   (prints the signer's public key)
     envelope.py open OPENING_SECRET_B64 SIGNER_PUBLIC_B64 TENDER LOT BIDDER ENVELOPE OUT
