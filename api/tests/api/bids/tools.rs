@@ -33,6 +33,12 @@ async fn the_seal_command_writes_an_envelope_that_opens_to_price_json_and_the_fi
     let technical = dir.path().join("技术标.pdf");
     let technical_bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
     std::fs::write(&technical, &technical_bytes)?;
+    let empty = dir.path().join("空白声明.txt");
+    std::fs::write(&empty, b"")?;
+    // Over ustar's 100 bytes of name: the tar crate's long-name entry carries it.
+    let long_name = format!("{}.pdf", "资格审查材料".repeat(6));
+    let long = dir.path().join(&long_name);
+    std::fs::write(&long, b"qualification")?;
     let out = dir.path().join("bid.thb");
     let request = |price: std::path::PathBuf| SealRequest {
         tender: "tnd_cli".into(),
@@ -41,7 +47,7 @@ async fn the_seal_command_writes_an_envelope_that_opens_to_price_json_and_the_fi
         opening_key: base64::engine::general_purpose::STANDARD.encode(public),
         signing_key: key_path.clone(),
         price,
-        files: vec![technical.clone()],
+        files: vec![technical.clone(), empty.clone(), long.clone()],
         out: out.clone(),
         progress: false,
     };
@@ -71,7 +77,28 @@ async fn the_seal_command_writes_an_envelope_that_opens_to_price_json_and_the_fi
         entries.push((name, content));
     }
     assert_eq!(entries[0].0, "price.json");
-    assert_eq!(entries[1], ("技术标.pdf".to_owned(), technical_bytes));
+    assert_eq!(
+        entries[1],
+        ("技术标.pdf".to_owned(), technical_bytes.clone())
+    );
+    assert_eq!(entries[2], ("空白声明.txt".to_owned(), Vec::new()));
+    assert_eq!(entries[3], (long_name.clone(), b"qualification".to_vec()));
+    assert_eq!(entries.len(), 4);
+    // Byte for byte the archive the tar crate writes for the same files.
+    let mut expected = tar::Builder::new(Vec::new());
+    for (name, data) in [
+        ("price.json", std::fs::read(&price)?),
+        ("技术标.pdf", technical_bytes),
+        ("空白声明.txt", Vec::new()),
+        (long_name.as_str(), b"qualification".to_vec()),
+    ] {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        expected.append_data(&mut header, name, &data[..])?;
+    }
+    assert!(plain == expected.into_inner()?, "the archive differs");
 
     // A price that is not a decimal string: refused, nothing written.
     std::fs::remove_file(&out)?;
