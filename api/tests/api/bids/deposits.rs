@@ -94,27 +94,6 @@ async fn art_35_a_bid_revoked_after_the_deadline_forfeits_its_deposit() -> TestR
     Ok(())
 }
 
-/// The actions of a tender's audit chain (`tender`, or `sealed`) as a supervisor reads them.
-async fn chain_actions(
-    app: &TestApp,
-    supervisor: &str,
-    tender: &str,
-    chain: &str,
-) -> anyhow::Result<Vec<String>> {
-    let audit: Value = app
-        .get(
-            &format!("/api/v1/tenders/{tender}/audit?chain={chain}"),
-            Some(supervisor),
-        )
-        .await?
-        .json()
-        .await?;
-    Ok(audit["items"]
-        .as_array()
-        .map(|items| items.iter().map(|e| text(&e["action"])).collect())
-        .unwrap_or_default())
-}
-
 /// 实施条例 Art 35 (RULES.md "Money"): a bid withdrawn before the deadline has its deposit back
 /// within 5 days of the withdrawal, with interest to the day, and supervisors learn of it only at
 /// the deadline (电子招标投标办法 Art 21). The registration stays: a new bid reopens the deposit

@@ -156,6 +156,27 @@ async fn drain(app: &TestApp) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The actions of a tender's audit chain (`tender`, or `sealed`) as a supervisor reads them.
+async fn chain_actions(
+    app: &TestApp,
+    supervisor: &str,
+    tender: &str,
+    chain: &str,
+) -> anyhow::Result<Vec<String>> {
+    let audit: Value = app
+        .get(
+            &format!("/api/v1/tenders/{tender}/audit?chain={chain}"),
+            Some(supervisor),
+        )
+        .await?
+        .json()
+        .await?;
+    Ok(audit["items"]
+        .as_array()
+        .map(|items| items.iter().map(|e| text(&e["action"])).collect())
+        .unwrap_or_default())
+}
+
 async fn audit_actions(app: &TestApp, tender: &str) -> anyhow::Result<Vec<String>> {
     let operator = app.operator().await?;
     let supervisor = app.supervisor(&operator).await?;

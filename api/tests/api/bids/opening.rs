@@ -220,3 +220,137 @@ async fn decrypted_bids_go_to_their_bidder_the_tenderer_and_supervisors_after_th
     assert_eq!(res.status(), reqwest::StatusCode::UNAUTHORIZED);
     Ok(())
 }
+
+/// A bid whose archive holds `price.json` and a `size`-byte technical file.
+fn large_bid(bidder: &Bidder, tender: &str, to: &[u8], size: usize) -> anyhow::Result<Vec<u8>> {
+    let price =
+        serde_json::json!({"lot": "1", "currency": "CNY", "total_price": "8800.00"}).to_string();
+    // Each bidder's own bytes: decrypted bids are stored by content.
+    let mut technical: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
+    technical[..bidder.org.len()].copy_from_slice(bidder.org.as_bytes());
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, data) in [
+        ("price.json", price.as_bytes()),
+        ("技术标.pdf", &technical[..]),
+    ] {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder.append_data(&mut header, name, data)?;
+    }
+    let archive = builder.into_inner()?;
+    let mut out = Vec::new();
+    tenderhall_domain::bid::envelope::seal(
+        &tenderhall_domain::bid::envelope::SealParams {
+            tender,
+            lot: "1",
+            bidder: &bidder.org,
+            opening_key: to,
+            signing_key: &bidder.key,
+            created_at: "2026-11-28T08:00:00Z".into(),
+        },
+        &archive[..],
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+/// SEALED_BIDS.md "Opening": the opening survives a crash halfway. A worker stopped while it opens
+/// the bids (its work dropped mid-way, as a killed process leaves it) records nothing; after its
+/// lease the job runs again, and the one record holds every bid once, each decrypted bid stored once.
+#[tokio::test]
+async fn an_opening_cut_off_halfway_runs_again_after_its_lease_and_records_every_bid_once()
+-> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@crash.test", "tenderer").await?;
+    let id = app.published_goods_tender(&owner, "开标中断", 21).await?;
+    let key = opening_key(&app, &id).await?;
+    for email in ["a@crash.test", "b@crash.test", "c@crash.test"] {
+        let b = bidder(&app, email, &id).await?;
+        let res = put_bid(&app, &b, &id, large_bid(&b, &id, &key, 8 << 20)?).await?;
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    }
+    let envelopes = stored_objects(&app);
+    assert_eq!(envelopes, 3);
+    let operator = app.operator().await?;
+    app.supervisor(&operator).await?;
+
+    app.clock.advance(TimeDelta::days(21));
+    let runner =
+        tenderhall_workers::runner::Runner::new(tenderhall_api::cli::worker_context(&app.state)?);
+    let worker = tokio::spawn(async move {
+        while runner.run_one().await? {}
+        anyhow::Ok(())
+    });
+    // Cut the worker off once the first bid is decrypted and kept, the others not yet.
+    let started = std::time::Instant::now();
+    while stored_objects(&app) == envelopes && !worker.is_finished() {
+        anyhow::ensure!(started.elapsed().as_secs() < 60, "the opening never began");
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    worker.abort();
+    let _ = worker.await;
+    let res = app
+        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
+        .await?;
+    crate::helpers::assert_problem(res, reqwest::StatusCode::CONFLICT, "not_opened").await?;
+
+    // Past the lease, another worker takes the job over and finishes it.
+    app.clock.advance(TimeDelta::hours(1));
+    drain(&app).await?;
+    let record: Value = app
+        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(record["status"], "opened", "{record}");
+    let bids = record["bids"].as_array().cloned().unwrap_or_default();
+    assert_eq!(bids.len(), 3, "{record}");
+    assert!(bids.iter().all(|b| b["status"] == "opened"), "{record}");
+    assert_record_signed(&app, &record).await?;
+    assert_eq!(
+        stored_objects(&app),
+        envelopes + 3,
+        "each decrypted bid kept once"
+    );
+    let supervisor = app
+        .sign_in("supervisor@jianguan.test", crate::helpers::PASSWORD)
+        .await?;
+    let unwraps = || async {
+        anyhow::Ok(
+            chain_actions(&app, &supervisor, &id, "tender")
+                .await?
+                .iter()
+                .filter(|a| *a == "opening_key.unwrap")
+                .count(),
+        )
+    };
+    assert_eq!(unwraps().await?, 2, "each attempt's unwrap is audited");
+    // The same work asked for again (a duplicate job) changes nothing: the record is written once.
+    let now = app.state.now();
+    tenderhall_domain::jobs::service::enqueue(
+        app.state.db(),
+        tenderhall_domain::jobs::NewJob::new(
+            tenderhall_domain::bid::opening::OPEN_LOT_JOB,
+            serde_json::json!({"tender_id": id, "lot_id": "1"}),
+            now,
+            format!("lot.open:{id}:1:again"),
+        ),
+        now,
+    )
+    .await?;
+    drain(&app).await?;
+    assert_eq!(
+        unwraps().await?,
+        2,
+        "an opened lot's key is not unwrapped again"
+    );
+    let again: Value = app
+        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(again, record);
+    Ok(())
+}

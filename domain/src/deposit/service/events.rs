@@ -197,6 +197,7 @@ pub async fn refund_withdrawn_bid(
 
 /// A bid after a withdrawal: the deposit account that the withdrawal's refund closed takes payments
 /// again, so the new bid can be secured (what was refunded no longer counts: see `status_at`).
+/// False when the bidder has no active registration for the lot (withdrawn during the upload).
 pub async fn reopen_for_bid(
     txn: &impl ConnectionTrait,
     tender_id: &str,
