@@ -5,7 +5,6 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
 };
@@ -19,7 +18,7 @@ use crate::account::store::organizations;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::deposit::Payment;
 use crate::deposit::accounts::{BANK, SUSPENSE, deposit, fee_account, fee_income};
-use crate::deposit::store::{bank_notifications, deposit_flags, deposit_payers, virtual_accounts};
+use crate::deposit::store::{bank_notifications, virtual_accounts};
 use crate::error::{DomainError, DomainResult, Text};
 use crate::store::begin_write;
 use crate::tender::store::tenders;
@@ -404,7 +403,7 @@ async fn settle(
             keep.insert(acct.account_no.as_str(), acct.amount_due_fen);
         }
     }
-    flag_payers(txn, context, paid, now).await?;
+    super::payers::flag_payers(txn, &context.accounts, &context.basic_accounts, paid, now).await?;
     let held: Vec<String> = accounts.iter().map(|a| held_by(a)).collect();
     let balances: HashMap<String, i64> = balances(txn, &held).await?;
     for (acct, held) in accounts.iter().zip(&held) {
@@ -457,156 +456,6 @@ async fn earn_fee(
         .await?;
     }
     Ok(())
-}
-
-async fn add_flag(
-    txn: &impl ConnectionTrait,
-    acct: &virtual_accounts::Model,
-    kind: &str,
-    payer: &str,
-    detail: String,
-    now: DateTime<Utc>,
-) -> DomainResult<()> {
-    deposit_flags::Entity::insert(deposit_flags::ActiveModel {
-        id: Set(format!("flg_{}", uuid::Uuid::now_v7().simple())),
-        tender_id: Set(acct.tender_id.clone()),
-        lot_id: Set(acct.lot_id.clone()),
-        kind: Set(kind.to_owned()),
-        account_no: Set(acct.account_no.clone()),
-        organization_id: Set(acct.organization_id.clone()),
-        payer_account: Set(payer.to_owned()),
-        detail: Set(detail),
-        created_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            deposit_flags::Column::Kind,
-            deposit_flags::Column::AccountNo,
-            deposit_flags::Column::PayerAccount,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
-}
-
-/// The deposit must come from the bidder's basic account (实施条例 Art 26); one account paying the
-/// deposits of two bidders of a tender is a collusion signal (实施条例 Art 40).
-async fn flag_payers(
-    txn: &impl ConnectionTrait,
-    context: &Context,
-    paid: &[(&virtual_accounts::Model, String)],
-    now: DateTime<Utc>,
-) -> DomainResult<()> {
-    let mut pairs: Vec<(&virtual_accounts::Model, &str)> = paid
-        .iter()
-        .filter(|(a, _)| a.kind == "deposit")
-        .map(|(a, p)| (*a, p.as_str()))
-        .collect();
-    if pairs.is_empty() {
-        return Ok(());
-    }
-    pairs.sort_by(|x, y| (&x.0.account_no, x.1).cmp(&(&y.0.account_no, y.1)));
-    pairs.dedup_by(|x, y| x.0.account_no == y.0.account_no && x.1 == y.1);
-    for (acct, payer) in &pairs {
-        let basic = context
-            .basic_accounts
-            .get(&acct.organization_id)
-            .and_then(Option::as_deref);
-        if basic != Some(*payer) {
-            add_flag(
-                txn,
-                acct,
-                "payer_mismatch",
-                payer,
-                format!(
-                    "paid from {payer}, not the registered basic account {}",
-                    basic.unwrap_or("(none registered)")
-                ),
-                now,
-            )
-            .await?;
-        }
-    }
-    // The deposit accounts of the same tenders these payers paid into, before and in this batch.
-    let mut known: Vec<deposit_payers::Model> = deposit_payers::Entity::find()
-        .filter(deposit_payers::Column::PayerAccount.is_in(pairs.iter().map(|(_, p)| *p)))
-        .filter(
-            deposit_payers::Column::TenderId.is_in(pairs.iter().map(|(a, _)| a.tender_id.as_str())),
-        )
-        .all(txn)
-        .await?;
-    let mut new_pairs = Vec::new();
-    for (acct, payer) in &pairs {
-        if !known
-            .iter()
-            .any(|k| k.payer_account == *payer && k.account_no == acct.account_no)
-        {
-            let pair = deposit_payers::Model {
-                payer_account: (*payer).to_owned(),
-                account_no: acct.account_no.clone(),
-                tender_id: acct.tender_id.clone(),
-                organization_id: acct.organization_id.clone(),
-                first_paid_at: now,
-            };
-            known.push(pair.clone());
-            new_pairs.push(pair);
-        }
-    }
-    if !new_pairs.is_empty() {
-        deposit_payers::Entity::insert_many(
-            new_pairs.into_iter().map(deposit_payers::ActiveModel::from),
-        )
-        .on_conflict(
-            OnConflict::columns([
-                deposit_payers::Column::PayerAccount,
-                deposit_payers::Column::AccountNo,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
-    }
-    for (acct, payer) in &pairs {
-        for other in known.iter().filter(|k| {
-            k.payer_account == *payer
-                && k.tender_id == acct.tender_id
-                && k.organization_id != acct.organization_id
-        }) {
-            let Some(other_acct) = context.accounts.get(&other.account_no).cloned() else {
-                let found = virtual_accounts::Entity::find_by_id(other.account_no.clone())
-                    .one(txn)
-                    .await?;
-                if let Some(found) = found {
-                    shared_payer(txn, acct, &found, payer, now).await?;
-                }
-                continue;
-            };
-            shared_payer(txn, acct, &other_acct, payer, now).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Flags both accounts paid from one payer account.
-async fn shared_payer(
-    txn: &impl ConnectionTrait,
-    a: &virtual_accounts::Model,
-    b: &virtual_accounts::Model,
-    payer: &str,
-    now: DateTime<Utc>,
-) -> DomainResult<()> {
-    let detail = |x: &virtual_accounts::Model, y: &virtual_accounts::Model| {
-        format!(
-            "the deposits of {} and {} were paid from the same account {payer}",
-            x.organization_id, y.organization_id
-        )
-    };
-    add_flag(txn, a, "shared_payer", payer, detail(a, b), now).await?;
-    add_flag(txn, b, "shared_payer", payer, detail(b, a), now).await
 }
 
 /// A payment held in suspense.

@@ -6,6 +6,7 @@ mod events;
 mod guarantee;
 mod intake;
 pub mod ledger;
+mod payers;
 mod reconcile;
 mod refund;
 mod registration;

@@ -1,0 +1,163 @@
+//! Who paid a deposit (RULES.md "Money"): from the bidder's registered basic account (实施条例
+//! Art 26), and never from the account that paid another bidder's deposit in the same tender
+//! (实施条例 Art 40). What does not hold becomes a flag for the supervisors.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::deposit::store::{deposit_flags, deposit_payers, virtual_accounts};
+use crate::error::DomainResult;
+
+async fn add_flag(
+    txn: &impl ConnectionTrait,
+    acct: &virtual_accounts::Model,
+    kind: &str,
+    payer: &str,
+    detail: String,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    deposit_flags::Entity::insert(deposit_flags::ActiveModel {
+        id: Set(format!("flg_{}", uuid::Uuid::now_v7().simple())),
+        tender_id: Set(acct.tender_id.clone()),
+        lot_id: Set(acct.lot_id.clone()),
+        kind: Set(kind.to_owned()),
+        account_no: Set(acct.account_no.clone()),
+        organization_id: Set(acct.organization_id.clone()),
+        payer_account: Set(payer.to_owned()),
+        detail: Set(detail),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            deposit_flags::Column::Kind,
+            deposit_flags::Column::AccountNo,
+            deposit_flags::Column::PayerAccount,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// Flags the deposits of `paid` (account, payer) whose payer is not the bidder's basic account, or paid
+/// another bidder's deposit in the tender; `accounts` and `basic_accounts` are what the batch read.
+pub(super) async fn flag_payers(
+    txn: &impl ConnectionTrait,
+    accounts: &HashMap<String, virtual_accounts::Model>,
+    basic_accounts: &HashMap<String, Option<String>>,
+    paid: &[(&virtual_accounts::Model, String)],
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let mut pairs: Vec<(&virtual_accounts::Model, &str)> = paid
+        .iter()
+        .filter(|(a, _)| a.kind == "deposit")
+        .map(|(a, p)| (*a, p.as_str()))
+        .collect();
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    pairs.sort_by(|x, y| (&x.0.account_no, x.1).cmp(&(&y.0.account_no, y.1)));
+    pairs.dedup_by(|x, y| x.0.account_no == y.0.account_no && x.1 == y.1);
+    for (acct, payer) in &pairs {
+        let basic = basic_accounts
+            .get(&acct.organization_id)
+            .and_then(Option::as_deref);
+        if basic != Some(*payer) {
+            add_flag(
+                txn,
+                acct,
+                "payer_mismatch",
+                payer,
+                format!(
+                    "paid from {payer}, not the registered basic account {}",
+                    basic.unwrap_or("(none registered)")
+                ),
+                now,
+            )
+            .await?;
+        }
+    }
+    // The deposit accounts of the same tenders these payers paid into, before and in this batch.
+    let mut known: Vec<deposit_payers::Model> = deposit_payers::Entity::find()
+        .filter(deposit_payers::Column::PayerAccount.is_in(pairs.iter().map(|(_, p)| *p)))
+        .filter(
+            deposit_payers::Column::TenderId.is_in(pairs.iter().map(|(a, _)| a.tender_id.as_str())),
+        )
+        .all(txn)
+        .await?;
+    let mut new_pairs = Vec::new();
+    for (acct, payer) in &pairs {
+        if !known
+            .iter()
+            .any(|k| k.payer_account == *payer && k.account_no == acct.account_no)
+        {
+            let pair = deposit_payers::Model {
+                payer_account: (*payer).to_owned(),
+                account_no: acct.account_no.clone(),
+                tender_id: acct.tender_id.clone(),
+                organization_id: acct.organization_id.clone(),
+                first_paid_at: now,
+            };
+            known.push(pair.clone());
+            new_pairs.push(pair);
+        }
+    }
+    if !new_pairs.is_empty() {
+        deposit_payers::Entity::insert_many(
+            new_pairs.into_iter().map(deposit_payers::ActiveModel::from),
+        )
+        .on_conflict(
+            OnConflict::columns([
+                deposit_payers::Column::PayerAccount,
+                deposit_payers::Column::AccountNo,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    }
+    for (acct, payer) in &pairs {
+        for other in known.iter().filter(|k| {
+            k.payer_account == *payer
+                && k.tender_id == acct.tender_id
+                && k.organization_id != acct.organization_id
+        }) {
+            let Some(other_acct) = accounts.get(&other.account_no).cloned() else {
+                let found = virtual_accounts::Entity::find_by_id(other.account_no.clone())
+                    .one(txn)
+                    .await?;
+                if let Some(found) = found {
+                    shared_payer(txn, acct, &found, payer, now).await?;
+                }
+                continue;
+            };
+            shared_payer(txn, acct, &other_acct, payer, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Flags both accounts paid from one payer account.
+async fn shared_payer(
+    txn: &impl ConnectionTrait,
+    a: &virtual_accounts::Model,
+    b: &virtual_accounts::Model,
+    payer: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let detail = |x: &virtual_accounts::Model, y: &virtual_accounts::Model| {
+        format!(
+            "the deposits of {} and {} were paid from the same account {payer}",
+            x.organization_id, y.organization_id
+        )
+    };
+    add_flag(txn, a, "shared_payer", payer, detail(a, b), now).await?;
+    add_flag(txn, b, "shared_payer", payer, detail(b, a), now).await
+}
