@@ -76,11 +76,7 @@ async fn art_35_a_bid_revoked_after_the_deadline_forfeits_its_deposit() -> TestR
     );
 
     drain(&app).await?;
-    let record: Value = app
-        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
-        .await?
-        .json()
-        .await?;
+    let record: Value = opening_record(&app, &id).await?;
     let line = record["bids"]
         .as_array()
         .and_then(|bids| {
@@ -201,11 +197,7 @@ async fn art_35_a_withdrawn_bids_deposit_comes_back_within_5_days_and_a_new_bid_
 
     app.clock.advance(TimeDelta::days(11));
     drain(&app).await?;
-    let record: Value = app
-        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
-        .await?
-        .json()
-        .await?;
+    let record: Value = opening_record(&app, &id).await?;
     let line = record["bids"]
         .as_array()
         .and_then(|bids| {

@@ -113,11 +113,7 @@ async fn a_signing_key_revoked_after_the_receipt_leaves_the_bid_to_open() -> Tes
     assert!(res.status().is_success());
     app.clock.advance(TimeDelta::days(21));
     drain(&app).await?;
-    let record: Value = app
-        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
-        .await?
-        .json()
-        .await?;
+    let record: Value = opening_record(&app, &id).await?;
     let statuses: Vec<Value> = record["bids"]
         .as_array()
         .map(|b| b.iter().map(|l| l["status"].clone()).collect())

@@ -68,7 +68,16 @@ async fn opening_key(app: &TestApp, tender: &str) -> anyhow::Result<Vec<u8>> {
 }
 
 fn sealed_bid(bidder: &Bidder, tender: &str, to: &[u8], price: &str) -> anyhow::Result<Vec<u8>> {
-    let archive = price_archive(price)?;
+    seal_archive(bidder, tender, to, &bid_archive(price, &[])?)
+}
+
+/// `archive` sealed by `bidder` for lot 1 of `tender`, to the opening key `to`.
+fn seal_archive(
+    bidder: &Bidder,
+    tender: &str,
+    to: &[u8],
+    archive: &[u8],
+) -> anyhow::Result<Vec<u8>> {
     let mut out = Vec::new();
     tenderhall_domain::bid::envelope::seal(
         &tenderhall_domain::bid::envelope::SealParams {
@@ -79,23 +88,36 @@ fn sealed_bid(bidder: &Bidder, tender: &str, to: &[u8], price: &str) -> anyhow::
             signing_key: &bidder.key,
             created_at: "2026-11-28T08:00:00Z".into(),
         },
-        &archive[..],
+        archive,
         &mut out,
     )?;
     Ok(out)
 }
 
-/// A ustar archive holding `price.json` for lot 1.
-fn price_archive(total_price: &str) -> anyhow::Result<Vec<u8>> {
+/// A ustar archive holding `price.json` for lot 1, then `files` (name, content).
+fn bid_archive(total_price: &str, files: &[(&str, &[u8])]) -> anyhow::Result<Vec<u8>> {
     let price =
         serde_json::json!({"lot": "1", "currency": "CNY", "total_price": total_price}).to_string();
     let mut builder = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_ustar();
-    header.set_size(price.len() as u64);
-    header.set_mode(0o644);
-    header.set_entry_type(tar::EntryType::Regular);
-    builder.append_data(&mut header, "price.json", price.as_bytes())?;
+    for (name, data) in
+        std::iter::once(("price.json", price.as_bytes())).chain(files.iter().copied())
+    {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder.append_data(&mut header, name, data)?;
+    }
     Ok(builder.into_inner()?)
+}
+
+/// The opening record of lot 1, as anyone reads it.
+async fn opening_record(app: &TestApp, tender: &str) -> anyhow::Result<Value> {
+    Ok(app
+        .get(&format!("/api/v1/tenders/{tender}/lots/1/opening"), None)
+        .await?
+        .json()
+        .await?)
 }
 
 async fn put_bid(

@@ -21,11 +21,7 @@ async fn a_lot_with_two_bids_fails_unopened_and_nothing_is_decrypted() -> TestRe
     crate::helpers::assert_problem(res, reqwest::StatusCode::CONFLICT, "not_opened").await?;
     app.clock.advance(TimeDelta::days(21));
     drain(&app).await?;
-    let record: Value = app
-        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
-        .await?
-        .json()
-        .await?;
+    let record: Value = opening_record(&app, &id).await?;
     assert_eq!(record["status"], "failed");
     assert!(
         text(&record["reason"]).contains("fewer than the 3 required"),
@@ -117,11 +113,7 @@ async fn an_opening_records_good_corrupted_and_undecryptable_bids_each_as_it_is(
 
     app.clock.advance(TimeDelta::days(21));
     drain(&app).await?;
-    let record: Value = app
-        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
-        .await?
-        .json()
-        .await?;
+    let record: Value = opening_record(&app, &id).await?;
     assert_eq!(record["status"], "opened", "{record}");
     assert_record_signed(&app, &record).await?;
     let bids = record["bids"].as_array().cloned().unwrap_or_default();
@@ -145,11 +137,7 @@ async fn an_opening_records_good_corrupted_and_undecryptable_bids_each_as_it_is(
     let job = tenderhall_domain::bid::opening::open_lot_job(&id, "1", app.state.now());
     tenderhall_domain::jobs::service::enqueue(app.state.db(), job, app.state.now()).await?;
     drain(&app).await?;
-    let again: Value = app
-        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
-        .await?
-        .json()
-        .await?;
+    let again: Value = opening_record(&app, &id).await?;
     assert_eq!(again, record);
     let unwraps = audit_actions(&app, &id)
         .await?
@@ -221,39 +209,13 @@ async fn decrypted_bids_go_to_their_bidder_the_tenderer_and_supervisors_after_th
     Ok(())
 }
 
-/// A bid whose archive holds `price.json` and a `size`-byte technical file.
+/// A bid whose archive holds `price.json` and a `size`-byte technical file of the bidder's own.
 fn large_bid(bidder: &Bidder, tender: &str, to: &[u8], size: usize) -> anyhow::Result<Vec<u8>> {
-    let price =
-        serde_json::json!({"lot": "1", "currency": "CNY", "total_price": "8800.00"}).to_string();
     // Each bidder's own bytes: decrypted bids are stored by content.
     let mut technical: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
     technical[..bidder.org.len()].copy_from_slice(bidder.org.as_bytes());
-    let mut builder = tar::Builder::new(Vec::new());
-    for (name, data) in [
-        ("price.json", price.as_bytes()),
-        ("技术标.pdf", &technical[..]),
-    ] {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_entry_type(tar::EntryType::Regular);
-        builder.append_data(&mut header, name, data)?;
-    }
-    let archive = builder.into_inner()?;
-    let mut out = Vec::new();
-    tenderhall_domain::bid::envelope::seal(
-        &tenderhall_domain::bid::envelope::SealParams {
-            tender,
-            lot: "1",
-            bidder: &bidder.org,
-            opening_key: to,
-            signing_key: &bidder.key,
-            created_at: "2026-11-28T08:00:00Z".into(),
-        },
-        &archive[..],
-        &mut out,
-    )?;
-    Ok(out)
+    let archive = bid_archive("8800.00", &[("技术标.pdf", &technical)])?;
+    seal_archive(bidder, tender, to, &archive)
 }
 
 /// SEALED_BIDS.md "Opening": the opening survives a crash halfway. A worker stopped while it opens
@@ -299,11 +261,7 @@ async fn an_opening_cut_off_halfway_runs_again_after_its_lease_and_records_every
     // Past the lease, another worker takes the job over and finishes it.
     app.clock.advance(TimeDelta::hours(1));
     drain(&app).await?;
-    let record: Value = app
-        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
-        .await?
-        .json()
-        .await?;
+    let record: Value = opening_record(&app, &id).await?;
     assert_eq!(record["status"], "opened", "{record}");
     let bids = record["bids"].as_array().cloned().unwrap_or_default();
     assert_eq!(bids.len(), 3, "{record}");
@@ -346,11 +304,7 @@ async fn an_opening_cut_off_halfway_runs_again_after_its_lease_and_records_every
         2,
         "an opened lot's key is not unwrapped again"
     );
-    let again: Value = app
-        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
-        .await?
-        .json()
-        .await?;
+    let again: Value = opening_record(&app, &id).await?;
     assert_eq!(again, record);
     Ok(())
 }

@@ -258,11 +258,7 @@ async fn bids_racing_the_deadline_are_receipted_before_it_or_refused_never_lost(
         }
     }
     drain(&app).await?;
-    let record: Value = app
-        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
-        .await?
-        .json()
-        .await?;
+    let record: Value = opening_record(&app, &id).await?;
     let recorded: std::collections::BTreeMap<String, String> = record["bids"]
         .as_array()
         .map(|bids| {

@@ -156,11 +156,7 @@ async fn submit_checks_its_receipt_and_verify_receipt_catches_a_changed_one() ->
     }
     app.clock.advance(TimeDelta::days(21));
     drain(&app).await?;
-    let record: Value = app
-        .get(&format!("/api/v1/tenders/{id}/lots/1/opening"), None)
-        .await?
-        .json()
-        .await?;
+    let record: Value = opening_record(&app, &id).await?;
     verify_signed_document(&record, &public)?;
     let mut changed = record.clone();
     changed["bids"][0]["fields"]["total_price"] = Value::from("1.00");
