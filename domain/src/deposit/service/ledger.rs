@@ -164,6 +164,15 @@ pub async fn postings_of_kind(
     account: &str,
     kind: &str,
 ) -> DomainResult<Vec<(DateTime<Utc>, i64)>> {
+    postings_of_kinds(txn, account, &[kind]).await
+}
+
+/// The amounts posted to `account` by entries of any of `kinds`, with the entry's time.
+pub async fn postings_of_kinds(
+    txn: &impl ConnectionTrait,
+    account: &str,
+    kinds: &[&str],
+) -> DomainResult<Vec<(DateTime<Utc>, i64)>> {
     let lines = postings::Entity::find()
         .filter(postings::Column::Account.eq(account))
         .all(txn)
@@ -173,7 +182,7 @@ pub async fn postings_of_kind(
     }
     let entries: HashMap<String, journal_entries::Model> = journal_entries::Entity::find()
         .filter(journal_entries::Column::Id.is_in(lines.iter().map(|l| l.entry_id.clone())))
-        .filter(journal_entries::Column::Kind.eq(kind))
+        .filter(journal_entries::Column::Kind.is_in(kinds.iter().copied()))
         .all(txn)
         .await?
         .into_iter()

@@ -6,7 +6,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
 };
 
-use super::ledger::{balance, postings_of_kind};
+use super::ledger::{balance, postings_of_kind, postings_of_kinds};
 use super::registration::Registration;
 use crate::account::Principal;
 use crate::deposit::DepositStatus;
@@ -24,17 +24,17 @@ pub async fn status_at(
     registration: &registrations::Model,
     deadline: DateTime<Utc>,
 ) -> DomainResult<(DepositStatus, i64)> {
-    let held = deposit(&registration.account_no);
-    let mut credited = 0i64;
-    for kind in ["payment", "refund"] {
-        // Payments are credits (negative), refunds debits: held = -(their sum).
-        credited -= postings_of_kind(db, &held, kind)
-            .await?
-            .into_iter()
-            .filter(|(at, _)| *at < deadline)
-            .map(|(_, amount)| amount)
-            .sum::<i64>();
-    }
+    // Payments are credits (negative), refunds debits: what is held is minus their sum.
+    let credited: i64 = -postings_of_kinds(
+        db,
+        &deposit(&registration.account_no),
+        &["payment", "refund"],
+    )
+    .await?
+    .into_iter()
+    .filter(|(at, _)| *at < deadline)
+    .map(|(_, amount)| amount)
+    .sum::<i64>();
     let status = if credited < registration.deposit_due_fen
         && super::guarantee::has_guarantee(db, &registration.id, deadline).await?
     {
