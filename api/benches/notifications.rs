@@ -22,6 +22,7 @@ use tenderhall_domain::deposit::service::{check_ledger, register as register_for
 use tenderhall_domain::deposit::sign_notification;
 use tenderhall_domain::keys::MasterKey;
 use tenderhall_domain::money::MoneyInput;
+use tenderhall_domain::store::{loopback_without_tls, replace_database_name};
 use tenderhall_domain::tender::procedure::ProcedureSettings;
 use tenderhall_domain::tender::service::{LotInput, TenderInput, create_draft, publish};
 use tenderhall_domain::time::SystemClock;
@@ -39,19 +40,17 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-fn with_database(url: &str, name: &str) -> String {
-    match url.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{name}"),
-        None => url.to_owned(),
-    }
-}
-
 /// PostgreSQL's own rate of single-row inserts, one transaction each, from `pgbench`.
 fn pgbench_insert_rate(url: &str, seconds: u64, clients: usize) -> anyhow::Result<f64> {
     let dir = tempfile::tempdir()?;
     let script = dir.path().join("insert.sql");
     std::fs::write(&script, "INSERT INTO bench_insert (v) VALUES (1);\n")?;
-    let out = std::process::Command::new("pgbench")
+    let mut pgbench = std::process::Command::new("pgbench");
+    if loopback_without_tls(url) {
+        // The same transport as the platform's connections (`store::connect`).
+        pgbench.env("PGSSLMODE", "disable");
+    }
+    let out = pgbench
         .args([
             "-n",
             "-c",
@@ -132,7 +131,7 @@ async fn measure(
     concurrency: usize,
 ) -> anyhow::Result<()> {
     // The anchor.
-    let pg_url = with_database(admin_url, pg_db);
+    let pg_url = replace_database_name(admin_url, pg_db);
     let pg = Database::connect(pg_url.as_str()).await?;
     pg.execute_unprepared("CREATE TABLE bench_insert (id bigserial PRIMARY KEY, v integer)")
         .await?;
@@ -143,7 +142,7 @@ async fn measure(
     let dir = tempfile::tempdir()?;
     let settings = Settings {
         data_dir: dir.path().join("data"),
-        database_url: Some(with_database(admin_url, th_db)),
+        database_url: Some(replace_database_name(admin_url, th_db)),
         master_key: Some(Secret::new(MasterKey::generate()?.to_base64())),
         sandbox: true,
         ..Settings::default()

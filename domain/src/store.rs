@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use sea_orm::sqlx::postgres::PgSslMode;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
@@ -40,11 +41,43 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     } else {
         // Room for every statement shape a batch of bank notifications takes (their multi-row
         // INSERTs and IN lists vary with the batch), so they are parsed and planned once.
+        let plain = loopback_without_tls(url);
         options
             .max_connections(16)
-            .map_sqlx_postgres_opts(|o| o.statement_cache_capacity(512));
+            .map_sqlx_postgres_opts(move |o| {
+                let o = o.statement_cache_capacity(512);
+                if plain {
+                    o.ssl_mode(PgSslMode::Disable)
+                } else {
+                    o
+                }
+            });
     }
     Database::connect(options).await
+}
+
+/// Whether a PostgreSQL URL names this machine and leaves TLS to the default ("prefer"): such a
+/// connection goes without TLS. Encrypting loopback traffic protects nothing, and sqlx 0.9.0 does not
+/// set TCP_NODELAY (upstream issue 4335, fixed after that release), so a statement longer than one
+/// TLS record (16 KiB, a batch of audit entries) is sent as two writes and the second waits 40 ms
+/// for the server's delayed acknowledgement. An operator who sets `sslmode` (in the URL or
+/// `PGSSLMODE`) gets exactly that.
+pub fn loopback_without_tls(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    // The host of a `postgres:` URL is opaque to the url crate: an address stays text.
+    let host = parsed.host_str().unwrap_or("");
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let tls_chosen = parsed
+        .query_pairs()
+        .any(|(k, _)| k.eq_ignore_ascii_case("sslmode"))
+        || std::env::var_os("PGSSLMODE").is_some();
+    loopback && !tls_chosen
 }
 
 /// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, a plain transaction on PostgreSQL.
@@ -100,7 +133,8 @@ pub async fn fresh_test_database_url(dir: &std::path::Path) -> Result<String, Db
     }
 }
 
-fn replace_database_name(url: &str, name: &str) -> String {
+/// `url` with its database replaced by `name`, its parameters (`?sslmode=...`) kept.
+pub fn replace_database_name(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),
@@ -144,5 +178,22 @@ mod tests {
             replace_database_name("postgres://p@h", "t1"),
             "postgres://p@h/t1"
         );
+    }
+
+    #[test]
+    fn loopback_databases_go_without_tls_unless_the_url_asks_for_it() {
+        assert!(loopback_without_tls(
+            "postgres://postgres@127.0.0.1:5432/test"
+        ));
+        assert!(loopback_without_tls("postgres://u:p@localhost/db"));
+        assert!(loopback_without_tls("postgresql://u@[::1]:5432/db"));
+        assert!(!loopback_without_tls(
+            "postgres://u@127.0.0.1/db?sslmode=require"
+        ));
+        assert!(!loopback_without_tls(
+            "postgres://u@127.0.0.1/db?sslmode=prefer"
+        ));
+        assert!(!loopback_without_tls("postgres://u@db.internal:5432/db"));
+        assert!(!loopback_without_tls("postgres://u@10.0.0.5/db"));
     }
 }

@@ -36,6 +36,7 @@ mod m20261128_000029_index_postings_balance;
 mod m20261128_000030_create_opening_keys;
 mod m20261128_000031_create_bids;
 mod m20261128_000032_create_bid_openings;
+mod m20261129_000033_index_payers_by_tender;
 
 pub struct Migrator;
 
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000030_create_opening_keys::Migration),
             Box::new(m20261128_000031_create_bids::Migration),
             Box::new(m20261128_000032_create_bid_openings::Migration),
+            Box::new(m20261129_000033_index_payers_by_tender::Migration),
         ]
     }
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::deposit::store::{deposit_flags, deposit_payers, virtual_accounts};
 use crate::error::DomainResult;
@@ -84,10 +84,25 @@ pub(super) async fn flag_payers(
         }
     }
     // The deposit accounts of the same tenders these payers paid into, before and in this batch.
+    // By (payer, tender) pairs: a payer's deposits in every other tender are none of this check's
+    // business, and a bidder's basic account pays in many.
+    let mut wanted: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(a, p)| (*p, a.tender_id.as_str()))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
     let mut known: Vec<deposit_payers::Model> = deposit_payers::Entity::find()
-        .filter(deposit_payers::Column::PayerAccount.is_in(pairs.iter().map(|(_, p)| *p)))
         .filter(
-            deposit_payers::Column::TenderId.is_in(pairs.iter().map(|(a, _)| a.tender_id.as_str())),
+            Expr::tuple([
+                Expr::col(deposit_payers::Column::PayerAccount),
+                Expr::col(deposit_payers::Column::TenderId),
+            ])
+            .is_in(
+                wanted
+                    .iter()
+                    .map(|(p, t)| Expr::tuple([Expr::val(*p), Expr::val(*t)])),
+            ),
         )
         .all(txn)
         .await?;
