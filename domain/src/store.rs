@@ -4,6 +4,8 @@
 //! queue on the busy timeout instead of failing halfway with SQLITE_BUSY. PostgreSQL needs nothing
 //! special here; row locks are taken where a rule needs one.
 
+pub mod rows;
+
 use std::time::Duration;
 
 use sea_orm::sqlx::postgres::PgSslMode;
@@ -39,8 +41,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
         });
     } else {
-        // Room for every statement shape a batch of bank notifications takes (their multi-row
-        // INSERTs and IN lists vary with the batch), so they are parsed and planned once.
+        // Room for every statement the platform sends, so each is parsed once per connection (the
+        // batches of `rows` keep one shape whatever their size; other IN lists vary).
         let plain = loopback_without_tls(url);
         options
             .max_connections(16)

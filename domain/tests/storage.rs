@@ -157,3 +157,103 @@ async fn an_append_rolled_back_with_its_change_leaves_no_trace() -> TestResult {
     assert!(store::entry_at(&db, "platform", 1).await?.is_none());
     Ok(())
 }
+
+/// Rows written together (one statement of constant shape on PostgreSQL, `store::rows`) read back
+/// exactly as rows written one at a time: times to the microsecond, NULLs, Chinese text; and the
+/// key lists find exactly the rows they name. The ledger and the audit chain rely on it (a
+/// journal entry's time, an audit entry's hash over its time).
+#[tokio::test]
+async fn rows_written_together_read_back_as_rows_written_one_by_one() -> TestResult {
+    use chrono::TimeZone;
+    use sea_orm::ActiveValue::Set;
+    use sea_orm::{ActiveModelTrait, EntityTrait, QueryFilter, QueryOrder};
+    use tenderhall_domain::deposit::store::{journal_entries, postings};
+    use tenderhall_domain::store::rows::{Inserts, insert_all, is_in, pairs_in};
+
+    let dir = tempfile::tempdir()?;
+    let db = fresh(&dir).await?;
+    // Nanoseconds the databases cannot keep: both ways must cut them alike.
+    let at = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 29, 8, 30, 15)
+        .single()
+        .ok_or("time")?
+        + chrono::TimeDelta::nanoseconds(123_456_789);
+    let entry = |id: &str, tender: Option<&str>| journal_entries::ActiveModel {
+        id: Set(id.to_owned()),
+        at: Set(at),
+        kind: Set("payment".to_owned()),
+        tender_id: Set(tender.map(str::to_owned)),
+        reference: Set(format!("ref-{id}")),
+        memo: Set("某某建设有限公司 / 6222 0000 \"引号\" \\ 反斜杠".to_owned()),
+    };
+    entry("one", Some("tnd_1")).insert(&db).await?;
+    insert_all(&db, vec![entry("two", Some("tnd_1")), entry("three", None)]).await?;
+    let mut together = Inserts::new(&db);
+    together.add(vec![entry("four", Some("tnd_2"))])?;
+    together.add(vec![postings::ActiveModel {
+        entry_id: Set("four".to_owned()),
+        account: Set("bank".to_owned()),
+        amount_fen: Set(i64::MAX),
+        currency: Set("CNY".to_owned()),
+        ..Default::default()
+    }])?;
+    together.run(&db).await?;
+
+    let rows = journal_entries::Entity::find()
+        .order_by_asc(journal_entries::Column::Reference)
+        .all(&db)
+        .await?;
+    assert_eq!(rows.len(), 4);
+    let one = rows.iter().find(|r| r.id == "one").ok_or("one")?;
+    for row in &rows {
+        assert_eq!(row.at, one.at, "{}: the time as stored one by one", row.id);
+        assert_eq!(row.memo, one.memo, "{}", row.id);
+    }
+    assert_eq!(one.at.timestamp_subsec_micros(), 123_456);
+    let three = rows.iter().find(|r| r.id == "three").ok_or("three")?;
+    assert_eq!(three.tender_id, None);
+    let posting = postings::Entity::find().one(&db).await?.ok_or("posting")?;
+    assert_eq!(
+        (posting.entry_id.as_str(), posting.amount_fen),
+        ("four", i64::MAX)
+    );
+
+    // Rows that set different columns are refused, not half written.
+    let mut odd = entry("five", None);
+    odd.memo = sea_orm::ActiveValue::NotSet;
+    let refused = insert_all(&db, vec![entry("six", None), odd]).await;
+    if is_postgres(&db) {
+        assert!(refused.is_err());
+    }
+    let backend = db.get_database_backend();
+    let found = journal_entries::Entity::find()
+        .filter(is_in(
+            backend,
+            journal_entries::Column::Id,
+            vec!["two".into(), "four".into(), "nine".into()],
+        ))
+        .all(&db)
+        .await?;
+    let mut ids: Vec<&str> = found.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["four", "two"]);
+    let found = journal_entries::Entity::find()
+        .filter(pairs_in(
+            backend,
+            (
+                journal_entries::Column::Id,
+                journal_entries::Column::TenderId,
+            ),
+            vec![
+                ("one".into(), "tnd_1".into()),
+                ("four".into(), "tnd_1".into()),
+                ("four".into(), "tnd_2".into()),
+            ],
+        ))
+        .all(&db)
+        .await?;
+    let mut ids: Vec<&str> = found.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["four", "one"]);
+    Ok(())
+}

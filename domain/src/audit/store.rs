@@ -11,6 +11,7 @@ use sea_orm::{
 
 use super::{Entry, GENESIS_HASH, NewEntry, entry_hash};
 use crate::canonical::to_canonical_string;
+use crate::store::rows::{Inserts, is_in};
 
 pub mod chains {
     use sea_orm::entity::prelude::*;
@@ -112,9 +113,6 @@ pub async fn append(
         .ok_or_else(|| DbErr::Custom("audit append wrote nothing".to_owned()))
 }
 
-/// Rows per multi-row INSERT: well inside both databases' limits on bound parameters.
-const ROWS_PER_INSERT: usize = 500;
-
 /// Appends several entries, in order, in one go: the chains' tips are locked together, in the
 /// order of their names, and moved in one statement. The group commit of bank notifications records a whole batch this way.
 pub async fn append_many(
@@ -122,7 +120,19 @@ pub async fn append_many(
     news: Vec<NewEntry>,
     at: DateTime<Utc>,
 ) -> Result<Vec<Entry>, DbErr> {
+    append_many_with(txn, news, at, Inserts::new(txn)).await
+}
+
+/// [`append_many`], writing `inserts` in the same statement as the entries (the group commit of
+/// bank notifications ends its batch this way).
+pub async fn append_many_with(
+    txn: &impl ConnectionTrait,
+    news: Vec<NewEntry>,
+    at: DateTime<Utc>,
+    mut inserts: Inserts,
+) -> Result<Vec<Entry>, DbErr> {
     if news.is_empty() {
+        inserts.run(txn).await?;
         return Ok(Vec::new());
     }
     let mut names: Vec<String> = news.iter().map(|n| n.chain.as_str().to_owned()).collect();
@@ -174,45 +184,44 @@ pub async fn append_many(
         last_hash.clone_from(&entry.hash);
         written.push(entry);
     }
-    for rows in written.chunks(ROWS_PER_INSERT) {
-        entries::Entity::insert_many(rows.iter().map(|entry| entries::ActiveModel {
-            chain: Set(entry.chain.clone()),
-            seq: Set(entry.seq),
-            at: Set(entry.at),
-            actor: Set(entry.actor.clone()),
-            ip: Set(entry.ip.clone()),
-            action: Set(entry.action.clone()),
-            object: Set(entry.object.clone()),
-            details: Set(entry.details.clone()),
-            withheld_until: Set(entry.withheld_until),
-            prev_hash: Set(entry.prev_hash.clone()),
-            hash: Set(entry.hash.clone()),
-            ..Default::default()
-        }))
-        .exec_without_returning(txn)
-        .await?;
-    }
-    // Every tip moved in one statement (the rows exist and are locked: this only updates).
-    chains::Entity::insert_many(tips.into_iter().map(|(chain, (last_seq, last_hash))| {
-        chains::ActiveModel {
+    let rows = written.iter().map(|entry| entries::ActiveModel {
+        chain: Set(entry.chain.clone()),
+        seq: Set(entry.seq),
+        at: Set(entry.at),
+        actor: Set(entry.actor.clone()),
+        ip: Set(entry.ip.clone()),
+        action: Set(entry.action.clone()),
+        object: Set(entry.object.clone()),
+        details: Set(entry.details.clone()),
+        withheld_until: Set(entry.withheld_until),
+        prev_hash: Set(entry.prev_hash.clone()),
+        hash: Set(entry.hash.clone()),
+        ..Default::default()
+    });
+    inserts.add(rows.collect())?;
+    // Every tip moved (the rows exist and are locked: this only updates).
+    let tips = tips
+        .into_iter()
+        .map(|(chain, (last_seq, last_hash))| chains::ActiveModel {
             chain: Set(chain),
             last_seq: Set(last_seq),
             last_hash: Set(last_hash),
             signed_seq: Set(0),
             updated_at: Set(at),
-        }
-    }))
-    .on_conflict(
-        OnConflict::column(chains::Column::Chain)
-            .update_columns([
-                chains::Column::LastSeq,
-                chains::Column::LastHash,
-                chains::Column::UpdatedAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
+        });
+    inserts.add_on_conflict(
+        tips.collect(),
+        Some(
+            OnConflict::column(chains::Column::Chain)
+                .update_columns([
+                    chains::Column::LastSeq,
+                    chains::Column::LastHash,
+                    chains::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        ),
+    )?;
+    inserts.run(txn).await?;
     Ok(written)
 }
 
@@ -223,7 +232,11 @@ async fn lock_tips(
     names: &[String],
 ) -> Result<HashMap<String, (i64, String)>, DbErr> {
     Ok(chains::Entity::find()
-        .filter(chains::Column::Chain.is_in(names.iter().cloned()))
+        .filter(is_in(
+            txn.get_database_backend(),
+            chains::Column::Chain,
+            names.to_vec(),
+        ))
         .order_by_asc(chains::Column::Chain)
         .lock_exclusive()
         .all(txn)

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use std::collections::HashMap;
 
-use super::ledger::{Entry, balance, balances, post, post_many, postings_of_kind};
+use super::ledger::{Entry, balance, balances, post, postings_of_kind, queue_entries};
 use crate::account::parse_bank_account;
 use crate::account::store::organizations;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
@@ -21,6 +21,7 @@ use crate::deposit::accounts::{BANK, SUSPENSE, deposit, fee_account, fee_income}
 use crate::deposit::store::{bank_notifications, virtual_accounts};
 use crate::error::{DomainError, DomainResult, Text};
 use crate::store::begin_write;
+use crate::store::rows::{Inserts, is_in};
 use crate::tender::store::tenders;
 
 /// What became of a notification.
@@ -91,8 +92,24 @@ pub async fn receive_all(
     batch: &[Notification],
     now: DateTime<Utc>,
 ) -> Vec<DomainResult<Receipt>> {
+    record_all(db, batch, now).await.answers
+}
+
+/// What a batch answered, and the tender of each account it paid into (the intake routes by them).
+pub(super) struct Recorded {
+    pub answers: Vec<DomainResult<Receipt>>,
+    /// (account number, tender id).
+    pub tenders: Vec<(String, String)>,
+}
+
+/// [`receive_all`], telling the accounts' tenders too.
+pub(super) async fn record_all(
+    db: &DatabaseConnection,
+    batch: &[Notification],
+    now: DateTime<Utc>,
+) -> Recorded {
     match record(db, batch, now).await {
-        Ok(answers) => answers,
+        Ok(recorded) => recorded,
         Err(e) => {
             if batch.len() > 1 {
                 tracing::info!(error = %e, size = batch.len(), "notification batch retried one by one");
@@ -101,7 +118,10 @@ pub async fn receive_all(
             for notification in batch {
                 answers.push(receive_one(db, notification, now).await);
             }
-            answers
+            Recorded {
+                answers,
+                tenders: Vec::new(),
+            }
         }
     }
 }
@@ -113,7 +133,7 @@ async fn receive_one(
 ) -> DomainResult<Receipt> {
     let id = &notification.payment.bank_txn_id;
     match record(db, std::slice::from_ref(notification), now).await {
-        Ok(mut answers) => answers
+        Ok(Recorded { mut answers, .. }) => answers
             .pop()
             .unwrap_or_else(|| Err(DomainError::internal("a notification got no answer"))),
         Err(DomainError::Database(e)) if e.contains("UNIQUE") || e.contains("duplicate key") => {
@@ -170,7 +190,11 @@ impl Context {
             .to(organizations::Column::Id)
             .into();
         let rows = virtual_accounts::Entity::find()
-            .filter(virtual_accounts::Column::AccountNo.is_in(account_nos))
+            .filter(is_in(
+                txn.get_database_backend(),
+                virtual_accounts::Column::AccountNo,
+                account_nos,
+            ))
             .join(JoinType::LeftJoin, to_tender)
             .join(JoinType::LeftJoin, to_organization)
             .column(tenders::Column::BidDeadline)
@@ -221,22 +245,27 @@ async fn record(
     db: &DatabaseConnection,
     batch: &[Notification],
     now: DateTime<Utc>,
-) -> DomainResult<Vec<DomainResult<Receipt>>> {
+) -> DomainResult<Recorded> {
     let txn = begin_write(db).await?;
     let mut seen: HashMap<String, String> = bank_notifications::Entity::find()
         .select_only()
         .column(bank_notifications::Column::BankTxnId)
         .column(bank_notifications::Column::BodySha256)
-        .filter(
-            bank_notifications::Column::BankTxnId
-                .is_in(batch.iter().map(|n| n.payment.bank_txn_id.clone())),
-        )
+        .filter(is_in(
+            txn.get_database_backend(),
+            bank_notifications::Column::BankTxnId,
+            batch
+                .iter()
+                .map(|n| n.payment.bank_txn_id.clone())
+                .collect(),
+        ))
         .into_tuple::<(String, String)>()
         .all(&txn)
         .await?
         .into_iter()
         .collect();
     let mut answers: Vec<Option<DomainResult<Receipt>>> = batch.iter().map(|_| None).collect();
+    let mut tenders = Vec::new();
     let mut fresh: Vec<(usize, i64)> = Vec::new();
     for (i, n) in batch.iter().enumerate() {
         let id = &n.payment.bank_txn_id;
@@ -262,6 +291,12 @@ async fn record(
             .map(|(i, _)| batch[*i].payment.account_no.clone())
             .collect();
         let context = Context::load(&txn, account_nos).await?;
+        tenders.extend(
+            context
+                .accounts
+                .values()
+                .map(|a| (a.account_no.clone(), a.tender_id.clone())),
+        );
         let mut journal = Vec::with_capacity(fresh.len());
         let mut audits = Vec::with_capacity(fresh.len());
         let mut rows = Vec::with_capacity(fresh.len());
@@ -342,29 +377,30 @@ async fn record(
             });
             answers[i] = Some(Ok(receipt));
         }
-        let entry_ids = post_many(&txn, &journal, now).await?;
+        // The entries, their postings and the notifications in one statement (PostgreSQL).
+        let mut inserts = Inserts::new(&txn);
+        let entry_ids = queue_entries(&mut inserts, &journal, now)?;
         for (row, entry_id) in rows.iter_mut().zip(entry_ids) {
             row.entry_id = Set(entry_id);
         }
-        settle(&txn, &context, &touched, now).await?;
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            bank_notifications::Entity::insert_many(rows.by_ref().take(ROWS_PER_INSERT))
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        // Last, so the chain tips stay locked only until the commit.
-        audit::append_many(&txn, audits, now).await?;
+        inserts.add(rows)?;
+        inserts.run(&txn).await?;
+        let mut inserts = Inserts::new(&txn);
+        settle(&txn, &mut inserts, &context, &touched, now).await?;
+        // Last, so the chain tips stay locked only until the commit; the new payers go with them.
+        audit::append_many_with(&txn, audits, now, inserts).await?;
     }
     txn.commit().await?;
-    Ok(answers
-        .into_iter()
-        .map(|a| a.unwrap_or_else(|| Err(DomainError::internal("a notification got no answer"))))
-        .collect())
+    Ok(Recorded {
+        answers: answers
+            .into_iter()
+            .map(|a| {
+                a.unwrap_or_else(|| Err(DomainError::internal("a notification got no answer")))
+            })
+            .collect(),
+        tenders,
+    })
 }
-
-/// Rows per multi-row INSERT: well inside both databases' limits on bound parameters.
-const ROWS_PER_INSERT: usize = 500;
 
 /// The ledger account a virtual account's money is held in.
 fn held_by(acct: &virtual_accounts::Model) -> String {
@@ -380,6 +416,7 @@ fn held_by(acct: &virtual_accounts::Model) -> String {
 /// was paid beyond what is due goes back within 5 days (RULES.md "Money").
 async fn settle(
     txn: &impl ConnectionTrait,
+    inserts: &mut Inserts,
     context: &Context,
     paid: &[(&virtual_accounts::Model, String)],
     now: DateTime<Utc>,
@@ -403,7 +440,15 @@ async fn settle(
             keep.insert(acct.account_no.as_str(), acct.amount_due_fen);
         }
     }
-    super::payers::flag_payers(txn, &context.accounts, &context.basic_accounts, paid, now).await?;
+    super::payers::flag_payers(
+        txn,
+        inserts,
+        &context.accounts,
+        &context.basic_accounts,
+        paid,
+        now,
+    )
+    .await?;
     let held: Vec<String> = accounts.iter().map(|a| held_by(a)).collect();
     let balances: HashMap<String, i64> = balances(txn, &held).await?;
     for (acct, held) in accounts.iter().zip(&held) {

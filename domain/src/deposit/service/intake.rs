@@ -7,20 +7,21 @@
 //!
 //! Each batch appends to the audit chain of every tender it pays into, and a chain's tip is locked
 //! until the commit. Batches written side by side that share a tender would wait for each other,
-//! so notifications go to writers by tender: one tender's payments are always written by the same
-//! writer, and writers never wait on each other's chains. A tender everyone pays into at once gets
-//! one writer whose batches grow instead.
+//! so notifications go to writers by tender: one tender's payments are written by the same writer,
+//! and writers rarely wait on each other's chains. A tender everyone pays into at once gets one
+//! writer whose batches grow instead. Each batch tells the intake the tenders of the accounts it
+//! read; an account not yet seen goes by its number, and should its batch meet another writer's on
+//! a chain, the tip's lock orders them.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect};
+use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::bank::{Notification, Receipt, receive_all};
+use super::bank::{Notification, Receipt, record_all};
 use crate::deposit::Payment;
-use crate::deposit::store::virtual_accounts;
 use crate::error::{DomainError, DomainResult};
 use crate::time::Clock;
 
@@ -28,8 +29,7 @@ use crate::time::Clock;
 const MAX_BATCH: usize = 64;
 /// Requests waiting for each writer beyond the batch it is writing; more wait for room.
 const QUEUE: usize = 256;
-/// Accounts whose tender the intake remembers. Past this it starts again: the routes are only a
-/// hint for spreading the work, never what decides where money goes.
+/// Accounts whose tender the intake remembers.
 const ROUTES: usize = 100_000;
 
 struct Request {
@@ -41,9 +41,7 @@ struct Request {
 #[derive(Clone)]
 pub struct NotificationIntake {
     writers: Arc<[mpsc::Sender<Request>]>,
-    /// Account number → its tender (`None`: not an account, the payment goes to suspense).
-    routes: Arc<Mutex<HashMap<String, Option<String>>>>,
-    db: DatabaseConnection,
+    routes: Arc<Routes>,
 }
 
 impl std::fmt::Debug for NotificationIntake {
@@ -58,23 +56,28 @@ impl NotificationIntake {
         // As many as there are cores for the work, and at least two, so that one batch is
         // written while another waits for its commit.
         let writers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+        let routes = Arc::new(Routes::default());
         let writers: Vec<mpsc::Sender<Request>> = (0..writers)
             .map(|_| {
                 let (requests, queue) = mpsc::channel(QUEUE);
-                tokio::spawn(write_batches(db.clone(), clock.clone(), queue));
+                tokio::spawn(write_batches(
+                    db.clone(),
+                    clock.clone(),
+                    routes.clone(),
+                    queue,
+                ));
                 requests
             })
             .collect();
         Self {
             writers: writers.into(),
-            routes: Arc::default(),
-            db,
+            routes,
         }
     }
 
     /// Records a verified notification and answers once it is committed (or refused).
     pub async fn receive(&self, payment: Payment, body_sha256: String) -> DomainResult<Receipt> {
-        let writer = self.writer_for(&payment.account_no).await?;
+        let writer = self.writer_for(&payment.account_no);
         let (answer, answered) = oneshot::channel();
         let request = Request {
             notification: Notification {
@@ -89,37 +92,39 @@ impl NotificationIntake {
         answered.await.unwrap_or_else(|_| Err(stopped()))
     }
 
-    /// The writer of the account's tender; of the account number itself when it names none.
-    async fn writer_for(&self, account_no: &str) -> DomainResult<&mpsc::Sender<Request>> {
-        let known = self.routes().get(account_no).cloned();
-        let tender = match known {
-            Some(tender) => tender,
-            None => {
-                // Once per account: which tender it belongs to never changes.
-                let tender: Option<String> =
-                    virtual_accounts::Entity::find_by_id(account_no.to_owned())
-                        .select_only()
-                        .column(virtual_accounts::Column::TenderId)
-                        .into_tuple()
-                        .one(&self.db)
-                        .await?;
-                let mut routes = self.routes();
-                if routes.len() >= ROUTES {
-                    routes.clear();
-                }
-                routes.insert(account_no.to_owned(), tender.clone());
-                tender
-            }
-        };
+    /// The writer of the account's tender, as learned from the batches written so far; of the
+    /// account number itself until then (a batch reads the account anyway: no read here).
+    fn writer_for(&self, account_no: &str) -> &mpsc::Sender<Request> {
+        let tender = self.routes.get(account_no);
         let mut hasher = DefaultHasher::new();
         tender.as_deref().unwrap_or(account_no).hash(&mut hasher);
         let lane = usize::try_from(hasher.finish() % self.writers.len() as u64).unwrap_or(0);
-        Ok(&self.writers[lane])
+        &self.writers[lane]
+    }
+}
+
+/// Account number → its tender, learned from the batches: which tender an account belongs to never
+/// changes. Past [`ROUTES`] accounts it starts again: the routes are only a hint for spreading the
+/// work, never what decides where money goes.
+#[derive(Default)]
+struct Routes(Mutex<HashMap<String, String>>);
+
+impl Routes {
+    fn get(&self, account_no: &str) -> Option<String> {
+        self.lock().get(account_no).cloned()
     }
 
-    fn routes(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<String>>> {
+    fn learn(&self, tenders: Vec<(String, String)>) {
+        let mut routes = self.lock();
+        if routes.len() + tenders.len() > ROUTES {
+            routes.clear();
+        }
+        routes.extend(tenders);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
         // The map holds no invariant a panic could break halfway.
-        self.routes.lock().unwrap_or_else(PoisonError::into_inner)
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -130,6 +135,7 @@ fn stopped() -> DomainError {
 async fn write_batches(
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
+    routes: Arc<Routes>,
     mut queue: mpsc::Receiver<Request>,
 ) {
     let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
@@ -138,8 +144,9 @@ async fn write_batches(
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let notifications: Vec<Notification> =
             batch.iter().map(|r| r.notification.clone()).collect();
-        let answers = receive_all(&db, &notifications, clock.now()).await;
-        for (request, answer) in batch.drain(..).zip(answers) {
+        let recorded = record_all(&db, &notifications, clock.now()).await;
+        routes.learn(recorded.tenders);
+        for (request, answer) in batch.drain(..).zip(recorded.answers) {
             // The client may have gone; what was recorded stays recorded.
             let _ = request.answer.send(answer);
         }

@@ -6,14 +6,15 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
 };
 
 use crate::deposit::accounts::BANK;
 use crate::deposit::store::{bank_notifications, journal_entries, postings};
 use crate::error::{DomainError, DomainResult};
 use crate::money::Currency;
+use crate::store::rows::{Inserts, is_in};
 
 /// One side of an entry: an account and a signed amount in fen (debit positive).
 pub type Line = (String, i64);
@@ -55,14 +56,23 @@ pub struct Entry {
     pub lines: Vec<Line>,
 }
 
-/// Rows per multi-row INSERT: well inside both databases' limits on bound parameters.
-const ROWS_PER_INSERT: usize = 500;
-
-/// Writes several balanced entries with one INSERT for the entries and one for their lines (the
-/// group commit of bank notifications posts a batch this way). Refuses the lot if any is
-/// unbalanced. Returns their ids, in order.
+/// Writes several balanced entries with one INSERT for the entries and one for their lines.
+/// Refuses the lot if any is unbalanced. Returns their ids, in order.
 pub async fn post_many(
     txn: &impl ConnectionTrait,
+    entries: &[Entry],
+    at: DateTime<Utc>,
+) -> DomainResult<Vec<String>> {
+    let mut inserts = Inserts::new(txn);
+    let ids = queue_entries(&mut inserts, entries, at)?;
+    inserts.run(txn).await?;
+    Ok(ids)
+}
+
+/// [`post_many`] into `inserts`, to be written with other rows (the group commit of bank
+/// notifications writes a batch's entries with its notifications).
+pub fn queue_entries(
+    inserts: &mut Inserts,
     entries: &[Entry],
     at: DateTime<Utc>,
 ) -> DomainResult<Vec<String>> {
@@ -80,40 +90,27 @@ pub async fn post_many(
         .map(|_| format!("jnl_{}", uuid::Uuid::now_v7().simple()))
         .collect();
     let rows: Vec<(&String, &Entry)> = ids.iter().zip(entries).collect();
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        journal_entries::Entity::insert_many(chunk.iter().map(|(id, e)| {
-            journal_entries::ActiveModel {
-                id: Set((*id).clone()),
-                at: Set(at),
-                kind: Set(e.kind.clone()),
-                tender_id: Set(e.tender_id.clone()),
-                reference: Set(e.reference.chars().take(128).collect()),
-                memo: Set(e.memo.clone()),
-            }
-        }))
-        .exec_without_returning(txn)
-        .await?;
-    }
-    let lines: Vec<postings::ActiveModel> = rows
-        .iter()
-        .flat_map(|(id, e)| {
-            e.lines
-                .iter()
-                .map(|(account, amount)| postings::ActiveModel {
-                    entry_id: Set((*id).clone()),
-                    account: Set(account.clone()),
-                    amount_fen: Set(*amount),
-                    currency: Set(e.currency.code().to_owned()),
-                    ..Default::default()
-                })
-        })
-        .collect();
-    let mut lines = lines.into_iter().peekable();
-    while lines.peek().is_some() {
-        postings::Entity::insert_many(lines.by_ref().take(ROWS_PER_INSERT))
-            .exec_without_returning(txn)
-            .await?;
-    }
+    let heads = rows.iter().map(|(id, e)| journal_entries::ActiveModel {
+        id: Set((*id).clone()),
+        at: Set(at),
+        kind: Set(e.kind.clone()),
+        tender_id: Set(e.tender_id.clone()),
+        reference: Set(e.reference.chars().take(128).collect()),
+        memo: Set(e.memo.clone()),
+    });
+    inserts.add(heads.collect())?;
+    let lines = rows.iter().flat_map(|(id, e)| {
+        e.lines
+            .iter()
+            .map(|(account, amount)| postings::ActiveModel {
+                entry_id: Set((*id).clone()),
+                account: Set(account.clone()),
+                amount_fen: Set(*amount),
+                currency: Set(e.currency.code().to_owned()),
+                ..Default::default()
+            })
+    });
+    inserts.add(lines.collect())?;
     Ok(ids)
 }
 
@@ -150,7 +147,11 @@ pub async fn balances(
             Expr::cust("CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT)"),
             "balance",
         )
-        .filter(postings::Column::Account.is_in(accounts.iter().cloned()))
+        .filter(is_in(
+            txn.get_database_backend(),
+            postings::Column::Account,
+            accounts.to_vec(),
+        ))
         .group_by(postings::Column::Account)
         .into_tuple()
         .all(txn)
@@ -223,46 +224,49 @@ fn debit_normal(account: &str) -> bool {
     account == BANK
 }
 
-const PAGE: u64 = 5_000;
-
 /// Proves every entry balances, no account is on the wrong side of zero, and the bank's
-/// notifications and the ledger agree on the money that came in. Reads in one snapshot, a page at a
-/// time.
+/// notifications and the ledger agree on the money that came in. The database sums; the check reads
+/// back only the sums (one per account) and what is wrong, in one snapshot, so its memory does not
+/// grow with the number of entries.
 pub async fn check(db: &DatabaseConnection) -> DomainResult<LedgerReport> {
-    let txn = db.begin().await?;
-    let mut report = LedgerReport::default();
-    let mut per_entry: HashMap<(String, String), i64> = HashMap::new();
-    let mut balances: HashMap<String, i64> = HashMap::new();
-    let mut after = 0i64;
-    loop {
-        let page = postings::Entity::find()
-            .filter(postings::Column::Id.gt(after))
-            .order_by_asc(postings::Column::Id)
-            .limit(PAGE)
-            .all(&txn)
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for p in page {
-            report.postings += 1;
-            *per_entry
-                .entry((p.entry_id.clone(), p.currency.clone()))
-                .or_default() += p.amount_fen;
-            *balances.entry(p.account).or_default() += p.amount_fen;
-        }
-    }
-    report.entries = journal_entries::Entity::find()
-        .select_only()
-        .column(journal_entries::Column::Id)
-        .into_tuple::<String>()
-        .all(&txn)
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{AccessMode, IsolationLevel, JoinType, PaginatorTrait};
+    // One snapshot for every sum: PostgreSQL's default gives each statement its own; a SQLite
+    // read transaction keeps its first snapshot (and refuses isolation settings).
+    let txn = if crate::store::is_postgres(db) {
+        db.begin_with_config(
+            Some(IsolationLevel::RepeatableRead),
+            Some(AccessMode::ReadOnly),
+        )
         .await?
-        .len() as u64;
-    report.unbalanced = per_entry
-        .into_iter()
-        .filter(|(_, sum)| *sum != 0)
-        .map(|((entry, _), sum)| (entry, sum))
-        .collect();
+    } else {
+        db.begin().await?
+    };
+    // CAST: PostgreSQL sums BIGINT into NUMERIC.
+    let sum = || Expr::cust("CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT)");
+    let mut report = LedgerReport {
+        entries: journal_entries::Entity::find().count(&txn).await?,
+        postings: postings::Entity::find().count(&txn).await?,
+        ..LedgerReport::default()
+    };
+    report.unbalanced = postings::Entity::find()
+        .select_only()
+        .column(postings::Column::EntryId)
+        .column_as(sum(), "total")
+        .group_by(postings::Column::EntryId)
+        .group_by(postings::Column::Currency)
+        .having(Expr::cust("SUM(amount_fen) <> 0"))
+        .into_tuple::<(String, i64)>()
+        .all(&txn)
+        .await?;
+    let balances: Vec<(String, i64)> = postings::Entity::find()
+        .select_only()
+        .column(postings::Column::Account)
+        .column_as(sum(), "balance")
+        .group_by(postings::Column::Account)
+        .into_tuple()
+        .all(&txn)
+        .await?;
     report.unbalanced.sort();
     for (account, balance) in &balances {
         let wrong = if debit_normal(account) {
@@ -276,34 +280,28 @@ pub async fn check(db: &DatabaseConnection) -> DomainResult<LedgerReport> {
     }
     report.wrong_side.sort();
     // Money in: every accepted notification is one payment or suspense entry debiting the bank.
-    let notified: i64 = bank_notifications::Entity::find()
+    let notified: Option<i64> = bank_notifications::Entity::find()
         .select_only()
-        .column(bank_notifications::Column::AmountFen)
-        .into_tuple::<i64>()
-        .all(&txn)
-        .await?
-        .iter()
-        .sum();
-    // Interest the bank adds to the collecting account is not a notification.
-    let arrived_ids: Vec<String> = journal_entries::Entity::find()
-        .select_only()
-        .column(journal_entries::Column::Id)
-        .filter(journal_entries::Column::Kind.is_in(["payment", "suspense"]))
+        .column_as(sum(), "notified")
         .into_tuple()
-        .all(&txn)
+        .one(&txn)
         .await?;
-    let mut arrived = 0i64;
-    for chunk in arrived_ids.chunks(500) {
-        let amounts: Vec<i64> = postings::Entity::find()
-            .select_only()
-            .column(postings::Column::AmountFen)
-            .filter(postings::Column::EntryId.is_in(chunk.iter().cloned()))
-            .filter(postings::Column::Account.eq(BANK))
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        arrived += amounts.iter().sum::<i64>();
-    }
+    let notified = notified.unwrap_or(0);
+    // Interest the bank adds to the collecting account is not a notification.
+    let to_entry = postings::Entity::belongs_to(journal_entries::Entity)
+        .from(postings::Column::EntryId)
+        .to(journal_entries::Column::Id)
+        .into();
+    let arrived: Option<i64> = postings::Entity::find()
+        .select_only()
+        .column_as(sum(), "arrived")
+        .join(JoinType::InnerJoin, to_entry)
+        .filter(journal_entries::Column::Kind.is_in(["payment", "suspense"]))
+        .filter(postings::Column::Account.eq(BANK))
+        .into_tuple()
+        .one(&txn)
+        .await?;
+    let arrived = arrived.unwrap_or(0);
     if notified != arrived {
         report.bank_mismatch = Some((notified, arrived));
     }

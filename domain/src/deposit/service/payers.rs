@@ -6,11 +6,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::deposit::store::{deposit_flags, deposit_payers, virtual_accounts};
 use crate::error::DomainResult;
+use crate::store::rows::{Inserts, pairs_in};
 
 async fn add_flag(
     txn: &impl ConnectionTrait,
@@ -47,8 +48,10 @@ async fn add_flag(
 
 /// Flags the deposits of `paid` (account, payer) whose payer is not the bidder's basic account, or paid
 /// another bidder's deposit in the tender; `accounts` and `basic_accounts` are what the batch read.
+/// The payers first seen go into `inserts`, written with the batch's audit entries.
 pub(super) async fn flag_payers(
     txn: &impl ConnectionTrait,
+    inserts: &mut Inserts,
     accounts: &HashMap<String, virtual_accounts::Model>,
     basic_accounts: &HashMap<String, Option<String>>,
     paid: &[(&virtual_accounts::Model, String)],
@@ -86,24 +89,21 @@ pub(super) async fn flag_payers(
     // The deposit accounts of the same tenders these payers paid into, before and in this batch.
     // By (payer, tender) pairs: a payer's deposits in every other tender are none of this check's
     // business, and a bidder's basic account pays in many.
-    let mut wanted: Vec<(&str, &str)> = pairs
+    let mut wanted: Vec<(String, String)> = pairs
         .iter()
-        .map(|(a, p)| (*p, a.tender_id.as_str()))
+        .map(|(a, p)| ((*p).to_owned(), a.tender_id.clone()))
         .collect();
     wanted.sort_unstable();
     wanted.dedup();
     let mut known: Vec<deposit_payers::Model> = deposit_payers::Entity::find()
-        .filter(
-            Expr::tuple([
-                Expr::col(deposit_payers::Column::PayerAccount),
-                Expr::col(deposit_payers::Column::TenderId),
-            ])
-            .is_in(
-                wanted
-                    .iter()
-                    .map(|(p, t)| Expr::tuple([Expr::val(*p), Expr::val(*t)])),
+        .filter(pairs_in(
+            txn.get_database_backend(),
+            (
+                deposit_payers::Column::PayerAccount,
+                deposit_payers::Column::TenderId,
             ),
-        )
+            wanted,
+        ))
         .all(txn)
         .await?;
     let mut new_pairs = Vec::new();
@@ -123,21 +123,20 @@ pub(super) async fn flag_payers(
             new_pairs.push(pair);
         }
     }
-    if !new_pairs.is_empty() {
-        deposit_payers::Entity::insert_many(
-            new_pairs.into_iter().map(deposit_payers::ActiveModel::from),
-        )
-        .on_conflict(
+    inserts.add_on_conflict(
+        new_pairs
+            .into_iter()
+            .map(deposit_payers::ActiveModel::from)
+            .collect(),
+        Some(
             OnConflict::columns([
                 deposit_payers::Column::PayerAccount,
                 deposit_payers::Column::AccountNo,
             ])
             .do_nothing()
             .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
-    }
+        ),
+    )?;
     for (acct, payer) in &pairs {
         for other in known.iter().filter(|k| {
             k.payer_account == *payer
