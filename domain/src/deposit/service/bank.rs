@@ -12,7 +12,7 @@ use serde_json::json;
 
 use std::collections::HashMap;
 
-use super::ledger::{Entry, balance, balances, post, postings_of_kind, queue_entries};
+use super::ledger::{Entry, balance, post, postings_of_kind, queue_entries};
 use crate::account::parse_bank_account;
 use crate::account::store::organizations;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
@@ -159,10 +159,12 @@ struct Context {
     tenders: HashMap<String, (DateTime<Utc>, u32)>,
     /// By organization id: its registered basic account.
     basic_accounts: HashMap<String, Option<String>>,
+    /// By account number: the balance of the ledger account its money is held in, before the batch.
+    held_before: HashMap<String, i64>,
 }
 
 impl Context {
-    /// One query: the accounts with their tender and organization.
+    /// One query: the accounts with their tender, their organization and what they hold.
     async fn load(txn: &impl ConnectionTrait, account_nos: Vec<String>) -> DomainResult<Self> {
         use sea_orm::{FromQueryResult, JoinType};
         #[derive(FromQueryResult)]
@@ -180,6 +182,7 @@ impl Context {
             bid_deadline: Option<DateTime<Utc>>,
             accelerator: Option<i32>,
             basic_account: Option<String>,
+            held_balance: i64,
         }
         let to_tender = virtual_accounts::Entity::belongs_to(tenders::Entity)
             .from(virtual_accounts::Column::TenderId)
@@ -197,6 +200,7 @@ impl Context {
             ))
             .join(JoinType::LeftJoin, to_tender)
             .join(JoinType::LeftJoin, to_organization)
+            .column_as(held_balance(txn.get_database_backend()), "held_balance")
             .column(tenders::Column::BidDeadline)
             .column(tenders::Column::Accelerator)
             .column(organizations::Column::BasicAccount)
@@ -207,6 +211,7 @@ impl Context {
             accounts: HashMap::new(),
             tenders: HashMap::new(),
             basic_accounts: HashMap::new(),
+            held_before: HashMap::new(),
         };
         for row in rows {
             if let (Some(deadline), Some(accelerator)) = (row.bid_deadline, row.accelerator) {
@@ -218,6 +223,9 @@ impl Context {
             context
                 .basic_accounts
                 .insert(row.organization_id.clone(), row.basic_account);
+            context
+                .held_before
+                .insert(row.account_no.clone(), row.held_balance);
             context.accounts.insert(
                 row.account_no.clone(),
                 virtual_accounts::Model {
@@ -300,7 +308,8 @@ async fn record(
         let mut journal = Vec::with_capacity(fresh.len());
         let mut audits = Vec::with_capacity(fresh.len());
         let mut rows = Vec::with_capacity(fresh.len());
-        let mut touched: Vec<(&virtual_accounts::Model, String)> = Vec::new();
+        // The accounts paid into, with the payer and the amount of each payment.
+        let mut touched: Vec<(&virtual_accounts::Model, (String, i64))> = Vec::new();
         for &(i, amount) in &fresh {
             let payment = &batch[i].payment;
             let currency = payment.amount.currency();
@@ -358,7 +367,7 @@ async fn record(
                     }));
                     entry.withheld_until = context.tenders.get(&acct.tender_id).map(|t| t.0);
                     audits.push(entry);
-                    touched.push((acct, payer.clone()));
+                    touched.push((acct, (payer.clone(), amount)));
                     Receipt::Credited
                 }
             };
@@ -402,6 +411,24 @@ async fn record(
     })
 }
 
+/// The balance of the ledger account a virtual account's money is held in ([`held_by`]), as a
+/// column of a query on `virtual_accounts`.
+fn held_balance(backend: sea_orm::DatabaseBackend) -> sea_orm::sea_query::SimpleExpr {
+    // The backend's own placeholders: numbered on PostgreSQL, `?` on SQLite.
+    let (fee, deposit_) = match backend {
+        sea_orm::DatabaseBackend::Postgres => ("$1", "$2"),
+        _ => ("?", "?"),
+    };
+    sea_orm::sea_query::Expr::cust_with_values(
+        format!(
+            "(SELECT CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) FROM postings p WHERE \
+             p.account = (CASE WHEN \"virtual_accounts\".\"kind\" = 'fee' THEN {fee} ELSE \
+             {deposit_} END) || \"virtual_accounts\".\"account_no\")"
+        ),
+        [fee_account(""), deposit("")],
+    )
+}
+
 /// The ledger account a virtual account's money is held in.
 fn held_by(acct: &virtual_accounts::Model) -> String {
     if acct.kind == "fee" {
@@ -418,7 +445,7 @@ async fn settle(
     txn: &impl ConnectionTrait,
     inserts: &mut Inserts,
     context: &Context,
-    paid: &[(&virtual_accounts::Model, String)],
+    paid: &[(&virtual_accounts::Model, (String, i64))],
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
     let mut accounts: Vec<&virtual_accounts::Model> = paid.iter().map(|(a, _)| *a).collect();
@@ -440,22 +467,41 @@ async fn settle(
             keep.insert(acct.account_no.as_str(), acct.amount_due_fen);
         }
     }
+    let payers: Vec<(&virtual_accounts::Model, String)> = paid
+        .iter()
+        .map(|(a, (payer, _))| (*a, payer.clone()))
+        .collect();
     super::payers::flag_payers(
         txn,
         inserts,
         &context.accounts,
         &context.basic_accounts,
-        paid,
+        &payers,
         now,
     )
     .await?;
-    let held: Vec<String> = accounts.iter().map(|a| held_by(a)).collect();
-    let balances: HashMap<String, i64> = balances(txn, &held).await?;
-    for (acct, held) in accounts.iter().zip(&held) {
+    let mut paid_now: HashMap<&str, i64> = HashMap::new();
+    for (acct, (_, amount)) in paid {
+        *paid_now.entry(acct.account_no.as_str()).or_default() += amount;
+    }
+    for acct in &accounts {
         let Some(&keep) = keep.get(acct.account_no.as_str()) else {
             continue;
         };
-        if -balances.get(held).copied().unwrap_or(0) > keep {
+        let held = held_by(acct);
+        // A deposit holds what it held before the batch and the batch's payments; a fee account
+        // may just have had its fee earned, so it is read again.
+        let balance = if acct.kind == "fee" {
+            balance(txn, &held).await?
+        } else {
+            context
+                .held_before
+                .get(&acct.account_no)
+                .copied()
+                .unwrap_or(0)
+                - paid_now.get(acct.account_no.as_str()).copied().unwrap_or(0)
+        };
+        if -balance > keep {
             let accelerator = context.tenders.get(&acct.tender_id).map_or(1, |t| t.1);
             let due_by = super::refund::refund_due_by(
                 txn,
@@ -465,7 +511,7 @@ async fn settle(
                 now,
             )
             .await?;
-            super::refund::book_excess_refund(txn, acct, held, keep, due_by, now).await?;
+            super::refund::book_excess_refund(txn, acct, &held, keep, due_by, now).await?;
         }
     }
     Ok(())

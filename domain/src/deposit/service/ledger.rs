@@ -14,7 +14,7 @@ use crate::deposit::accounts::BANK;
 use crate::deposit::store::{bank_notifications, journal_entries, postings};
 use crate::error::{DomainError, DomainResult};
 use crate::money::Currency;
-use crate::store::rows::{Inserts, is_in};
+use crate::store::rows::Inserts;
 
 /// One side of an entry: an account and a signed amount in fen (debit positive).
 pub type Line = (String, i64);
@@ -129,34 +129,6 @@ pub async fn balance(txn: &impl ConnectionTrait, account: &str) -> DomainResult<
         .one(txn)
         .await?;
     Ok(sum.unwrap_or(0))
-}
-
-/// The balances of several accounts at once (accounts without postings are absent).
-pub async fn balances(
-    txn: &impl ConnectionTrait,
-    accounts: &[String],
-) -> DomainResult<HashMap<String, i64>> {
-    use sea_orm::sea_query::Expr;
-    if accounts.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(String, i64)> = postings::Entity::find()
-        .select_only()
-        .column(postings::Column::Account)
-        .column_as(
-            Expr::cust("CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT)"),
-            "balance",
-        )
-        .filter(is_in(
-            txn.get_database_backend(),
-            postings::Column::Account,
-            accounts.to_vec(),
-        ))
-        .group_by(postings::Column::Account)
-        .into_tuple()
-        .all(txn)
-        .await?;
-    Ok(rows.into_iter().collect())
 }
 
 /// The amounts posted to `account` by entries of `kind`, with the entry's time.
