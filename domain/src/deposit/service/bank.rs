@@ -12,17 +12,16 @@ use serde_json::json;
 
 use std::collections::HashMap;
 
-use super::ledger::{Entry, balance, post, postings_of_kind, queue_entries};
+use super::credit::{Context, held_by, settle};
+use super::ledger::{Entry, queue_entries};
 use crate::account::parse_bank_account;
-use crate::account::store::organizations;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::deposit::Payment;
-use crate::deposit::accounts::{BANK, SUSPENSE, deposit, fee_account, fee_income};
+use crate::deposit::accounts::{BANK, SUSPENSE};
 use crate::deposit::store::{bank_notifications, virtual_accounts};
 use crate::error::{DomainError, DomainResult, Text};
 use crate::store::begin_write;
 use crate::store::rows::{Inserts, is_in};
-use crate::tender::store::tenders;
 
 /// What became of a notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +107,13 @@ pub(super) async fn record_all(
     batch: &[Notification],
     now: DateTime<Utc>,
 ) -> Recorded {
-    match record(db, batch, now).await {
+    // A bank rarely repeats itself: a batch first goes without reading which of its ids are
+    // known, and the primary key refuses a repeat (nothing is kept); then it goes again, reading.
+    let recorded = match record(db, batch, now, false).await {
+        Err(e) if is_unique_violation(&e) => record(db, batch, now, true).await,
+        other => other,
+    };
+    match recorded {
         Ok(recorded) => recorded,
         Err(e) => {
             if batch.len() > 1 {
@@ -132,16 +137,16 @@ async fn receive_one(
     now: DateTime<Utc>,
 ) -> DomainResult<Receipt> {
     let id = &notification.payment.bank_txn_id;
-    match record(db, std::slice::from_ref(notification), now).await {
+    match record(db, std::slice::from_ref(notification), now, true).await {
         Ok(Recorded { mut answers, .. }) => answers
             .pop()
             .unwrap_or_else(|| Err(DomainError::internal("a notification got no answer"))),
-        Err(DomainError::Database(e)) if e.contains("UNIQUE") || e.contains("duplicate key") => {
+        Err(e) if is_unique_violation(&e) => {
             // A concurrent request with the same bank_txn_id committed first.
             let existing = bank_notifications::Entity::find_by_id(id.clone())
                 .one(db)
                 .await?
-                .ok_or_else(|| DomainError::Database(e.clone()))?;
+                .ok_or(e)?;
             if existing.body_sha256 == notification.body_sha256 {
                 Ok(Receipt::Duplicate)
             } else {
@@ -152,126 +157,47 @@ async fn receive_one(
     }
 }
 
-/// What the batch learned about the accounts it pays into, read once for all its notifications.
-struct Context {
-    accounts: HashMap<String, virtual_accounts::Model>,
-    /// By tender id: its deadline and accelerator.
-    tenders: HashMap<String, (DateTime<Utc>, u32)>,
-    /// By organization id: its registered basic account.
-    basic_accounts: HashMap<String, Option<String>>,
-    /// By account number: the balance of the ledger account its money is held in, before the batch.
-    held_before: HashMap<String, i64>,
+/// A repeated `bank_txn_id` refused by the primary key of `bank_notifications` (the other
+/// inserts of a batch cannot collide: their ids are new, their chains locked, their payers
+/// inserted `ON CONFLICT DO NOTHING`).
+fn is_unique_violation(e: &DomainError) -> bool {
+    matches!(e, DomainError::Database(m) if m.contains("UNIQUE") || m.contains("duplicate key"))
 }
 
-impl Context {
-    /// One query: the accounts with their tender, their organization and what they hold.
-    async fn load(txn: &impl ConnectionTrait, account_nos: Vec<String>) -> DomainResult<Self> {
-        use sea_orm::{FromQueryResult, JoinType};
-        #[derive(FromQueryResult)]
-        struct Row {
-            account_no: String,
-            kind: String,
-            tender_id: String,
-            lot_id: String,
-            organization_id: String,
-            registration_id: Option<String>,
-            amount_due_fen: i64,
-            currency: String,
-            status: String,
-            created_at: DateTime<Utc>,
-            bid_deadline: Option<DateTime<Utc>>,
-            accelerator: Option<i32>,
-            basic_account: Option<String>,
-            held_balance: i64,
-        }
-        let to_tender = virtual_accounts::Entity::belongs_to(tenders::Entity)
-            .from(virtual_accounts::Column::TenderId)
-            .to(tenders::Column::Id)
-            .into();
-        let to_organization = virtual_accounts::Entity::belongs_to(organizations::Entity)
-            .from(virtual_accounts::Column::OrganizationId)
-            .to(organizations::Column::Id)
-            .into();
-        let rows = virtual_accounts::Entity::find()
-            .filter(is_in(
-                txn.get_database_backend(),
-                virtual_accounts::Column::AccountNo,
-                account_nos,
-            ))
-            .join(JoinType::LeftJoin, to_tender)
-            .join(JoinType::LeftJoin, to_organization)
-            .column_as(held_balance(txn.get_database_backend()), "held_balance")
-            .column(tenders::Column::BidDeadline)
-            .column(tenders::Column::Accelerator)
-            .column(organizations::Column::BasicAccount)
-            .into_model::<Row>()
-            .all(txn)
-            .await?;
-        let mut context = Self {
-            accounts: HashMap::new(),
-            tenders: HashMap::new(),
-            basic_accounts: HashMap::new(),
-            held_before: HashMap::new(),
-        };
-        for row in rows {
-            if let (Some(deadline), Some(accelerator)) = (row.bid_deadline, row.accelerator) {
-                let accelerator = u32::try_from(accelerator).unwrap_or(1);
-                context
-                    .tenders
-                    .insert(row.tender_id.clone(), (deadline, accelerator));
-            }
-            context
-                .basic_accounts
-                .insert(row.organization_id.clone(), row.basic_account);
-            context
-                .held_before
-                .insert(row.account_no.clone(), row.held_balance);
-            context.accounts.insert(
-                row.account_no.clone(),
-                virtual_accounts::Model {
-                    account_no: row.account_no,
-                    kind: row.kind,
-                    tender_id: row.tender_id,
-                    lot_id: row.lot_id,
-                    organization_id: row.organization_id,
-                    registration_id: row.registration_id,
-                    amount_due_fen: row.amount_due_fen,
-                    currency: row.currency,
-                    status: row.status,
-                    created_at: row.created_at,
-                },
-            );
-        }
-        Ok(context)
-    }
-}
-
-/// One transaction for the whole batch: duplicates found with one query, the accounts, tenders
-/// and payers read with one query each, the journal entries, audit entries and notifications
-/// written with one multi-row INSERT each. `Err` means nothing was recorded.
+/// One transaction for the whole batch: the known ids read with one query (when `read_known`;
+/// otherwise only repeats inside the batch are found, and the primary key refuses the others),
+/// the accounts with another ([`Context`]), the journal entries, postings and notifications
+/// written together, the accounts settled, the audit entries written last. `Err` means nothing
+/// was recorded.
 async fn record(
     db: &DatabaseConnection,
     batch: &[Notification],
     now: DateTime<Utc>,
+    read_known: bool,
 ) -> DomainResult<Recorded> {
     let txn = begin_write(db).await?;
-    let mut seen: HashMap<String, String> = bank_notifications::Entity::find()
-        .select_only()
-        .column(bank_notifications::Column::BankTxnId)
-        .column(bank_notifications::Column::BodySha256)
-        .filter(is_in(
-            txn.get_database_backend(),
-            bank_notifications::Column::BankTxnId,
-            batch
-                .iter()
-                .map(|n| n.payment.bank_txn_id.clone())
-                .collect(),
-        ))
-        .into_tuple::<(String, String)>()
-        .all(&txn)
-        .await?
-        .into_iter()
-        .collect();
+    let mut seen: HashMap<String, String> = if !read_known {
+        HashMap::new()
+    } else {
+        let known = batch
+            .iter()
+            .map(|n| n.payment.bank_txn_id.clone())
+            .collect();
+        bank_notifications::Entity::find()
+            .select_only()
+            .column(bank_notifications::Column::BankTxnId)
+            .column(bank_notifications::Column::BodySha256)
+            .filter(is_in(
+                txn.get_database_backend(),
+                bank_notifications::Column::BankTxnId,
+                known,
+            ))
+            .into_tuple::<(String, String)>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect()
+    };
     let mut answers: Vec<Option<DomainResult<Receipt>>> = batch.iter().map(|_| None).collect();
     let mut tenders = Vec::new();
     let mut fresh: Vec<(usize, i64)> = Vec::new();
@@ -409,144 +335,6 @@ async fn record(
             .collect(),
         tenders,
     })
-}
-
-/// The balance of the ledger account a virtual account's money is held in ([`held_by`]), as a
-/// column of a query on `virtual_accounts`.
-fn held_balance(backend: sea_orm::DatabaseBackend) -> sea_orm::sea_query::SimpleExpr {
-    // The backend's own placeholders: numbered on PostgreSQL, `?` on SQLite.
-    let (fee, deposit_) = match backend {
-        sea_orm::DatabaseBackend::Postgres => ("$1", "$2"),
-        _ => ("?", "?"),
-    };
-    sea_orm::sea_query::Expr::cust_with_values(
-        format!(
-            "(SELECT CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) FROM postings p WHERE \
-             p.account = (CASE WHEN \"virtual_accounts\".\"kind\" = 'fee' THEN {fee} ELSE \
-             {deposit_} END) || \"virtual_accounts\".\"account_no\")"
-        ),
-        [fee_account(""), deposit("")],
-    )
-}
-
-/// The ledger account a virtual account's money is held in.
-fn held_by(acct: &virtual_accounts::Model) -> String {
-    if acct.kind == "fee" {
-        fee_account(&acct.account_no)
-    } else {
-        deposit(&acct.account_no)
-    }
-}
-
-/// After a batch's payments are posted, each account they paid into is settled once: a fee
-/// received in full is earned; the payers of deposits are checked (实施条例 Art 26, 40); and what
-/// was paid beyond what is due goes back within 5 days (RULES.md "Money").
-async fn settle(
-    txn: &impl ConnectionTrait,
-    inserts: &mut Inserts,
-    context: &Context,
-    paid: &[(&virtual_accounts::Model, (String, i64))],
-    now: DateTime<Utc>,
-) -> DomainResult<()> {
-    let mut accounts: Vec<&virtual_accounts::Model> = paid.iter().map(|(a, _)| *a).collect();
-    accounts.sort_by(|a, b| a.account_no.cmp(&b.account_no));
-    accounts.dedup_by(|a, b| a.account_no == b.account_no);
-    // What each account may keep: a deposit its amount due; a fee account nothing once the fee is
-    // earned, everything until then.
-    let mut keep: HashMap<&str, i64> = HashMap::new();
-    for acct in &accounts {
-        if acct.kind == "fee" {
-            let held = held_by(acct);
-            let currency: crate::money::Currency =
-                acct.currency.parse().map_err(DomainError::internal)?;
-            earn_fee(txn, acct, &held, currency, now).await?;
-            if !postings_of_kind(txn, &held, "fee_earned").await?.is_empty() {
-                keep.insert(acct.account_no.as_str(), 0);
-            }
-        } else {
-            keep.insert(acct.account_no.as_str(), acct.amount_due_fen);
-        }
-    }
-    let payers: Vec<(&virtual_accounts::Model, String)> = paid
-        .iter()
-        .map(|(a, (payer, _))| (*a, payer.clone()))
-        .collect();
-    super::payers::flag_payers(
-        txn,
-        inserts,
-        &context.accounts,
-        &context.basic_accounts,
-        &payers,
-        now,
-    )
-    .await?;
-    let mut paid_now: HashMap<&str, i64> = HashMap::new();
-    for (acct, (_, amount)) in paid {
-        *paid_now.entry(acct.account_no.as_str()).or_default() += amount;
-    }
-    for acct in &accounts {
-        let Some(&keep) = keep.get(acct.account_no.as_str()) else {
-            continue;
-        };
-        let held = held_by(acct);
-        // A deposit holds what it held before the batch and the batch's payments; a fee account
-        // may just have had its fee earned, so it is read again.
-        let balance = if acct.kind == "fee" {
-            balance(txn, &held).await?
-        } else {
-            context
-                .held_before
-                .get(&acct.account_no)
-                .copied()
-                .unwrap_or(0)
-                - paid_now.get(acct.account_no.as_str()).copied().unwrap_or(0)
-        };
-        if -balance > keep {
-            let accelerator = context.tenders.get(&acct.tender_id).map_or(1, |t| t.1);
-            let due_by = super::refund::refund_due_by(
-                txn,
-                super::refund::RefundReason::Overpaid,
-                false,
-                accelerator,
-                now,
-            )
-            .await?;
-            super::refund::book_excess_refund(txn, acct, &held, keep, due_by, now).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Once a fee account has received the whole fee, the fee is earned: it moves to the tender's fee
-/// income, once. What is paid beyond it stays owed to the payer (an overpayment, refunded).
-async fn earn_fee(
-    txn: &impl ConnectionTrait,
-    acct: &virtual_accounts::Model,
-    held: &str,
-    currency: crate::money::Currency,
-    now: DateTime<Utc>,
-) -> DomainResult<()> {
-    if !postings_of_kind(txn, held, "fee_earned").await?.is_empty() {
-        return Ok(());
-    }
-    let paid = -balance(txn, held).await?;
-    if acct.amount_due_fen > 0 && paid >= acct.amount_due_fen {
-        post(
-            txn,
-            "fee_earned",
-            Some(&acct.tender_id),
-            &acct.account_no,
-            "document fee received in full",
-            currency,
-            &[
-                (held.to_owned(), acct.amount_due_fen),
-                (fee_income(&acct.tender_id), -acct.amount_due_fen),
-            ],
-            now,
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 /// A payment held in suspense.

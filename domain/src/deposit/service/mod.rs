@@ -2,6 +2,7 @@
 //! check, deposit status and the views of "Who sees what".
 
 mod bank;
+mod credit;
 mod events;
 mod guarantee;
 mod intake;
