@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use super::ledger::{balance, post, postings_of_kind};
+use super::ledger::{post, postings_of_kind};
 use crate::account::store::organizations;
 use crate::deposit::accounts::{deposit, fee_account, fee_income};
 use crate::deposit::store::virtual_accounts;
@@ -151,22 +151,6 @@ pub(super) async fn settle(
     let mut accounts: Vec<&virtual_accounts::Model> = paid.iter().map(|(a, _)| *a).collect();
     accounts.sort_by(|a, b| a.account_no.cmp(&b.account_no));
     accounts.dedup_by(|a, b| a.account_no == b.account_no);
-    // What each account may keep: a deposit its amount due; a fee account nothing once the fee is
-    // earned, everything until then.
-    let mut keep: HashMap<&str, i64> = HashMap::new();
-    for acct in &accounts {
-        if acct.kind == "fee" {
-            let held = held_by(acct);
-            let currency: crate::money::Currency =
-                acct.currency.parse().map_err(DomainError::internal)?;
-            earn_fee(txn, acct, &held, currency, now).await?;
-            if !postings_of_kind(txn, &held, "fee_earned").await?.is_empty() {
-                keep.insert(acct.account_no.as_str(), 0);
-            }
-        } else {
-            keep.insert(acct.account_no.as_str(), acct.amount_due_fen);
-        }
-    }
     let payers: Vec<(&virtual_accounts::Model, String)> = paid
         .iter()
         .map(|(a, (payer, _))| (*a, payer.clone()))
@@ -185,21 +169,25 @@ pub(super) async fn settle(
         *paid_now.entry(acct.account_no.as_str()).or_default() += amount;
     }
     for acct in &accounts {
-        let Some(&keep) = keep.get(acct.account_no.as_str()) else {
-            continue;
-        };
         let held = held_by(acct);
-        // A deposit holds what it held before the batch and the batch's payments; a fee account
-        // may just have had its fee earned, so it is read again.
-        let balance = if acct.kind == "fee" {
-            balance(txn, &held).await?
+        // What the account held before the batch and the batch's payments (credits: negative).
+        let balance = context
+            .held_before
+            .get(&acct.account_no)
+            .copied()
+            .unwrap_or(0)
+            - paid_now.get(acct.account_no.as_str()).copied().unwrap_or(0);
+        // What it may keep: a deposit its amount due; a fee account nothing once the fee is
+        // earned, everything until then.
+        let (keep, balance) = if acct.kind == "fee" {
+            let currency: crate::money::Currency =
+                acct.currency.parse().map_err(DomainError::internal)?;
+            match earn_fee(txn, acct, &held, currency, balance, now).await? {
+                Some(balance) => (0, balance),
+                None => continue,
+            }
         } else {
-            context
-                .held_before
-                .get(&acct.account_no)
-                .copied()
-                .unwrap_or(0)
-                - paid_now.get(acct.account_no.as_str()).copied().unwrap_or(0)
+            (acct.amount_due_fen, balance)
         };
         if -balance > keep {
             let accelerator = context.tenders.get(&acct.tender_id).map_or(1, |t| t.1);
@@ -219,32 +207,35 @@ pub(super) async fn settle(
 
 /// Once a fee account has received the whole fee, the fee is earned: it moves to the tender's fee
 /// income, once. What is paid beyond it stays owed to the payer (an overpayment, refunded).
+/// `balance` is what the account holds now; returns what it holds once the fee is earned, or `None`
+/// while the fee is not paid in full.
 async fn earn_fee(
     txn: &impl ConnectionTrait,
     acct: &virtual_accounts::Model,
     held: &str,
     currency: crate::money::Currency,
+    balance: i64,
     now: DateTime<Utc>,
-) -> DomainResult<()> {
+) -> DomainResult<Option<i64>> {
     if !postings_of_kind(txn, held, "fee_earned").await?.is_empty() {
-        return Ok(());
+        return Ok(Some(balance));
     }
-    let paid = -balance(txn, held).await?;
-    if acct.amount_due_fen > 0 && paid >= acct.amount_due_fen {
-        post(
-            txn,
-            "fee_earned",
-            Some(&acct.tender_id),
-            &acct.account_no,
-            "document fee received in full",
-            currency,
-            &[
-                (held.to_owned(), acct.amount_due_fen),
-                (fee_income(&acct.tender_id), -acct.amount_due_fen),
-            ],
-            now,
-        )
-        .await?;
+    if acct.amount_due_fen <= 0 || -balance < acct.amount_due_fen {
+        return Ok(None);
     }
-    Ok(())
+    post(
+        txn,
+        "fee_earned",
+        Some(&acct.tender_id),
+        &acct.account_no,
+        "document fee received in full",
+        currency,
+        &[
+            (held.to_owned(), acct.amount_due_fen),
+            (fee_income(&acct.tender_id), -acct.amount_due_fen),
+        ],
+        now,
+    )
+    .await?;
+    Ok(Some(balance + acct.amount_due_fen))
 }
