@@ -26,7 +26,7 @@ async fn bank(app: &TestApp, body: &str, skew_seconds: i64) -> anyhow::Result<re
         .await?)
 }
 
-fn payment(txn: &str, account_no: &str, amount: &str, payer: &str) -> String {
+pub(crate) fn payment(txn: &str, account_no: &str, amount: &str, payer: &str) -> String {
     json!({
         "bank_txn_id": txn, "account_no": account_no, "amount": amount,
         "paid_at": "2026-11-28T08:00:00Z", "payer_name": "投标人", "payer_account": payer,
@@ -35,7 +35,7 @@ fn payment(txn: &str, account_no: &str, amount: &str, payer: &str) -> String {
 }
 
 /// The basic account `TestApp::register` gives every organization.
-const BASIC: &str = "6222 0200 1234 5678";
+pub(crate) const BASIC: &str = "6222 0200 1234 5678";
 
 async fn count(app: &TestApp, table: &str) -> anyhow::Result<i64> {
     use sea_orm::ConnectionTrait;
@@ -50,7 +50,7 @@ async fn count(app: &TestApp, table: &str) -> anyhow::Result<i64> {
     Ok(row.try_get_by_index::<i64>(0)?)
 }
 
-async fn registered(
+pub(crate) async fn registered(
     app: &TestApp,
     bidder: &str,
     tender: &str,

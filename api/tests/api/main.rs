@@ -6,6 +6,7 @@ mod audit;
 mod bids;
 mod clarifications;
 mod deadlines;
+mod deposit_races;
 mod deposits;
 mod documents;
 mod guarantees;

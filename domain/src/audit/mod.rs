@@ -39,8 +39,13 @@ impl Chain {
     /// Art 21), kept apart so that the tender's own chain, which supervisors read before the
     /// deadline, shows no gaps that would count the hidden entries.
     pub fn tender_sealed(tender_id: &str) -> Self {
-        Self(format!("tender:{tender_id}:sealed"))
+        let (before, after) = Self::TENDER_SEALED;
+        Self(format!("{before}{tender_id}{after}"))
     }
+
+    /// What comes before and after the tender's id in [`Chain::tender_sealed`], for a query that
+    /// names the chains of tenders it reads.
+    pub const TENDER_SEALED: (&'static str, &'static str) = ("tender:", ":sealed");
 
     pub fn from_stored(name: String) -> Self {
         Self(name)

@@ -123,13 +123,28 @@ pub async fn append_many(
     append_many_with(txn, news, at, Inserts::new(txn)).await
 }
 
-/// [`append_many`], writing `inserts` in the same statement as the entries (the group commit of
-/// bank notifications ends its batch this way).
+/// Chain tips by name, `(last_seq, last_hash)`, as locked in the current transaction.
+pub type Tips = HashMap<String, (i64, String)>;
+
+/// [`append_many`], writing `inserts` in the same statement as the entries.
 pub async fn append_many_with(
     txn: &impl ConnectionTrait,
     news: Vec<NewEntry>,
     at: DateTime<Utc>,
+    inserts: Inserts,
+) -> Result<Vec<Entry>, DbErr> {
+    append_many_locked(txn, news, at, inserts, Tips::new()).await
+}
+
+/// [`append_many_with`] for a caller that has already locked some tips in this transaction
+/// (`locked`, read `FOR UPDATE`, as the group commit of bank notifications does with the accounts it
+/// reads): those are not read again, the other chains are locked here.
+pub async fn append_many_locked(
+    txn: &impl ConnectionTrait,
+    news: Vec<NewEntry>,
+    at: DateTime<Utc>,
     mut inserts: Inserts,
+    locked: Tips,
 ) -> Result<Vec<Entry>, DbErr> {
     if news.is_empty() {
         inserts.run(txn).await?;
@@ -138,26 +153,20 @@ pub async fn append_many_with(
     let mut names: Vec<String> = news.iter().map(|n| n.chain.as_str().to_owned()).collect();
     names.sort();
     names.dedup();
-    let mut tips = lock_tips(txn, &names).await?;
-    if tips.len() < names.len() {
-        // A chain's first entry: create its tip, then lock it like the others.
-        chains::Entity::insert_many(names.iter().filter(|name| !tips.contains_key(*name)).map(
-            |chain| chains::ActiveModel {
-                chain: Set(chain.clone()),
-                last_seq: Set(0),
-                last_hash: Set(GENESIS_HASH.to_owned()),
-                signed_seq: Set(0),
-                updated_at: Set(at),
-            },
-        ))
-        .on_conflict(
-            OnConflict::column(chains::Column::Chain)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
-        tips = lock_tips(txn, &names).await?;
+    let mut tips: Tips = locked
+        .into_iter()
+        .filter(|(chain, _)| names.binary_search(chain).is_ok())
+        .collect();
+    let missing: Vec<String> = names
+        .iter()
+        .filter(|name| !tips.contains_key(*name))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        // After the caller's locks, so not in name order across both (the platform chain of a
+        // suspense payment after a tender's): should that meet a transaction holding them the
+        // other way round, PostgreSQL breaks the deadlock by failing one, which changes nothing.
+        tips.extend(lock_or_create_tips(txn, &missing, at).await?);
     }
 
     let mut written = Vec::with_capacity(news.len());
@@ -225,12 +234,38 @@ pub async fn append_many_with(
     Ok(written)
 }
 
-/// The tips of `names` (sorted), locked in that order, so two appends never wait on each other in
-/// a cycle.
-async fn lock_tips(
+/// The tips of `names` (sorted), locked in that order; a chain's first entry creates its tip.
+pub async fn lock_or_create_tips(
     txn: &impl ConnectionTrait,
     names: &[String],
-) -> Result<HashMap<String, (i64, String)>, DbErr> {
+    at: DateTime<Utc>,
+) -> Result<Tips, DbErr> {
+    let tips = lock_tips(txn, names).await?;
+    if tips.len() == names.len() {
+        return Ok(tips);
+    }
+    chains::Entity::insert_many(names.iter().filter(|name| !tips.contains_key(*name)).map(
+        |chain| chains::ActiveModel {
+            chain: Set(chain.clone()),
+            last_seq: Set(0),
+            last_hash: Set(GENESIS_HASH.to_owned()),
+            signed_seq: Set(0),
+            updated_at: Set(at),
+        },
+    ))
+    .on_conflict(
+        OnConflict::column(chains::Column::Chain)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    lock_tips(txn, names).await
+}
+
+/// The tips of `names` (sorted), locked in that order, so two appends never wait on each other in
+/// a cycle.
+pub async fn lock_tips(txn: &impl ConnectionTrait, names: &[String]) -> Result<Tips, DbErr> {
     Ok(chains::Entity::find()
         .filter(is_in(
             txn.get_database_backend(),

@@ -103,6 +103,15 @@ impl Inserts {
         self.statements.extend(other.statements);
     }
 
+    /// Writes everything gathered so far, for a read that must see it; more may be gathered after.
+    pub async fn flush(&mut self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+        let gathered = Self {
+            backend: self.backend,
+            statements: std::mem::take(&mut self.statements),
+        };
+        gathered.run(db).await
+    }
+
     /// Writes everything gathered.
     pub async fn run(self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
         let mut statements = self.statements;

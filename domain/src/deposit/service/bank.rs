@@ -165,10 +165,11 @@ fn is_unique_violation(e: &DomainError) -> bool {
 }
 
 /// One transaction for the whole batch: the known ids read with one query (when `read_known`;
-/// otherwise only repeats inside the batch are found, and the primary key refuses the others),
-/// the accounts with another ([`Context`]), the journal entries, postings and notifications
-/// written together, the accounts settled, the audit entries written last. `Err` means nothing
-/// was recorded.
+/// otherwise only repeats inside the batch are found, and the primary key refuses the others);
+/// the tenders' sealed chains locked and the accounts read with one more ([`Context`]); the journal
+/// entries, postings, notifications, new payers, audit entries and chain tips written with one
+/// statement, unless an overpayment's refund must read the postings first. BEGIN, those two and
+/// COMMIT are the four round trips of a batch. `Err` means nothing was recorded.
 async fn record(
     db: &DatabaseConnection,
     batch: &[Notification],
@@ -220,11 +221,17 @@ async fn record(
         }
     }
     if !fresh.is_empty() {
-        let account_nos = fresh
+        let paid: Vec<(String, String)> = fresh
             .iter()
-            .map(|(i, _)| batch[*i].payment.account_no.clone())
+            .map(|(i, _)| {
+                let payment = &batch[*i].payment;
+                (
+                    payment.account_no.clone(),
+                    normalize_payer(&payment.payer_account),
+                )
+            })
             .collect();
-        let context = Context::load(&txn, account_nos).await?;
+        let mut context = Context::load(&txn, &paid, now).await?;
         tenders.extend(
             context
                 .accounts
@@ -312,18 +319,23 @@ async fn record(
             });
             answers[i] = Some(Ok(receipt));
         }
-        // The entries, their postings and the notifications in one statement (PostgreSQL).
+        // The entries, their postings, the notifications, the new payers, the audit entries and
+        // the chain tips in one statement (PostgreSQL), unless settling must read the batch's
+        // postings first (an overpayment's refund).
         let mut inserts = Inserts::new(&txn);
         let entry_ids = queue_entries(&mut inserts, &journal, now)?;
         for (row, entry_id) in rows.iter_mut().zip(entry_ids) {
             row.entry_id = Set(entry_id);
         }
         inserts.add(rows)?;
-        inserts.run(&txn).await?;
-        let mut inserts = Inserts::new(&txn);
-        settle(&txn, &mut inserts, &context, &touched, now).await?;
-        // Last, so the chain tips stay locked only until the commit; the new payers go with them.
-        audit::append_many_with(&txn, audits, now, inserts).await?;
+        let refunded = settle(&txn, &mut inserts, &context, &touched, now).await?;
+        // The tips stay locked; a refund's audit entry moved them, so they are read again then.
+        let tips = if refunded {
+            audit::Tips::new()
+        } else {
+            std::mem::take(&mut context.tips)
+        };
+        audit::append_many_locked(&txn, audits, now, inserts, tips).await?;
     }
     txn.commit().await?;
     Ok(Recorded {

@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, EntityTrait};
 
+use super::credit::KnownPayer;
 use crate::deposit::store::{deposit_flags, deposit_payers, virtual_accounts};
 use crate::error::DomainResult;
-use crate::store::rows::{Inserts, pairs_in};
+use crate::store::rows::Inserts;
 
 async fn add_flag(
     txn: &impl ConnectionTrait,
@@ -47,13 +48,15 @@ async fn add_flag(
 }
 
 /// Flags the deposits of `paid` (account, payer) whose payer is not the bidder's basic account, or paid
-/// another bidder's deposit in the tender; `accounts` and `basic_accounts` are what the batch read.
-/// The payers first seen go into `inserts`, written with the batch's audit entries.
+/// another bidder's deposit in the tender; `accounts`, `basic_accounts` and `known` (the payers
+/// recorded for the batch's (payer, tender) pairs) are what the batch read, under its tenders'
+/// locks. The payers first seen go into `inserts`, written with the batch's audit entries.
 pub(super) async fn flag_payers(
     txn: &impl ConnectionTrait,
     inserts: &mut Inserts,
     accounts: &HashMap<String, virtual_accounts::Model>,
     basic_accounts: &HashMap<String, Option<String>>,
+    mut known: Vec<KnownPayer>,
     paid: &[(&virtual_accounts::Model, String)],
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
@@ -86,48 +89,29 @@ pub(super) async fn flag_payers(
             .await?;
         }
     }
-    // The deposit accounts of the same tenders these payers paid into, before and in this batch.
-    // By (payer, tender) pairs: a payer's deposits in every other tender are none of this check's
-    // business, and a bidder's basic account pays in many.
-    let mut wanted: Vec<(String, String)> = pairs
-        .iter()
-        .map(|(a, p)| ((*p).to_owned(), a.tender_id.clone()))
-        .collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let mut known: Vec<deposit_payers::Model> = deposit_payers::Entity::find()
-        .filter(pairs_in(
-            txn.get_database_backend(),
-            (
-                deposit_payers::Column::PayerAccount,
-                deposit_payers::Column::TenderId,
-            ),
-            wanted,
-        ))
-        .all(txn)
-        .await?;
     let mut new_pairs = Vec::new();
     for (acct, payer) in &pairs {
         if !known
             .iter()
             .any(|k| k.payer_account == *payer && k.account_no == acct.account_no)
         {
-            let pair = deposit_payers::Model {
+            known.push(KnownPayer {
                 payer_account: (*payer).to_owned(),
                 account_no: acct.account_no.clone(),
                 tender_id: acct.tender_id.clone(),
                 organization_id: acct.organization_id.clone(),
-                first_paid_at: now,
-            };
-            known.push(pair.clone());
-            new_pairs.push(pair);
+            });
+            new_pairs.push(deposit_payers::ActiveModel {
+                payer_account: Set((*payer).to_owned()),
+                account_no: Set(acct.account_no.clone()),
+                tender_id: Set(acct.tender_id.clone()),
+                organization_id: Set(acct.organization_id.clone()),
+                first_paid_at: Set(now),
+            });
         }
     }
     inserts.add_on_conflict(
-        new_pairs
-            .into_iter()
-            .map(deposit_payers::ActiveModel::from)
-            .collect(),
+        new_pairs,
         Some(
             OnConflict::columns([
                 deposit_payers::Column::PayerAccount,
