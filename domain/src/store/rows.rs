@@ -150,7 +150,12 @@ where
         <A::Entity as EntityTrait>::Column::iter()
             .filter(|c| is_set(&rows[0].get(*c)))
             .collect();
-    let mut json = String::with_capacity(rows.len() * 64 * columns.len());
+    // Each column's key, quoted once for every row.
+    let keys: Vec<String> = columns
+        .iter()
+        .map(|c| serde_json::Value::from(c.as_str()).to_string())
+        .collect();
+    let mut json = String::with_capacity(rows.len() * 48 * columns.len());
     json.push('[');
     for (i, row) in rows.iter().enumerate() {
         if i > 0 {
@@ -165,9 +170,9 @@ where
                     if position > 0 {
                         json.push(',');
                     }
-                    json.push_str(&serde_json::Value::from(column.as_str()).to_string());
+                    json.push_str(&keys[position]);
                     json.push(':');
-                    json.push_str(&to_json(&value, column.as_str())?.to_string());
+                    write_json(&mut json, &value, column.as_str())?;
                 }
                 (ActiveValue::NotSet, None) => {}
                 _ => {
@@ -208,35 +213,59 @@ fn is_set(value: &ActiveValue<Value>) -> bool {
     matches!(value, ActiveValue::Set(_) | ActiveValue::Unchanged(_))
 }
 
-/// A value as `json_populate_recordset` reads it back into its column's type. Times keep
+/// Writes a value as `json_populate_recordset` reads it back into its column's type. Times keep
 /// microseconds, cut as sqlx cuts them, so a stored time is the same whichever way it was written.
-fn to_json(value: &Value, column: &str) -> Result<serde_json::Value, DbErr> {
-    use serde_json::Value as J;
-    Ok(match value {
-        Value::Bool(v) => v.map_or(J::Null, J::from),
-        Value::TinyInt(v) => v.map_or(J::Null, J::from),
-        Value::SmallInt(v) => v.map_or(J::Null, J::from),
-        Value::Int(v) => v.map_or(J::Null, J::from),
-        Value::BigInt(v) => v.map_or(J::Null, J::from),
-        Value::TinyUnsigned(v) => v.map_or(J::Null, J::from),
-        Value::SmallUnsigned(v) => v.map_or(J::Null, J::from),
-        Value::Unsigned(v) => v.map_or(J::Null, J::from),
-        Value::BigUnsigned(v) => v.map_or(J::Null, J::from),
-        Value::String(v) => v.as_deref().map_or(J::Null, J::from),
-        Value::Char(v) => v.map_or(J::Null, |c| J::from(c.to_string())),
-        Value::Json(v) => v.as_deref().cloned().unwrap_or(J::Null),
-        Value::ChronoDateTimeUtc(v) => v.map_or(J::Null, |t| {
-            J::from(t.to_rfc3339_opts(SecondsFormat::Micros, true))
-        }),
-        Value::ChronoDate(v) => v.map_or(J::Null, |d| J::from(d.to_string())),
-        Value::Decimal(v) => v.map_or(J::Null, |d| J::from(d.to_string())),
-        Value::Uuid(v) => v.map_or(J::Null, |u| J::from(u.to_string())),
+fn write_json(out: &mut String, value: &Value, column: &str) -> Result<(), DbErr> {
+    use std::fmt::Write;
+    fn number(out: &mut String, v: Option<impl std::fmt::Display>) {
+        match v {
+            Some(v) => {
+                let _ = write!(out, "{v}");
+            }
+            None => out.push_str("null"),
+        }
+    }
+    fn text(out: &mut String, v: Option<&str>) -> Result<(), DbErr> {
+        match v {
+            // Escaped as serde_json escapes, straight into the statement's text.
+            Some(v) => {
+                out.push_str(&serde_json::to_string(v).map_err(|e| DbErr::Custom(e.to_string()))?)
+            }
+            None => out.push_str("null"),
+        }
+        Ok(())
+    }
+    match value {
+        Value::Bool(v) => number(out, *v),
+        Value::TinyInt(v) => number(out, *v),
+        Value::SmallInt(v) => number(out, *v),
+        Value::Int(v) => number(out, *v),
+        Value::BigInt(v) => number(out, *v),
+        Value::TinyUnsigned(v) => number(out, *v),
+        Value::SmallUnsigned(v) => number(out, *v),
+        Value::Unsigned(v) => number(out, *v),
+        Value::BigUnsigned(v) => number(out, *v),
+        Value::String(v) => text(out, v.as_deref())?,
+        Value::Char(v) => text(out, v.map(|c| c.to_string()).as_deref())?,
+        Value::Json(v) => match v.as_deref() {
+            Some(v) => out.push_str(&v.to_string()),
+            None => out.push_str("null"),
+        },
+        Value::ChronoDateTimeUtc(v) => text(
+            out,
+            v.map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true))
+                .as_deref(),
+        )?,
+        Value::ChronoDate(v) => text(out, v.map(|d| d.to_string()).as_deref())?,
+        Value::Decimal(v) => text(out, v.map(|d| d.to_string()).as_deref())?,
+        Value::Uuid(v) => text(out, v.map(|u| u.to_string()).as_deref())?,
         other => {
             return Err(DbErr::Custom(format!(
                 "column `{column}`: {other:?} cannot be written as JSON rows"
             )));
         }
-    })
+    }
+    Ok(())
 }
 
 /// `column IN (values)`: `column = ANY($1)` with one array on PostgreSQL.
