@@ -6,7 +6,7 @@ mod audit;
 mod bids;
 mod clarifications;
 mod deadlines;
-mod deposit_races;
+mod deposit_batches;
 mod deposits;
 mod documents;
 mod guarantees;

@@ -120,23 +120,14 @@ pub async fn append_many(
     news: Vec<NewEntry>,
     at: DateTime<Utc>,
 ) -> Result<Vec<Entry>, DbErr> {
-    append_many_with(txn, news, at, Inserts::new(txn)).await
+    append_many_locked(txn, news, at, Inserts::new(txn), Tips::new()).await
 }
 
 /// Chain tips by name, `(last_seq, last_hash)`, as locked in the current transaction.
 pub type Tips = HashMap<String, (i64, String)>;
 
-/// [`append_many`], writing `inserts` in the same statement as the entries.
-pub async fn append_many_with(
-    txn: &impl ConnectionTrait,
-    news: Vec<NewEntry>,
-    at: DateTime<Utc>,
-    inserts: Inserts,
-) -> Result<Vec<Entry>, DbErr> {
-    append_many_locked(txn, news, at, inserts, Tips::new()).await
-}
-
-/// [`append_many_with`] for a caller that has already locked some tips in this transaction
+/// [`append_many`], writing `inserts` in the same statement as the entries, for a caller that may
+/// have locked some tips in this transaction already
 /// (`locked`, read `FOR UPDATE`, as the group commit of bank notifications does with the accounts it
 /// reads): those are not read again, the other chains are locked here.
 pub async fn append_many_locked(
@@ -265,7 +256,7 @@ pub async fn lock_or_create_tips(
 
 /// The tips of `names` (sorted), locked in that order, so two appends never wait on each other in
 /// a cycle.
-pub async fn lock_tips(txn: &impl ConnectionTrait, names: &[String]) -> Result<Tips, DbErr> {
+async fn lock_tips(txn: &impl ConnectionTrait, names: &[String]) -> Result<Tips, DbErr> {
     Ok(chains::Entity::find()
         .filter(is_in(
             txn.get_database_backend(),

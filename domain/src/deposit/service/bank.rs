@@ -243,10 +243,9 @@ async fn record(
         let mut rows = Vec::with_capacity(fresh.len());
         // The accounts paid into, with the payer and the amount of each payment.
         let mut touched: Vec<(&virtual_accounts::Model, (String, i64))> = Vec::new();
-        for &(i, amount) in &fresh {
+        for (&(i, amount), (_, payer)) in fresh.iter().zip(&paid) {
             let payment = &batch[i].payment;
             let currency = payment.amount.currency();
-            let payer = normalize_payer(&payment.payer_account);
             let memo = format!("{} / {}", payment.payer_name, payer);
             let account = context
                 .accounts
@@ -312,7 +311,7 @@ async fn record(
                 currency: Set(currency.code().to_owned()),
                 paid_at: Set(payment.paid_at),
                 payer_name: Set(payment.payer_name.clone()),
-                payer_account: Set(payer),
+                payer_account: Set(payer.clone()),
                 outcome: Set(receipt.as_str().to_owned()),
                 entry_id: Set(String::new()),
                 received_at: Set(now),

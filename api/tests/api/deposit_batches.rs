@@ -1,7 +1,8 @@
-//! Notifications written side by side, each batch in its own transaction, as two writers or two
-//! servers write them (RULES.md "Money"; 实施条例 Art 40): whatever the order they commit in, each
-//! decides on what the others committed. A fee is earned once, exactly what was paid beyond a
-//! deposit is refunded, and two bidders paid from one account are flagged, however the payments race.
+//! The group commit of bank notifications (RULES.md "Money"; 实施条例 Art 40): a batch written in one
+//! transaction answers each notification as if they had come one by one, and batches written side
+//! by side, each in its own transaction as two writers or two servers write them, each decide on
+//! what the others committed: a fee is earned once, exactly what was paid beyond a deposit is
+//! refunded, and two bidders paid from one account are flagged, however the payments race.
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use tenderhall_domain::deposit::service::{
 };
 use tokio::sync::Barrier;
 
-use crate::deposits::{BASIC, payment, registered};
+use crate::deposits::{BASIC, count, payment, registered};
 use crate::helpers::{TestApp, TestResult, text};
 
 fn note(txn: &str, account: &str, amount: &str, payer: &str) -> anyhow::Result<Notification> {
@@ -152,6 +153,88 @@ async fn art_40_bidders_paid_at_once_from_one_account_are_both_flagged() -> Test
             1,
             "shared_payer for {org}: {flags:?}"
         );
+    }
+    app.assert_ledger_sound().await?;
+    Ok(())
+}
+
+/// Group commit: a batch of notifications written in one transaction answers each exactly as if
+/// they had come one by one: duplicates and conflicts inside the batch, suspense, an overpayment
+/// spread over two payments, and one payer paying two bidders (实施条例 Art 40).
+#[tokio::test]
+async fn a_batch_of_notifications_is_recorded_as_if_they_came_one_by_one() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let operator = app.operator().await?;
+    let supervisor = app.supervisor(&operator).await?;
+    let (owner, _) = app.member("owner@batch.test", "tenderer").await?;
+    let (first, first_org) = app.member("first@batch.test", "bidder").await?;
+    let (second, second_org) = app.member("second@batch.test", "bidder").await?;
+    let id = app.published_goods_tender(&owner, "批量入账", 21).await?;
+    let (_, a) = registered(&app, &first, &id).await?;
+    let (_, b) = registered(&app, &second, &id).await?;
+    let (acct_a, acct_b) = (
+        text(&a["deposit_account"]["account_no"]),
+        text(&b["deposit_account"]["account_no"]),
+    );
+    let shared = "6228 4800 0000 0002";
+    let batch = vec![
+        note("BATCH-1", &acct_a, "1500.00", shared)?,
+        note("BATCH-2", &acct_b, "2000.00", shared)?,
+        note("BATCH-3", &acct_a, "1000.00", shared)?,
+        note("BATCH-1", &acct_a, "1500.00", shared)?,
+        note("BATCH-2", &acct_b, "2000.01", shared)?,
+        note("BATCH-4", "955880000000000000", "10.00", shared)?,
+    ];
+    let answers = receive_all(app.state.db(), &batch, app.state.now()).await;
+    let outcome: Vec<String> = answers
+        .iter()
+        .map(|a| match a {
+            Ok(receipt) => receipt.as_str().to_owned(),
+            Err(tenderhall_domain::DomainError::Conflict { code, .. }) => (*code).to_owned(),
+            Err(e) => format!("{e}"),
+        })
+        .collect();
+    assert_eq!(
+        outcome,
+        [
+            "credited",
+            "credited",
+            "credited",
+            "duplicate",
+            "txn_conflict",
+            "suspense"
+        ]
+    );
+    // The same batch again changes nothing.
+    let again = receive_all(app.state.db(), &batch[..1], app.state.now()).await;
+    assert!(matches!(again[..], [Ok(Receipt::Duplicate)]));
+    assert_eq!(count(&app, "bank_notifications").await?, 4);
+
+    // 1,500 + 1,000 on 2,000 due: one refund of the 500 beyond it (RULES.md "Money").
+    let refunds = list_refunds(app.state.db(), Some(&id), None).await?;
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    assert_eq!(refunds[0].reason, "overpaid");
+    assert_eq!(refunds[0].principal_fen, 50_000);
+
+    // Both bidders flagged for the shared payer, each once, and for paying from another account.
+    let supervisor_principal = tenderhall_domain::account::service::authenticate(
+        app.state.db(),
+        &supervisor,
+        app.state.now(),
+    )
+    .await?;
+    let flags = tender_flags(app.state.db(), &supervisor_principal, &id).await?;
+    for org in [&first_org, &second_org] {
+        for kind in ["shared_payer", "payer_mismatch"] {
+            assert_eq!(
+                flags
+                    .iter()
+                    .filter(|f| f.kind == kind && &f.organization_id == org)
+                    .count(),
+                1,
+                "{kind} for {org}: {flags:?}"
+            );
+        }
     }
     app.assert_ledger_sound().await?;
     Ok(())
