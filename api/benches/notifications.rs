@@ -6,7 +6,8 @@
 //! `TENDERHALL_BENCH_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/test`; it makes and
 //! drops its own databases). Options: `BENCH_SECONDS` (default 10), `BENCH_ROUNDS` (pgbench and the
 //! platform in turn, default 3; the medians are compared), `BENCH_CONCURRENCY` (the client counts
-//! to measure at, default `16,64`; pgbench runs with the same count each time).
+//! to measure at, default `16,64`; pgbench runs with the same count each time),
+//! `BENCH_KEEP_DATABASES` (set: the databases stay for a look at their plans; drop them after).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -128,6 +129,11 @@ async fn run() -> anyhow::Result<()> {
                 .await?;
         }
         let outcome = measure(&admin_url, &pg_db, &th_db, seconds, rounds, concurrency).await;
+        if std::env::var_os("BENCH_KEEP_DATABASES").is_some() {
+            println!("kept the databases {pg_db} and {th_db} (BENCH_KEEP_DATABASES)");
+            outcome?;
+            continue;
+        }
         for db in [&pg_db, &th_db] {
             admin
                 .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))

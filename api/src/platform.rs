@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
+use tenderhall_domain::deposit::service::NotificationIntake;
 use tenderhall_domain::keys::service::load_or_create_platform_signer;
 use tenderhall_domain::ports::DocumentStore;
 use tenderhall_domain::time::Clock;
@@ -66,8 +67,25 @@ pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<A
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("loading the platform key")?;
     let store = open_store(&settings).await?;
+    // PostgreSQL: the notification intake writes through sessions of its own that plan each
+    // statement once (`store::connect_generic_plans`). SQLite plans nothing per value: one pool.
+    let intake_db = if settings.is_postgres() {
+        let url = settings.database_url();
+        let writers = u32::try_from(NotificationIntake::writers()).unwrap_or(8);
+        tenderhall_domain::store::connect_generic_plans(&url, writers)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the notification intake's connections to {}",
+                    tenderhall_domain::store::redact_url(&url)
+                )
+            })?
+    } else {
+        db.clone()
+    };
     Ok(AppState::new(
         db,
+        intake_db,
         clock,
         settings,
         Arc::new(signer),

@@ -29,8 +29,10 @@ struct Inner {
 }
 
 impl AppState {
+    /// `intake_db` is the pool bank notifications are written through ([`NotificationIntake`]).
     pub fn new(
         db: DatabaseConnection,
+        intake_db: DatabaseConnection,
         clock: Arc<dyn Clock>,
         settings: Settings,
         signer: Arc<PlatformSigner>,
@@ -41,7 +43,7 @@ impl AppState {
             session_ttl: TimeDelta::minutes(i64::from(settings.session_ttl_minutes)),
             ..SignInPolicy::default()
         };
-        let notifications = NotificationIntake::start(db.clone(), clock.clone());
+        let notifications = NotificationIntake::start(intake_db, clock.clone());
         Self(Arc::new(Inner {
             db,
             clock,

@@ -52,15 +52,22 @@ impl std::fmt::Debug for NotificationIntake {
 }
 
 impl NotificationIntake {
-    /// Starts the writers on the current Tokio runtime; they stop when the last handle is dropped.
+    /// How many writers [`start`](Self::start) starts: one per core, at least two. While one
+    /// waits for the database the other builds its batch, so both cores work (one writer left 46 %
+    /// of them idle at 64 clients). Batches that pay into one tender are ordered by its chain's lock
+    /// (`credit`), so writers need not be apart to be right; they are kept apart by tender so they
+    /// rarely wait on each other. On two cores shared with PostgreSQL, two writers credited
+    /// 8,300–9,300/s at 64 clients where one credited 5,800–7,500/s, and three no more than two
+    /// (docs/performance.md).
+    pub fn writers() -> usize {
+        std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
+    }
+
+    /// Starts the writers on the current Tokio runtime, writing through `db` (on PostgreSQL a pool
+    /// of [`writers`](Self::writers) connections with generic plans, `store::connect_generic_plans`);
+    /// they stop when the last handle is dropped.
     pub fn start(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
-        // One writer per core, at least two: while one waits for the database the other builds
-        // its batch, so both cores work (one writer left 46 % of them idle at 64 clients). Batches
-        // that pay into one tender are ordered by its chain's lock (`credit`), so writers need not
-        // be apart to be right; they are kept apart by tender so they rarely wait on each other.
-        // On two cores shared with PostgreSQL, two writers credited 8,300–9,300/s at 64 clients
-        // where one credited 5,800–7,500/s, and three no more than two (docs/performance.md).
-        let writers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+        let writers = Self::writers();
         let routes = Arc::new(Routes::default());
         let writers: Vec<mpsc::Sender<Request>> = (0..writers)
             .map(|_| {
