@@ -37,6 +37,7 @@ mod m20261128_000030_create_opening_keys;
 mod m20261128_000031_create_bids;
 mod m20261128_000032_create_bid_openings;
 mod m20261129_000033_index_payers_by_tender;
+mod m20261201_000034_index_notifications_by_time;
 
 pub struct Migrator;
 
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000031_create_bids::Migration),
             Box::new(m20261128_000032_create_bid_openings::Migration),
             Box::new(m20261129_000033_index_payers_by_tender::Migration),
+            Box::new(m20261201_000034_index_notifications_by_time::Migration),
         ]
     }
 }
