@@ -257,3 +257,36 @@ async fn rows_written_together_read_back_as_rows_written_one_by_one() -> TestRes
     assert_eq!(ids, ["four", "one"]);
     Ok(())
 }
+
+/// The bank notification intake's own pool plans each of its statements once: on PostgreSQL its
+/// sessions use generic plans, where the platform's other sessions keep the default (planning the
+/// batch read for each small batch took as long as running it, docs/performance.md); on SQLite,
+/// which has no such setting, asking for that pool is an error that names the database.
+#[tokio::test]
+async fn the_notification_pool_uses_generic_plans_on_postgresql_only() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let url = fresh_test_database_url(dir.path()).await?;
+    let main = connect(&url).await?;
+    if !is_postgres(&main) {
+        let refused = tenderhall_domain::store::connect_generic_plans(&url, 2)
+            .await
+            .err()
+            .ok_or("a generic-plan pool on SQLite was opened")?;
+        assert!(refused.to_string().contains("for PostgreSQL"), "{refused}");
+        return Ok(());
+    }
+    let intake = tenderhall_domain::store::connect_generic_plans(&url, 2).await?;
+    let mode = |db: DatabaseConnection| async move {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SHOW plan_cache_mode",
+            ))
+            .await?
+            .ok_or("SHOW answered no row")?;
+        Ok::<String, Box<dyn std::error::Error + Send + Sync>>(row.try_get_by_index(0)?)
+    };
+    assert_eq!(mode(intake).await?, "force_generic_plan");
+    assert_eq!(mode(main).await?, "auto");
+    Ok(())
+}
