@@ -29,12 +29,31 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     }
     tenderhall_domain::store::connect(&url)
         .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                tenderhall_domain::store::redact_url(&url)
-            )
-        })
+        .with_context(|| cannot_open("the database", &url))
+}
+
+/// The pool the bank notification intake writes through. PostgreSQL: sessions of its own that plan
+/// each statement once (`store::connect_generic_plans`), one per writer. SQLite plans nothing per
+/// value: the platform's pool.
+async fn connect_intake(
+    settings: &Settings,
+    db: &DatabaseConnection,
+) -> anyhow::Result<DatabaseConnection> {
+    if !settings.is_postgres() {
+        return Ok(db.clone());
+    }
+    let url = settings.database_url();
+    let writers = u32::try_from(NotificationIntake::writers()).unwrap_or(8);
+    tenderhall_domain::store::connect_generic_plans(&url, writers)
+        .await
+        .with_context(|| cannot_open("the notification intake's connections to", &url))
+}
+
+fn cannot_open(what: &str, url: &str) -> String {
+    format!(
+        "cannot open {what} {}",
+        tenderhall_domain::store::redact_url(url)
+    )
 }
 
 /// Applies every pending migration.
@@ -67,22 +86,7 @@ pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<A
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("loading the platform key")?;
     let store = open_store(&settings).await?;
-    // PostgreSQL: the notification intake writes through sessions of its own that plan each
-    // statement once (`store::connect_generic_plans`). SQLite plans nothing per value: one pool.
-    let intake_db = if settings.is_postgres() {
-        let url = settings.database_url();
-        let writers = u32::try_from(NotificationIntake::writers()).unwrap_or(8);
-        tenderhall_domain::store::connect_generic_plans(&url, writers)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open the notification intake's connections to {}",
-                    tenderhall_domain::store::redact_url(&url)
-                )
-            })?
-    } else {
-        db.clone()
-    };
+    let intake_db = connect_intake(&settings, &db).await?;
     Ok(AppState::new(
         db,
         intake_db,
