@@ -74,7 +74,7 @@ start_server() {
 prepare_tender() {
     curl -sf -X POST "$BASE/api/v1/accounts" -H 'content-type: application/json' -d '{
         "email": "bench@tenderer.test", "password": "correct-horse-42", "name": "Bench",
-        "organization": {"name": "基准测试单位", "kind": "tenderer", "credit_code": "91110000100000000X"}}' > /dev/null
+        "organization": {"name": "基准测试单位", "kind": "tenderer", "credit_code": "91110000100000000R"}}' > /dev/null
     TOKEN=$(curl -sf -X POST "$BASE/api/v1/sessions" -H 'content-type: application/json' \
         -d '{"email": "bench@tenderer.test", "password": "correct-horse-42"}' | json "['token']")
     local deadline; deadline=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc)+datetime.timedelta(days=30)).isoformat())')

@@ -28,6 +28,10 @@ use tenderhall_domain::money::MoneyInput;
 use tenderhall_domain::store::{loopback_without_tls, replace_database_name};
 use tenderhall_domain::tender::procedure::ProcedureSettings;
 use tenderhall_domain::tender::service::{LotInput, TenderInput, create_draft, publish};
+
+/// The program's allocator (api/src/main.rs), so that the platform is measured as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tenderhall_domain::time::SystemClock;
 
 /// 400 tenders open at once per round with the same 25 bidders registered in each: 10,000 deposit
@@ -430,7 +434,7 @@ fn registration(email: &str, kind: &str, basic_account: Option<String>) -> Regis
         organization: NewOrganization {
             name: format!("{email} 公司"),
             kind: kind.to_owned(),
-            credit_code: "91110000100000000X".to_owned(),
+            credit_code: "91110000100000000R".to_owned(),
             basic_account,
         },
         language: None,

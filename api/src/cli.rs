@@ -1,5 +1,6 @@
 //! What each subcommand does, given the settings. `main.rs` only parses arguments.
 
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,7 +9,9 @@ use tenderhall_domain::account::service::{
     create_operator as create_operator_account, verify_organization,
 };
 use tenderhall_domain::audit::Actor;
-use tenderhall_domain::audit::service::{AuditReport, sign_head, verify_all};
+use tenderhall_domain::audit::service::{
+    AuditReport, SignedHead, Witnesses, sign_and_publish_head, verify_all,
+};
 use tenderhall_domain::keys::service::{load_or_create_platform_signer, platform_public_keys};
 use tenderhall_domain::time::{Clock, SystemClock};
 use tenderhall_workers::WorkerContext;
@@ -56,9 +59,7 @@ pub fn worker_context(state: &AppState) -> anyhow::Result<WorkerContext> {
         mail_from: settings.mail_from.parse().context("TENDERHALL_MAIL_FROM")?,
         store: state.store().clone(),
         master_key: state.master_key().clone(),
-        interest_rate: settings
-            .interest_rate()
-            .map_err(|e| anyhow::anyhow!("TENDERHALL_DEPOSIT_INTEREST_RATE: {e}"))?,
+        interest_rate: state.deposits().interest_rate,
         bank: if settings.sandbox {
             std::sync::Arc::new(tenderhall_workers::bank::SandboxBank::new(
                 state.db().clone(),
@@ -121,6 +122,40 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The new operator's password: `--password` (with a warning), else TENDERHALL_OPERATOR_PASSWORD,
+/// else asked twice on the terminal without echo, else the first line of standard input (for
+/// `printf '%s\n' "$PW" | tenderhall admin create-operator ...`).
+pub fn operator_password(flag: Option<String>) -> anyhow::Result<String> {
+    if let Some(password) = flag {
+        eprintln!(
+            "warning: --password shows the password to everyone who lists processes; pipe it on standard input instead"
+        );
+        return Ok(password);
+    }
+    if let Ok(password) = std::env::var("TENDERHALL_OPERATOR_PASSWORD") {
+        return Ok(password);
+    }
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Operator password: ")?;
+        let again = rpassword::prompt_password("The same password again: ")?;
+        anyhow::ensure!(
+            first == again,
+            "the two passwords differ; nothing was created"
+        );
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(
+        !password.is_empty(),
+        "no password: type it at the prompt, pipe it on standard input, or set TENDERHALL_OPERATOR_PASSWORD"
+    );
+    Ok(password)
+}
+
 /// `tenderhall admin create-operator`.
 pub async fn create_operator(
     settings: Settings,
@@ -154,10 +189,32 @@ pub async fn verify_org(settings: Settings, org_id: &str) -> anyhow::Result<Stri
 
 /// `tenderhall audit verify`: recompute every chain and signed head. Read-only: it changes nothing,
 /// not even the schema.
-pub async fn audit_verify(settings: &Settings) -> anyhow::Result<AuditReport> {
+pub async fn audit_verify(
+    settings: &Settings,
+    kept_head: Option<&std::path::Path>,
+) -> anyhow::Result<AuditReport> {
+    let kept: Option<SignedHead> = match kept_head {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the head file {}", path.display()))?;
+            Some(serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{} is not a signed head: save the JSON answer of GET /api/v1/audit/heads/latest",
+                    path.display()
+                )
+            })?)
+        }
+        None => None,
+    };
     let db = platform::connect(settings).await?;
     let keys = platform_public_keys(&db).await.map_err(domain_err)?;
-    Ok(verify_all(&db, &keys).await?)
+    let store = platform::open_store(settings).await?;
+    let witnesses = Witnesses {
+        platform_keys: &keys,
+        store: Some(store.as_ref()),
+        kept: kept.as_ref(),
+    };
+    Ok(verify_all(&db, witnesses).await?)
 }
 
 /// `tenderhall audit sign-head`: sign a head now instead of waiting for the interval.
@@ -169,7 +226,8 @@ pub async fn audit_sign_head(settings: Settings) -> anyhow::Result<Option<i64>> 
     let signer = load_or_create_platform_signer(&db, &master, clock.now())
         .await
         .map_err(domain_err)?;
-    let head = sign_head(&db, &signer, clock.now())
+    let store = platform::open_store(&settings).await?;
+    let head = sign_and_publish_head(&db, &signer, store.as_ref(), clock.now())
         .await
         .map_err(domain_err)?;
     Ok(head.map(|h| h.seq))

@@ -69,7 +69,7 @@ impl Client {
                 None,
                 Some(json!({
                     "email": email, "password": PASSWORD, "name": "演示用户",
-                    "organization": {"name": name, "kind": kind, "credit_code": "91110000100000000X", "basic_account": basic},
+                    "organization": {"name": name, "kind": kind, "credit_code": "91110000100000000R", "basic_account": basic},
                 })),
             )
             .await?;

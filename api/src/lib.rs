@@ -18,9 +18,3 @@ pub mod telemetry;
 
 pub use config::Settings;
 pub use state::AppState;
-
-/// mimalloc instead of the system allocator, for the program and everything built on this crate
-/// (its tests and benchmarks measure the platform as it runs). glibc's allocator spent a quarter of
-/// the process's time under concurrent requests (`perf`, bank notifications, docs/performance.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -6,6 +6,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tenderhall_api::{Settings, cli, telemetry};
 
+/// mimalloc instead of the system allocator, chosen here in the program, not in the library:
+/// glibc's allocator spent a quarter of the process's time under concurrent requests (`perf`, bank
+/// notifications, docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "tenderhall",
@@ -175,9 +181,11 @@ enum AdminCommand {
     CreateOperator {
         #[arg(long)]
         email: String,
-        /// At least 10 characters with a letter and a digit.
-        #[arg(long, env = "TENDERHALL_OPERATOR_PASSWORD", hide_env_values = true)]
-        password: String,
+        /// Kept for scripts written against it; it puts the password in the process list and the
+        /// shell's history. Without it the password is asked for on the terminal (twice), or read
+        /// from the first line of standard input, or taken from TENDERHALL_OPERATOR_PASSWORD.
+        #[arg(long, hide = true)]
+        password: Option<String>,
         #[arg(long, default_value = "Platform operator")]
         name: String,
     },
@@ -190,9 +198,15 @@ enum AdminCommand {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Recompute every audit chain and every signed head; name the first broken entry and exit 1
-    /// if anything was changed or deleted.
-    Verify,
+    /// Recompute every audit chain and every signed head, hold the heads against the copies kept
+    /// in the document store, and name the first broken entry; exit 1 if anything was changed or
+    /// deleted.
+    Verify {
+        /// A signed head you kept (the JSON of GET /api/v1/audit/heads/latest): the log must still
+        /// hold it unchanged.
+        #[arg(long, value_name = "FILE")]
+        head: Option<PathBuf>,
+    },
     /// Sign a head of the audit chains now (serve and worker do it periodically).
     SignHead,
 }
@@ -322,6 +336,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             password,
             name,
         }) => {
+            let password = cli::operator_password(password)?;
             let id = cli::create_operator(settings, &email, &password, &name).await?;
             println!("operator {email} created ({id}); sign in through POST /api/v1/sessions");
             Ok(())
@@ -339,8 +354,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Command::Bank(BankCommand::Reconcile { statement }) => {
             cli::bank_reconcile(&settings, &statement).await
         }
-        Command::Audit(AuditCommand::Verify) => {
-            cli::print_report(&cli::audit_verify(&settings).await?)
+        Command::Audit(AuditCommand::Verify { head }) => {
+            cli::print_report(&cli::audit_verify(&settings, head.as_deref()).await?)
         }
         Command::Keygen { .. }
         | Command::Seal { .. }

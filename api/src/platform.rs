@@ -87,7 +87,7 @@ pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<A
         .context("loading the platform key")?;
     let store = open_store(&settings).await?;
     let intake_db = connect_intake(&settings, &db).await?;
-    Ok(AppState::new(
+    AppState::new(
         db,
         intake_db,
         clock,
@@ -95,7 +95,7 @@ pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<A
         Arc::new(signer),
         master_key,
         store,
-    ))
+    )
 }
 
 /// The document store: an S3 bucket when `TENDERHALL_S3_ENDPOINT` is set, otherwise the data

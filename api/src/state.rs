@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
 use tenderhall_domain::account::service::SignInPolicy;
+use tenderhall_domain::deposit::DepositSettings;
 use tenderhall_domain::deposit::service::NotificationIntake;
 use tenderhall_domain::keys::{MasterKey, PlatformSigner};
 use tenderhall_domain::ports::DocumentStore;
@@ -20,6 +21,7 @@ struct Inner {
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
     settings: Settings,
+    deposits: DepositSettings,
     signer: Arc<PlatformSigner>,
     master_key: MasterKey,
     sign_in: SignInPolicy,
@@ -30,6 +32,7 @@ struct Inner {
 
 impl AppState {
     /// `intake_db` is the pool bank notifications are written through ([`NotificationIntake`]).
+    /// Fails on settings that do not parse into their types.
     pub fn new(
         db: DatabaseConnection,
         intake_db: DatabaseConnection,
@@ -38,23 +41,30 @@ impl AppState {
         signer: Arc<PlatformSigner>,
         master_key: MasterKey,
         store: Arc<dyn DocumentStore>,
-    ) -> Self {
+    ) -> anyhow::Result<Self> {
+        let deposits = settings.deposit_settings()?;
         let sign_in = SignInPolicy {
             session_ttl: TimeDelta::minutes(i64::from(settings.session_ttl_minutes)),
             ..SignInPolicy::default()
         };
         let notifications = NotificationIntake::start(intake_db, clock.clone());
-        Self(Arc::new(Inner {
+        Ok(Self(Arc::new(Inner {
             db,
             clock,
             settings,
+            deposits,
             signer,
             master_key,
             sign_in,
             jobs_wake: Arc::default(),
             store,
             notifications,
-        }))
+        })))
+    }
+
+    /// The deposit settings, in their types.
+    pub fn deposits(&self) -> &DepositSettings {
+        &self.0.deposits
     }
 
     pub fn db(&self) -> &DatabaseConnection {

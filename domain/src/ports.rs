@@ -54,8 +54,31 @@ pub trait DocumentStore: Send + Sync {
     /// Whether the store answers and takes writes (readiness).
     fn check(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 
+    /// Writes a small named record (a signed audit head) once: a record already stored under
+    /// `name` is left as it is. The store is a second system beside the database, so a record
+    /// kept here survives a rewrite of the database.
+    fn put_record(&self, name: &str, bytes: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Reads a named record; `None` when there is none.
+    fn get_record(&self, name: &str) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>>;
+
     /// `local` or `s3`, for logs and the effective configuration.
     fn name(&self) -> &'static str;
+}
+
+/// True for a record name the stores accept: lowercase letters, digits, `-`, `_`, `.` and `/`
+/// between non-empty segments (never `..`).
+pub fn is_record_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 200
+        && name.split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+                })
+        })
 }
 
 /// True for a well-formed content address.

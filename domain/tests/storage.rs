@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
-use tenderhall_domain::audit::service::verify_all;
+use tenderhall_domain::audit::service::{Witnesses, verify_all};
 use tenderhall_domain::audit::{Actor, Chain, NewEntry, store};
 use tenderhall_domain::money::{Currency, Money};
 use tenderhall_domain::store::{begin_write, connect, fresh_test_database_url, is_postgres};
@@ -129,7 +129,13 @@ async fn art_49_concurrent_writers_on_one_chain_leave_it_whole() -> TestResult {
     for task in tasks {
         task.await??;
     }
-    let report = verify_all(&db, &HashMap::new()).await?;
+    let keys = HashMap::new();
+    let witnesses = Witnesses {
+        platform_keys: &keys,
+        store: None,
+        kept: None,
+    };
+    let report = verify_all(&db, witnesses).await?;
     assert!(report.breaks.is_empty(), "{:?}", report.breaks);
     assert_eq!(report.entries, 24);
     assert_eq!(

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// The path of a freshly built `tenderhall`. The first call builds it with the same cargo that
@@ -128,6 +128,29 @@ impl Site {
     /// Runs a command to its end; returns (success, stdout, stderr).
     pub async fn run(&self, args: &[&str]) -> anyhow::Result<(bool, String, String)> {
         let out = self.command(args)?.output().await?;
+        Ok((
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ))
+    }
+
+    /// Runs a command with `input` on its standard input; returns (success, stdout, stderr).
+    pub async fn run_with_input(
+        &self,
+        args: &[&str],
+        input: &str,
+    ) -> anyhow::Result<(bool, String, String)> {
+        let mut child = self
+            .command(args)?
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let mut stdin = child.stdin.take().context("no stdin")?;
+        stdin.write_all(input.as_bytes()).await?;
+        drop(stdin);
+        let out = child.wait_with_output().await?;
         Ok((
             out.status.success(),
             String::from_utf8_lossy(&out.stdout).into_owned(),

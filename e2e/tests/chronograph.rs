@@ -16,7 +16,7 @@ async fn signed_in(
 ) -> anyhow::Result<String> {
     let account = json!({
         "email": email, "password": "correct-horse-42", "name": "测试",
-        "organization": {"name": format!("{kind} 单位"), "kind": kind, "credit_code": "12100000400000000A"}
+        "organization": {"name": format!("{kind} 单位"), "kind": kind, "credit_code": "12100000400000000W"}
     });
     let res = client
         .post(format!("{base}/api/v1/accounts"))

@@ -16,7 +16,7 @@ fn registration(email: &str, kind: &str) -> Value {
         "email": email,
         "password": PASSWORD,
         "name": "王五",
-        "organization": {"name": "某某建设有限公司", "kind": kind, "credit_code": "91320000MA1XYZ0001"}
+        "organization": {"name": "某某建设有限公司", "kind": kind, "credit_code": "91320000MA1XYW000N"}
     })
 }
 
@@ -109,29 +109,36 @@ async fn serve_with_nothing_set_creates_its_data_folder_and_answers() -> TestRes
 async fn an_operator_created_on_the_command_line_signs_in_and_verifies_organizations() -> TestResult
 {
     let site = Site::new().await?;
+    // The password comes on standard input, never in the arguments (which every user can list).
     let (ok, out, err) = site
-        .run(&[
-            "admin",
-            "create-operator",
-            "--email",
-            "ops@platform.test",
-            "--password",
-            PASSWORD,
-        ])
+        .run_with_input(
+            &["admin", "create-operator", "--email", "ops@platform.test"],
+            &format!("{PASSWORD}\n"),
+        )
         .await?;
     assert!(ok, "{out}{err}");
+    assert!(!out.contains(PASSWORD) && !err.contains(PASSWORD));
+    let (ok, _, err) = site
+        .run_with_input(
+            &["admin", "create-operator", "--email", "ops2@platform.test"],
+            "weak\n",
+        )
+        .await?;
+    assert!(!ok);
+    assert!(err.contains("at least 10 characters"), "{err}");
+    // The old flag still works for scripts written against it, with a warning.
     let (ok, _, err) = site
         .run(&[
             "admin",
             "create-operator",
             "--email",
-            "ops2@platform.test",
+            "ops3@platform.test",
             "--password",
-            "weak",
+            PASSWORD,
         ])
         .await?;
-    assert!(!ok);
-    assert!(err.contains("at least 10 characters"), "{err}");
+    assert!(ok, "{err}");
+    assert!(err.contains("process list"), "{err}");
 
     let client = reqwest::Client::new();
     let server = site.serve(&[]).await?;

@@ -14,7 +14,7 @@ async fn an_accelerated_tender_published_on_a_sandbox_is_listed_and_survives_a_r
 
     let account = json!({
         "email": "zhaobiao@tenderer.test", "password": "correct-horse-42", "name": "赵六",
-        "organization": {"name": "某市住房和城乡建设局", "kind": "tenderer", "credit_code": "11320000MB0000000X"}
+        "organization": {"name": "某市住房和城乡建设局", "kind": "tenderer", "credit_code": "11320000MB0000000D"}
     });
     let res = client
         .post(server.url("/api/v1/accounts"))

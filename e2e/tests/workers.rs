@@ -29,7 +29,7 @@ async fn due_tenders(site: &Site, n: usize) -> anyhow::Result<(DatabaseConnectio
         organization: NewOrganization {
             name: "队列测试单位".into(),
             kind: "tenderer".into(),
-            credit_code: "11000000000000000Q".into(),
+            credit_code: "11000000000000000U".into(),
             basic_account: None,
         },
         language: None,

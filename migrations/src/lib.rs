@@ -38,6 +38,7 @@ mod m20261128_000031_create_bids;
 mod m20261128_000032_create_bid_openings;
 mod m20261129_000033_index_payers_by_tender;
 mod m20261201_000034_index_notifications_by_time;
+mod m20261203_000035_registrations_again_after_withdrawal;
 
 pub struct Migrator;
 
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000032_create_bid_openings::Migration),
             Box::new(m20261129_000033_index_payers_by_tender::Migration),
             Box::new(m20261201_000034_index_notifications_by_time::Migration),
+            Box::new(m20261203_000035_registrations_again_after_withdrawal::Migration),
         ]
     }
 }

@@ -10,7 +10,9 @@ use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use tenderhall_domain::deposit::DepositSettings;
 use tenderhall_domain::keys::MasterKey;
+use tenderhall_domain::money::{Currency, Money};
 
 mod values;
 
@@ -69,6 +71,10 @@ pub struct Settings {
     /// days / 360, RULES.md "Money"). Empty: 0.0035.
     #[serde(deserialize_with = "lenient_opt_string")]
     pub deposit_interest_rate: Option<String>,
+    /// The largest amount one bank notification may carry, in CNY (e.g. `10000000000.00`); a larger
+    /// one is refused with 422. Empty: 10,000,000,000.00.
+    #[serde(deserialize_with = "lenient_opt_string")]
+    pub max_notification_amount: Option<String>,
     /// Per-deployment values of the procedure table's unverified and local numbers (RULES.md),
     /// e.g. `[procedures.overrides.construction] deposit_cap_yuan = "500000"`.
     pub procedures: tenderhall_domain::tender::procedure::ProcedureSettings,
@@ -112,6 +118,7 @@ impl Default for Settings {
             mail_from: "Tenderhall <noreply@tenderhall.localhost>".to_owned(),
             public_url: None,
             deposit_interest_rate: None,
+            max_notification_amount: None,
             procedures: Default::default(),
         }
     }
@@ -142,6 +149,7 @@ const ENV_KEYS: &[&str] = &[
     "mail_from",
     "public_url",
     "deposit_interest_rate",
+    "max_notification_amount",
 ];
 
 impl Settings {
@@ -188,7 +196,7 @@ impl Settings {
         self.procedures
             .validate()
             .map_err(|e| anyhow::anyhow!("[procedures] in the configuration file: {e}"))?;
-        self.interest_rate()?;
+        self.deposit_settings()?;
         self.mail_from.parse::<lettre::message::Mailbox>().map_err(|e| {
             anyhow::anyhow!("TENDERHALL_MAIL_FROM must be a mail address such as `Tenderhall <noreply@example.com>`: {e}")
         })?;
@@ -379,25 +387,55 @@ impl Settings {
             ("TENDERHALL_PUBLIC_URL", self.public_url()),
             (
                 "TENDERHALL_DEPOSIT_INTEREST_RATE",
-                self.interest_rate()
-                    .map(|r| r.to_string())
+                self.deposit_settings()
+                    .map(|d| d.interest_rate.to_string())
+                    .unwrap_or_else(|e| e.to_string()),
+            ),
+            (
+                "TENDERHALL_MAX_NOTIFICATION_AMOUNT",
+                self.deposit_settings()
+                    .map(|d| {
+                        Money::from_minor_units(d.max_notification_fen, Currency::Cny)
+                            .amount()
+                            .to_string()
+                    })
                     .unwrap_or_else(|e| e.to_string()),
             ),
         ]
     }
 
-    /// The annual interest rate on refunded deposits.
-    pub fn interest_rate(&self) -> anyhow::Result<rust_decimal::Decimal> {
-        let raw = self.deposit_interest_rate.as_deref().unwrap_or("0.0035");
-        let rate: rust_decimal::Decimal = raw.trim().parse().map_err(|_| {
-            anyhow::anyhow!(
-                "TENDERHALL_DEPOSIT_INTEREST_RATE must be a decimal such as 0.0035 (0.35 % a year), not `{raw}`"
-            )
-        })?;
-        if rate < rust_decimal::Decimal::ZERO || rate > rust_decimal::Decimal::ONE {
-            bail!("TENDERHALL_DEPOSIT_INTEREST_RATE must be between 0 and 1, not `{raw}`");
-        }
-        Ok(rate)
+    /// The deposit settings in their types, parsed once at start (the platform keeps them).
+    pub fn deposit_settings(&self) -> anyhow::Result<DepositSettings> {
+        let interest_rate = match self.deposit_interest_rate.as_deref() {
+            None => DepositSettings::DEFAULT_INTEREST_RATE,
+            Some(raw) => {
+                let rate: rust_decimal::Decimal = raw.trim().parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "TENDERHALL_DEPOSIT_INTEREST_RATE must be a decimal such as 0.0035 (0.35 % a year), not `{raw}`"
+                    )
+                })?;
+                if rate < rust_decimal::Decimal::ZERO || rate > rust_decimal::Decimal::ONE {
+                    bail!("TENDERHALL_DEPOSIT_INTEREST_RATE must be between 0 and 1, not `{raw}`");
+                }
+                rate
+            }
+        };
+        let max_notification_fen = match self.max_notification_amount.as_deref() {
+            None => DepositSettings::DEFAULT_MAX_NOTIFICATION_FEN,
+            Some(raw) => Money::parse(raw.trim(), Currency::Cny)
+                .ok()
+                .filter(Money::is_positive)
+                .and_then(|m| m.minor_units().ok())
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "TENDERHALL_MAX_NOTIFICATION_AMOUNT must be a positive amount in CNY such as 10000000000.00, not `{raw}`"
+                    )
+                })?,
+        };
+        Ok(DepositSettings {
+            interest_rate,
+            max_notification_fen,
+        })
     }
 }
 

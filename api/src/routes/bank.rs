@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tenderhall_domain::deposit::service::{
-    self as deposits, Receipt, RefundOutcome, RefundView, SuspensePayment,
+    self as deposits, OperatorRefund, Receipt, RefundOutcome, SuspensePayment,
 };
 use tenderhall_domain::deposit::{
     NotificationBody, sign_notification, signature_problem, verify_notification,
@@ -114,7 +114,7 @@ fn verify_signed(state: &AppState, headers: &HeaderMap, body: &[u8]) -> ApiResul
 /// Records a verified notification: the one path every payment takes, the sandbox bank's included.
 async fn accept(state: &AppState, body: &[u8]) -> ApiResult<Receipt> {
     let parsed: NotificationBody = parse_json(body)?;
-    let payment = parsed.validate()?;
+    let payment = parsed.validate(state.deposits().max_notification_fen)?;
     let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, body));
     Ok(state.notifications().receive(payment, sha).await?)
 }
@@ -299,11 +299,14 @@ async fn refund_confirmation(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RefundResponse {
     pub refund_id: String,
-    pub tender_id: String,
-    pub organization_id: String,
+    /// `null` until the tender's bid deadline (who paid into a tender is secret until then).
+    pub tender_id: Option<String>,
+    /// `null` until the tender's bid deadline.
+    pub organization_id: Option<String>,
     pub account_no: String,
-    /// `withdrawn`, `cancelled`, `lot_failed`, `lost`, `won`, `overpaid`.
-    pub reason: String,
+    /// `withdrawn`, `cancelled`, `lot_failed`, `lost`, `won`, `overpaid`; `null` until the tender's
+    /// bid deadline.
+    pub reason: Option<String>,
     pub principal: MoneyResponse,
     pub interest: MoneyResponse,
     /// `pending`, `instructed`, `confirmed` or `failed`.
@@ -315,8 +318,8 @@ pub struct RefundResponse {
     pub last_error: Option<String>,
 }
 
-impl From<RefundView> for RefundResponse {
-    fn from(r: RefundView) -> Self {
+impl From<OperatorRefund> for RefundResponse {
+    fn from(r: OperatorRefund) -> Self {
         Self {
             principal: Money::from_minor_units(r.principal_fen, Currency::Cny).into(),
             interest: Money::from_minor_units(r.interest_fen, Currency::Cny).into(),
@@ -342,14 +345,16 @@ pub struct RefundQuery {
     pub status: Option<String>,
 }
 
-/// Refunds, to follow them to the bank's confirmation and to find failed ones (operators).
+/// Refunds, to follow them to the bank's confirmation and to find failed ones (operators). Before a
+/// tender's bid deadline its refunds show no tender, organization or reason, and listing them by
+/// that tender is 409 `deadline_not_passed`.
 #[utoipa::path(
     get,
     path = "/api/v1/bank/refunds",
     tag = "deposits",
     security(("bearer" = [])),
     params(RefundQuery),
-    responses((status = 200, body = Items<RefundResponse>), (status = 403, body = Problem))
+    responses((status = 200, body = Items<RefundResponse>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem))
 )]
 async fn list_refunds(
     State(state): State<AppState>,
@@ -357,10 +362,11 @@ async fn list_refunds(
     ApiQuery(query): ApiQuery<RefundQuery>,
 ) -> ApiResult<Json<Items<RefundResponse>>> {
     auth.principal.require_operator()?;
-    let items = deposits::list_refunds(
+    let items = deposits::operator_refunds(
         state.db(),
         query.tender_id.as_deref(),
         query.status.as_deref(),
+        state.now(),
     )
     .await?;
     Ok(Json(Items {

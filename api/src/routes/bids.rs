@@ -291,7 +291,7 @@ async fn withdraw_bid(
         &auth.principal,
         &id,
         &lot,
-        super::deposits::interest_rate(&state)?,
+        state.deposits().interest_rate,
         Some(ip),
         state.clock().as_ref(),
     )

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenderhall_domain::deposit::service::{
-    self as deposits, DepositLine, Flag, Registration, VirtualAccount,
+    self as deposits, DepositLine, FlagView, OwnRegistration, Registration, VirtualAccount,
 };
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(document_fee))
         .routes(routes!(lot_deposits))
         .routes(routes!(tender_flags))
-        .routes(routes!(withdraw_registration))
+        .routes(routes!(own_registration, withdraw_registration))
         .routes(routes!(register_issuer))
         .routes(routes!(present_guarantee))
 }
@@ -142,23 +142,30 @@ pub struct FlagResponse {
     /// `payer_mismatch` (实施条例 Art 26) or `shared_payer` (实施条例 Art 40).
     pub kind: String,
     pub lot_id: String,
-    pub organization_id: String,
-    pub account_no: String,
-    pub payer_account: String,
-    pub detail: String,
-    pub raised_at: DateTime<Utc>,
+    /// Flags of this kind on the lot: before the bid deadline they are counted, not shown one by
+    /// one; after it each flag is an item of its own (count 1).
+    pub count: usize,
+    /// The fields below are `null` before the bid deadline (visibility.md): who a flag concerns
+    /// would tell who registered and paid.
+    pub organization_id: Option<String>,
+    pub account_no: Option<String>,
+    pub payer_account: Option<String>,
+    pub detail: Option<String>,
+    pub raised_at: Option<DateTime<Utc>>,
 }
 
-impl From<Flag> for FlagResponse {
-    fn from(f: Flag) -> Self {
+impl From<FlagView> for FlagResponse {
+    fn from(f: FlagView) -> Self {
+        let c = f.concerns;
         Self {
             kind: f.kind,
             lot_id: f.lot_id,
-            organization_id: f.organization_id,
-            account_no: f.account_no,
-            payer_account: f.payer_account,
-            detail: f.detail,
-            raised_at: f.raised_at,
+            count: f.count,
+            organization_id: c.as_ref().map(|c| c.organization_id.clone()),
+            account_no: c.as_ref().map(|c| c.account_no.clone()),
+            payer_account: c.as_ref().map(|c| c.payer_account.clone()),
+            detail: c.as_ref().map(|c| c.detail.clone()),
+            raised_at: c.as_ref().map(|c| c.raised_at),
         }
     }
 }
@@ -196,7 +203,11 @@ impl From<DepositLine> for DepositResponse {
             held: d.held.into(),
             refunded: d.refunded.into(),
             forfeited: d.forfeited.into(),
-            flags: d.flags.into_iter().map(Into::into).collect(),
+            // The deposits view opens after the deadline: each flag is shown whole.
+            flags: deposits::visible_flags(d.flags, false)
+                .into_iter()
+                .map(Into::into)
+                .collect(),
         }
     }
 }
@@ -222,31 +233,74 @@ async fn lot_deposits(
 }
 
 /// Payment flags of a tender (supervisors only, at any time): payers other than the basic account,
-/// and one account paying for several bidders.
+/// and one account paying for several bidders. Before the bid deadline each kind and lot with its
+/// count; who a flag concerns appears after the deadline.
 #[utoipa::path(
     get,
     path = "/api/v1/tenders/{id}/flags",
     tag = "deposits",
     security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = Items<FlagResponse>), (status = 403, body = Problem))
+    responses((status = 200, body = Items<FlagResponse>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem))
 )]
 async fn tender_flags(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Items<FlagResponse>>> {
-    let flags = deposits::tender_flags(state.db(), &auth.principal, &id).await?;
+    let flags = deposits::tender_flags(state.db(), &auth.principal, &id, state.now()).await?;
     Ok(Json(Items {
         items: flags.into_iter().map(Into::into).collect(),
     }))
 }
 
-pub(crate) fn interest_rate(state: &AppState) -> ApiResult<rust_decimal::Decimal> {
-    state
-        .settings()
-        .interest_rate()
-        .map_err(|e| tenderhall_domain::DomainError::internal(e).into())
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnRegistrationResponse {
+    #[serde(flatten)]
+    pub registration: RegistrationResponse,
+    /// `active`, or `withdrawn` (register again for a new registration and account).
+    pub status: String,
+    /// `paid`, `partial`, `unpaid` or `guarantee`: what was credited before the bid deadline, so
+    /// far while it runs.
+    pub deposit_status: String,
+    pub paid: MoneyResponse,
+    pub held: MoneyResponse,
+}
+
+impl From<OwnRegistration> for OwnRegistrationResponse {
+    fn from(r: OwnRegistration) -> Self {
+        Self {
+            registration: r.registration.into(),
+            status: r.status,
+            deposit_status: r.deposit_status.as_str().to_owned(),
+            paid: r.paid.into(),
+            held: r.held.into(),
+        }
+    }
+}
+
+/// The caller's own registration and its deposit so far (the registered bidder, from registration
+/// on; 404 for anybody else).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenders/{id}/lots/{lot}/registrations/{registration_id}",
+    tag = "deposits",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("lot" = String, Path), ("registration_id" = String, Path)),
+    responses(
+        (status = 200, body = OwnRegistrationResponse),
+        (status = 401, body = Problem),
+        (status = 404, body = Problem),
+    )
+)]
+async fn own_registration(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, lot, registration_id)): Path<(String, String, String)>,
+) -> ApiResult<Json<OwnRegistrationResponse>> {
+    let own = deposits::own_registration(state.db(), &auth.principal, &id, &lot, &registration_id)
+        .await?;
+    Ok(Json(own.into()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -281,7 +335,7 @@ async fn withdraw_registration(
         &auth.principal,
         &id,
         &registration_id,
-        interest_rate(&state)?,
+        state.deposits().interest_rate,
         Some(ip),
         state.now(),
     )

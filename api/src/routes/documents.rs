@@ -292,7 +292,15 @@ async fn download_document(
     let put = |v: String| {
         HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static("application/octet-stream"))
     };
-    headers.insert(header::CONTENT_TYPE, put(document.content_type.clone()));
+    // Rows stored before uploads were normalized may hold any type: checked again on the way out.
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(tenders::servable_content_type(&document.content_type)),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(document.size));
     headers.insert(
         header::CONTENT_DISPOSITION,

@@ -322,7 +322,7 @@ async fn cancel_tender(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<CancelTenderRequest>,
 ) -> ApiResult<Json<TenderResponse>> {
-    let rate = super::deposits::interest_rate(&state)?;
+    let rate = state.deposits().interest_rate;
     let tender = tenders::cancel(
         state.db(),
         &auth.principal,

@@ -103,3 +103,19 @@ async fn a_malformed_email_is_refused_naming_the_field() -> TestResult {
     assert_eq!(problem["field"], "email");
     Ok(())
 }
+
+/// GB 32100-2015: the credit code's last character checks the other seventeen; a code typed with
+/// one wrong character is refused before an organization is created under it.
+#[tokio::test]
+async fn a_credit_code_with_a_wrong_check_character_is_refused() -> TestResult {
+    let app = TestApp::spawn().await?;
+    let mut body = registration("a@b.test", "bidder");
+    body["organization"]["credit_code"] = json!("91110000100000000X");
+    let res = app.post("/api/v1/accounts", &body, None).await?;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await?;
+    assert_eq!(problem["field"], "organization.credit_code");
+    body["organization"]["credit_code"] = json!("91110000100000000R");
+    let res = app.post("/api/v1/accounts", &body, None).await?;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    Ok(())
+}

@@ -5,7 +5,7 @@ use chrono::TimeDelta;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::{Value, json};
-use tenderhall_domain::audit::service::sign_head;
+use tenderhall_domain::audit::service::{sign_and_publish_head, sign_head};
 use tenderhall_domain::audit::{Actor, Chain, NewEntry, store};
 use tenderhall_domain::keys::verify_ed25519;
 
@@ -60,7 +60,7 @@ async fn audit_verify_passes_on_an_untouched_log() -> TestResult {
     app.register("a1@bidder.test", "bidder").await?;
     sign_head(app.state.db(), app.state.signer(), app.state.now()).await?;
     app.register("a2@bidder.test", "bidder").await?;
-    let report = tenderhall_api::cli::audit_verify(&app.settings).await?;
+    let report = tenderhall_api::cli::audit_verify(&app.settings, None).await?;
     assert!(report.breaks.is_empty(), "{:?}", report.breaks);
     assert!(report.entries >= 3 && report.heads == 1);
     Ok(())
@@ -79,7 +79,7 @@ async fn art_49_editing_one_entry_makes_audit_verify_fail_and_name_it() -> TestR
             "UPDATE audit_entries SET ip = '10.66.66.66' WHERE chain = 'platform' AND seq = 3",
         )
         .await?;
-    let report = tenderhall_api::cli::audit_verify(&app.settings).await?;
+    let report = tenderhall_api::cli::audit_verify(&app.settings, None).await?;
     assert!(tenderhall_api::cli::print_report(&report).is_err());
     assert_eq!(report.breaks.len(), 1, "{:?}", report.breaks);
     assert!(
@@ -101,7 +101,7 @@ async fn art_49_deleting_one_entry_makes_audit_verify_fail_and_name_it() -> Test
         .db()
         .execute_unprepared("DELETE FROM audit_entries WHERE chain = 'platform' AND seq = 2")
         .await?;
-    let report = tenderhall_api::cli::audit_verify(&app.settings).await?;
+    let report = tenderhall_api::cli::audit_verify(&app.settings, None).await?;
     assert!(
         report
             .breaks
@@ -139,7 +139,7 @@ async fn a_signed_head_catches_a_truncated_chain_whose_tip_was_forged() -> TestR
         previous.seq, previous.hash
     ))
     .await?;
-    let report = tenderhall_api::cli::audit_verify(&app.settings).await?;
+    let report = tenderhall_api::cli::audit_verify(&app.settings, None).await?;
     let expected = format!(
         "chain `platform`, entry {}: recorded by signed head {}",
         tip.last_seq, head.seq
@@ -149,6 +149,142 @@ async fn a_signed_head_catches_a_truncated_chain_whose_tip_was_forged() -> TestR
         "{:?}",
         report.breaks
     );
+    Ok(())
+}
+
+/// Signs a head and keeps its copy in the document store, as the head job does.
+async fn signed(app: &TestApp) -> anyhow::Result<i64> {
+    let head = sign_and_publish_head(
+        app.state.db(),
+        app.state.signer(),
+        app.state.store().as_ref(),
+        app.state.now(),
+    )
+    .await?
+    .ok_or_else(|| anyhow::anyhow!("nothing signed"))?;
+    Ok(head.seq)
+}
+
+/// Cuts the platform chain back to entry `keep` (its tip rewound to match), deletes the signed
+/// heads from `from_head` on, and sets the chain's signed mark as the forger chooses.
+async fn cut(app: &TestApp, keep: i64, from_head: i64, signed_seq: i64) -> anyhow::Result<()> {
+    let kept = store::entry_at(app.state.db(), "platform", keep)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no entry {keep}"))?;
+    let db = app.state.db();
+    db.execute_unprepared(&format!(
+        "DELETE FROM audit_entries WHERE chain = 'platform' AND seq > {keep}"
+    ))
+    .await?;
+    db.execute_unprepared(&format!(
+        "UPDATE audit_chains SET last_seq = {keep}, last_hash = '{}', signed_seq = {signed_seq} \
+         WHERE chain = 'platform'",
+        kept.hash
+    ))
+    .await?;
+    db.execute_unprepared(&format!("DELETE FROM audit_heads WHERE seq >= {from_head}"))
+        .await?;
+    Ok(())
+}
+
+/// 电子招标投标办法 Art 49: a forger who cuts the end of a chain together with the heads that
+/// signed it, leaving the heads before them consecutive, is caught by the chain's own signed mark.
+#[tokio::test]
+async fn art_49_cutting_a_chain_with_the_heads_that_signed_it_is_caught() -> TestResult {
+    let app = TestApp::spawn().await?;
+    app.register("c1@bidder.test", "bidder").await?;
+    signed(&app).await?;
+    let tip = store::tip(app.state.db(), "platform")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no tip"))?;
+    app.register("c2@bidder.test", "bidder").await?;
+    let second = signed(&app).await?;
+    // The signed mark left as it was: it points past the new end.
+    cut(&app, tip.last_seq, second, tip.last_seq + 2).await?;
+    let report = tenderhall_api::cli::audit_verify(&app.settings, None).await?;
+    assert!(
+        report
+            .breaks
+            .iter()
+            .any(|b| b.contains("chain `platform`") && b.contains("was signed")),
+        "{:?}",
+        report.breaks
+    );
+    Ok(())
+}
+
+/// The heads are kept a second time in the document store: deleting every head from the database
+/// (and resetting the chains' signed marks) no longer leaves a log that verifies.
+#[tokio::test]
+async fn art_49_deleting_every_signed_head_is_caught_by_the_copies_in_the_document_store()
+-> TestResult {
+    let app = TestApp::spawn().await?;
+    app.register("d1@bidder.test", "bidder").await?;
+    signed(&app).await?;
+    app.register("d2@bidder.test", "bidder").await?;
+    signed(&app).await?;
+    let untouched = tenderhall_api::cli::audit_verify(&app.settings, None).await?;
+    assert!(untouched.breaks.is_empty(), "{:?}", untouched.breaks);
+    assert_eq!(untouched.heads, 2);
+
+    let tip = store::tip(app.state.db(), "platform")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no tip"))?;
+    cut(&app, tip.last_seq - 1, 1, 0).await?;
+    app.state
+        .db()
+        .execute_unprepared("UPDATE audit_chains SET signed_seq = 0")
+        .await?;
+    let report = tenderhall_api::cli::audit_verify(&app.settings, None).await?;
+    assert!(
+        report
+            .breaks
+            .iter()
+            .any(|b| b.contains("signed head 1: kept in the document store but deleted")),
+        "{:?}",
+        report.breaks
+    );
+    Ok(())
+}
+
+/// An outsider who kept the published head checks the platform against it: `tenderhall audit
+/// verify --head FILE` fails when that head is no longer in the log.
+#[tokio::test]
+async fn a_head_an_outsider_kept_shows_that_the_log_was_rewritten() -> TestResult {
+    let app = TestApp::spawn().await?;
+    app.register("o1@bidder.test", "bidder").await?;
+    signed(&app).await?;
+    let kept = app
+        .get("/api/v1/audit/heads/latest", None)
+        .await?
+        .text()
+        .await?;
+    let file = app.settings.data_dir.join("kept-head.json");
+    std::fs::write(&file, &kept)?;
+    let report = tenderhall_api::cli::audit_verify(&app.settings, Some(&file)).await?;
+    assert!(report.breaks.is_empty(), "{:?}", report.breaks);
+
+    app.state
+        .db()
+        .execute_unprepared("DELETE FROM audit_heads")
+        .await?;
+    let report = tenderhall_api::cli::audit_verify(&app.settings, Some(&file)).await?;
+    assert!(
+        report
+            .breaks
+            .iter()
+            .any(|b| b.contains("you kept it, but it was deleted")),
+        "{:?}",
+        report.breaks
+    );
+    // A file that is not a head is refused with what to do.
+    std::fs::write(&file, "{}")?;
+    let err = tenderhall_api::cli::audit_verify(&app.settings, Some(&file))
+        .await
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+    assert!(err.contains("heads/latest"), "{err}");
     Ok(())
 }
 

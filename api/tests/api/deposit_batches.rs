@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::json;
 use tenderhall_domain::deposit::NotificationBody;
 use tenderhall_domain::deposit::service::{
-    Notification, Receipt, check_ledger, list_refunds, receive_all, tender_flags,
+    Notification, Receipt, check_ledger, flags_of, list_refunds, receive_all,
 };
 use tokio::sync::Barrier;
 
@@ -20,7 +20,9 @@ fn note(txn: &str, account: &str, amount: &str, payer: &str) -> anyhow::Result<N
     let body = payment(txn, account, amount, payer);
     let parsed: NotificationBody = serde_json::from_str(&body)?;
     Ok(Notification {
-        payment: parsed.validate().map_err(|e| anyhow::anyhow!("{e}"))?,
+        payment: parsed
+            .validate(tenderhall_domain::deposit::DepositSettings::DEFAULT_MAX_NOTIFICATION_FEN)
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
         body_sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, body.as_bytes())),
     })
 }
@@ -118,8 +120,6 @@ async fn racing_payments_of_a_document_fee_earn_it_once() -> TestResult {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn art_40_bidders_paid_at_once_from_one_account_are_both_flagged() -> TestResult {
     let app = TestApp::spawn_sandbox().await?;
-    let operator = app.operator().await?;
-    let supervisor = app.supervisor(&operator).await?;
     let (owner, _) = app.member("owner@raceflag.test", "tenderer").await?;
     let id = app
         .published_goods_tender(&owner, "并发串标预警", 21)
@@ -137,13 +137,7 @@ async fn art_40_bidders_paid_at_once_from_one_account_are_both_flagged() -> Test
         orgs.push(org);
     }
     race(&app, notes).await?;
-    let supervisor = tenderhall_domain::account::service::authenticate(
-        app.state.db(),
-        &supervisor,
-        app.state.now(),
-    )
-    .await?;
-    let flags = tender_flags(app.state.db(), &supervisor, &id).await?;
+    let flags = flags_of(app.state.db(), &id).await?;
     for org in &orgs {
         assert_eq!(
             flags
@@ -164,8 +158,6 @@ async fn art_40_bidders_paid_at_once_from_one_account_are_both_flagged() -> Test
 #[tokio::test]
 async fn a_batch_of_notifications_is_recorded_as_if_they_came_one_by_one() -> TestResult {
     let app = TestApp::spawn_sandbox().await?;
-    let operator = app.operator().await?;
-    let supervisor = app.supervisor(&operator).await?;
     let (owner, _) = app.member("owner@batch.test", "tenderer").await?;
     let (first, first_org) = app.member("first@batch.test", "bidder").await?;
     let (second, second_org) = app.member("second@batch.test", "bidder").await?;
@@ -217,13 +209,7 @@ async fn a_batch_of_notifications_is_recorded_as_if_they_came_one_by_one() -> Te
     assert_eq!(refunds[0].principal_fen, 50_000);
 
     // Both bidders flagged for the shared payer, each once, and for paying from another account.
-    let supervisor_principal = tenderhall_domain::account::service::authenticate(
-        app.state.db(),
-        &supervisor,
-        app.state.now(),
-    )
-    .await?;
-    let flags = tender_flags(app.state.db(), &supervisor_principal, &id).await?;
+    let flags = flags_of(app.state.db(), &id).await?;
     for org in [&first_org, &second_org] {
         for kind in ["shared_payer", "payer_mismatch"] {
             assert_eq!(

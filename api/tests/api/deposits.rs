@@ -124,6 +124,82 @@ async fn a_bidder_registers_once_per_lot_and_gets_a_random_checked_virtual_accou
     Ok(())
 }
 
+/// 实施条例 Art 35: a bidder may withdraw before the deadline; nothing in the law shuts it out of the
+/// lot afterwards. Registering again opens a new registration with a new deposit account, which
+/// takes payments and bids; the old account stays closed.
+#[tokio::test]
+async fn a_bidder_that_withdrew_its_registration_registers_again_with_a_new_account() -> TestResult
+{
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@again.test", "tenderer").await?;
+    let (bidder, _) = app.member("bidder@again.test", "bidder").await?;
+    let id = app.published_goods_tender(&owner, "重新报名", 21).await?;
+    let (_, first) = registered(&app, &bidder, &id).await?;
+    let first_id = text(&first["registration_id"]);
+    let res = app
+        .delete(
+            &format!("/api/v1/tenders/{id}/lots/1/registrations/{first_id}"),
+            Some(&bidder),
+        )
+        .await?;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let (status, second) = registered(&app, &bidder, &id).await?;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    assert_ne!(second["registration_id"], first["registration_id"]);
+    let account = text(&second["deposit_account"]["account_no"]);
+    assert_ne!(account, text(&first["deposit_account"]["account_no"]));
+    let paid = app
+        .post(
+            "/api/v1/sandbox/bank/pay",
+            &json!({"account_no": account, "amount": "2000.00"}),
+            None,
+        )
+        .await?
+        .json::<Value>()
+        .await?;
+    assert_eq!(paid["status"], "credited", "{paid}");
+    // The bidder follows its own deposit from registration on, before it has bid.
+    let second_id = text(&second["registration_id"]);
+    let own: Value = app
+        .get(
+            &format!("/api/v1/tenders/{id}/lots/1/registrations/{second_id}"),
+            Some(&bidder),
+        )
+        .await?
+        .json()
+        .await?;
+    assert_eq!(own["status"], "active");
+    assert_eq!(own["deposit_status"], "paid");
+    assert_eq!(own["paid"]["amount"], "2000.00");
+    let old: Value = app
+        .get(
+            &format!("/api/v1/tenders/{id}/lots/1/registrations/{first_id}"),
+            Some(&bidder),
+        )
+        .await?
+        .json()
+        .await?;
+    assert_eq!(old["status"], "withdrawn");
+    // Nobody else learns of it.
+    assert_problem(
+        app.get(
+            &format!("/api/v1/tenders/{id}/lots/1/registrations/{second_id}"),
+            Some(&owner),
+        )
+        .await?,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await?;
+    // Registering once more while active gives the same registration back.
+    let (status, again) = registered(&app, &bidder, &id).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["registration_id"], second["registration_id"]);
+    app.assert_ledger_sound().await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn the_same_notification_100_times_at_once_is_credited_once() -> TestResult {
     let app = TestApp::spawn_sandbox().await?;
@@ -227,10 +303,80 @@ async fn forged_stale_altered_and_malformed_notifications_are_refused_and_record
     )
     .await?;
     assert_eq!(problem["field"], "currency");
+    // Signed, but above the largest payment one notification may carry (10 billion CNY by default).
+    let body = payment("TXN-HUGE", &account, "10000000000.01", BASIC);
+    let problem = assert_problem(
+        bank(&app, &body, 0).await?,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+    )
+    .await?;
+    assert_eq!(problem["field"], "amount");
+    // Signed at i64::MIN + now: the window's arithmetic must not wrap it into the last 5 minutes.
+    let wrapped = i64::MIN.wrapping_add(ts);
+    let res = app
+        .request(reqwest::Method::POST, "/api/v1/bank/notifications", None)
+        .header("content-type", "application/json")
+        .header("x-bank-timestamp", wrapped.to_string())
+        .header(
+            "x-bank-signature",
+            sign_notification(SECRET, wrapped, good.as_bytes()),
+        )
+        .body(good.clone())
+        .send()
+        .await?;
+    assert_problem(res, StatusCode::UNAUTHORIZED, "stale_timestamp").await?;
 
     assert_eq!(count(&app, "bank_notifications").await?, 0);
     assert_eq!(count(&app, "journal_entries").await?, 0);
     assert_eq!(count(&app, "postings").await?, 0);
+    Ok(())
+}
+
+/// `ledger check` sums exactly: ten thousand notifications of 10 trillion CNY each (the largest
+/// amount the platform represents, allowed here by a raised per-notification maximum) add up past
+/// 2^63 fen; the check still balances them instead of overflowing.
+#[tokio::test]
+async fn the_ledger_check_sums_past_64_bits_exactly() -> TestResult {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn_with(|s| {
+        s.sandbox = true;
+        s.max_notification_amount = Some("10000000000000.00".to_owned());
+    })
+    .await?;
+    let body = payment("TXN-BIG", "955880000000000000", "10000000000000.00", BASIC);
+    let res = bank(&app, &body, 0).await?;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await?);
+    // 9,999 copies of that payment's records, as if the bank had sent them one by one.
+    let copies = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)";
+    let db = app.state.db();
+    for statement in [
+        format!(
+            "INSERT INTO journal_entries (id, at, kind, tender_id, reference, memo) {copies} \
+             SELECT e.id || '-' || n.i, e.at, e.kind, e.tender_id, e.reference || '-' || n.i, e.memo \
+             FROM journal_entries e, n"
+        ),
+        format!(
+            "INSERT INTO postings (entry_id, account, amount_fen, currency) {copies} \
+             SELECT p.entry_id || '-' || n.i, p.account, p.amount_fen, p.currency FROM postings p, n"
+        ),
+        format!(
+            "INSERT INTO bank_notifications (bank_txn_id, body_sha256, account_no, amount_fen, \
+             currency, paid_at, payer_name, payer_account, outcome, entry_id, received_at) {copies} \
+             SELECT b.bank_txn_id || '-' || n.i, b.body_sha256, b.account_no, b.amount_fen, \
+             b.currency, b.paid_at, b.payer_name, b.payer_account, b.outcome, \
+             b.entry_id || '-' || n.i, b.received_at FROM bank_notifications b, n"
+        ),
+    ] {
+        db.execute_unprepared(&statement).await?;
+    }
+    let report = tenderhall_domain::deposit::service::check_ledger(db).await?;
+    assert!(report.is_sound(), "{report:?}");
+    assert_eq!(report.entries, 10_000);
+    assert_eq!(
+        report.balances.get("bank").copied(),
+        Some(10_000 * 1_000_000_000_000_000_i128)
+    );
     Ok(())
 }
 
@@ -342,7 +488,7 @@ async fn partial_payments_add_up_and_only_money_in_before_the_deadline_counts() 
 }
 
 #[tokio::test]
-async fn art_26_40_two_bidders_paying_from_one_account_are_flagged_to_supervisors_only()
+async fn art_26_40_two_bidders_paying_from_one_account_are_flagged_to_supervisors_named_after_the_deadline()
 -> TestResult {
     let app = TestApp::spawn_sandbox().await?;
     let operator = app.operator().await?;
@@ -359,22 +505,28 @@ async fn art_26_40_two_bidders_paying_from_one_account_are_flagged_to_supervisor
         let acct = text(&reg["deposit_account"]["account_no"]);
         bank(&app, &payment(txn, &acct, "2000.00", shared), 0).await?;
     }
+    let flags_path = format!("/api/v1/tenders/{id}/flags");
+    // Before the deadline supervisors see each kind and lot with its count, not whom it concerns
+    // (visibility.md: who was flagged would tell who registered and paid).
     let flags: Value = app
-        .get(&format!("/api/v1/tenders/{id}/flags"), Some(&supervisor))
+        .get(&flags_path, Some(&supervisor))
         .await?
         .json()
         .await?;
     let items = flags["items"].as_array().cloned().unwrap_or_default();
-    let of = |kind: &str, org: &str| {
-        items
-            .iter()
-            .filter(|f| f["kind"] == kind && f["organization_id"] == org)
-            .count()
-    };
-    for org in [&first_org, &second_org] {
-        assert_eq!(of("shared_payer", org), 1, "{items:?}");
-        assert_eq!(of("payer_mismatch", org), 1, "{items:?}");
+    assert_eq!(items.len(), 2, "{items:?}");
+    for kind in ["shared_payer", "payer_mismatch"] {
+        let flag = items.iter().find(|f| f["kind"] == kind);
+        assert_eq!(
+            flag.map(|f| (f["lot_id"].clone(), f["count"].clone())),
+            Some((json!("1"), json!(2))),
+            "{items:?}"
+        );
     }
+    for org in [&first_org, &second_org] {
+        assert!(!flags.to_string().contains(org.as_str()), "{flags}");
+    }
+    assert!(!flags.to_string().contains("62284800"), "{flags}");
     // Nobody else sees them: not the owner, not the bidders.
     for token in [&owner, &first, &second] {
         assert_problem(
@@ -397,6 +549,24 @@ async fn art_26_40_two_bidders_paying_from_one_account_are_flagged_to_supervisor
         .text()
         .await?;
     assert!(!view.contains("shared_payer") && !view.contains("payer_mismatch"));
+    // Supervisors now see each flag with the organization it concerns.
+    let supervisor = app.sign_in("supervisor@jianguan.test", PASSWORD).await?;
+    let flags: Value = app
+        .get(&flags_path, Some(&supervisor))
+        .await?
+        .json()
+        .await?;
+    let items = flags["items"].as_array().cloned().unwrap_or_default();
+    let of = |kind: &str, org: &str| {
+        items
+            .iter()
+            .filter(|f| f["kind"] == kind && f["organization_id"] == org)
+            .count()
+    };
+    for org in [&first_org, &second_org] {
+        assert_eq!(of("shared_payer", org), 1, "{items:?}");
+        assert_eq!(of("payer_mismatch", org), 1, "{items:?}");
+    }
     app.assert_ledger_sound().await?;
     Ok(())
 }

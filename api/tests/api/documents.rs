@@ -17,11 +17,22 @@ async fn upload(
     name: &str,
     bytes: Vec<u8>,
 ) -> anyhow::Result<reqwest::Response> {
+    upload_as(app, token, tender, name, "application/pdf", bytes).await
+}
+
+async fn upload_as(
+    app: &TestApp,
+    token: &str,
+    tender: &str,
+    name: &str,
+    mime: &str,
+    bytes: Vec<u8>,
+) -> anyhow::Result<reqwest::Response> {
     let form = Form::new().text("title", "招标文件").part(
         "file",
         Part::bytes(bytes)
             .file_name(name.to_owned())
-            .mime_str("application/pdf")?,
+            .mime_str(mime)?,
     );
     Ok(app
         .request(
@@ -97,6 +108,48 @@ async fn art_20_any_signed_in_account_downloads_what_the_owner_uploaded_with_its
         "{disposition}"
     );
     assert_eq!(res.bytes().await?.to_vec(), content);
+    Ok(())
+}
+
+/// A document is served to every bidder from the platform's origin: it must never run there as a
+/// page, nor pass itself off under a reversed name (电子招标投标办法 Art 20: documents are offered for
+/// download, not rendered).
+#[tokio::test]
+async fn a_document_uploaded_as_html_is_served_as_bytes_with_nosniff_and_a_plain_name() -> TestResult
+{
+    let app = TestApp::spawn_sandbox().await?;
+    let (owner, _) = app.member("owner@tenderer.test", "tenderer").await?;
+    let (bidder, _) = app.member("reader@bidder.test", "bidder").await?;
+    let id = app.published_goods_tender(&owner, "文件类型", 21).await?;
+    let page = b"<script>alert(document.cookie)</script>".to_vec();
+    let res = upload_as(
+        &app,
+        &owner,
+        &id,
+        "notice\u{202E}lmth.pdf",
+        "text/html",
+        page,
+    )
+    .await?;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let doc: Value = res.json().await?;
+    assert_eq!(doc["filename"], "noticelmth.pdf");
+    let path = format!(
+        "/api/v1/tenders/{id}/documents/{}",
+        text(&doc["document_id"])
+    );
+    let res = app.get(&path, Some(&bidder)).await?;
+    assert_eq!(res.status(), StatusCode::OK);
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header("content-type"), "application/octet-stream");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert!(!header("content-disposition").contains("%E2%80%AE"));
     Ok(())
 }
 

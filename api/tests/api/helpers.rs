@@ -231,7 +231,7 @@ pub fn registration(email: &str, kind: &str) -> Value {
         "organization": {
             "name": format!("{kind} 有限公司"),
             "kind": kind,
-            "credit_code": "91110000100000000X",
+            "credit_code": "91110000100000000R",
             "basic_account": "6222 0200 1234 5678",
         }
     })

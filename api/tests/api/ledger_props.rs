@@ -187,14 +187,14 @@ async fn invariants(w: &World) -> anyhow::Result<()> {
         .filter(|r| r.status == "confirmed")
         .map(|r| r.principal_fen + r.interest_fen)
         .sum();
-    let held: i64 = report
+    let held: i128 = report
         .balances
         .iter()
         .filter(|(account, _)| *account != "bank")
         .map(|(_, balance)| -balance)
         .sum();
     anyhow::ensure!(
-        came_in + interest == went_out + held,
+        i128::from(came_in + interest) == i128::from(went_out) + held,
         "in {came_in} + interest {interest} != out {went_out} + held {held}"
     );
     anyhow::ensure!(report.balances.get("bank").copied().unwrap_or(0) == held);

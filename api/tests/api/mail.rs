@@ -284,22 +284,18 @@ sys.stdin.read()
 impl SmtpServer {
     /// Starts one, or returns `None` (saying why) where aiosmtpd is missing outside CI.
     async fn start() -> anyhow::Result<Option<Self>> {
-        let python =
-            std::env::var("TENDERHALL_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+        let python = tenderhall_workers::testing::test_python();
         let probe = tokio::process::Command::new(&python)
             .args(["-c", "import aiosmtpd"])
             .output()
             .await;
         if !probe.is_ok_and(|o| o.status.success()) {
-            if std::env::var("CI").is_ok() {
-                anyhow::bail!(
-                    "CI must provide aiosmtpd (set TENDERHALL_TEST_PYTHON to a Python that has it)"
-                );
-            }
-            eprintln!(
-                "SMTP test skipped: `{python}` has no aiosmtpd (pip install aiosmtpd, or set TENDERHALL_TEST_PYTHON)"
+            return tenderhall_workers::testing::unavailable(
+                "an SMTP server",
+                &format!(
+                    "`{python}` has no aiosmtpd (pip install aiosmtpd, or set TENDERHALL_TEST_PYTHON)"
+                ),
             );
-            return Ok(None);
         }
         let tmp = tempfile::tempdir()?;
         let dir = tmp.path().join("received");

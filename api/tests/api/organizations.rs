@@ -22,7 +22,7 @@ async fn members_operators_and_supervisors_read_an_organization_others_do_not() 
         let body: Value = res.json().await?;
         assert_eq!(body["id"], org.as_str());
         assert_eq!(body["kind"], "bidder");
-        assert_eq!(body["credit_code"], "91110000100000000X");
+        assert_eq!(body["credit_code"], "91110000100000000R");
         assert_eq!(body["basic_account"], "6222020012345678");
         assert_eq!(body["verified"], false);
     }

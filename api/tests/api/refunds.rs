@@ -182,6 +182,42 @@ async fn art_31_a_cancelled_tender_refunds_every_deposit_and_fee_with_interest()
         ]
     );
     assert!(refunds.iter().all(|r| r.reason == "cancelled"));
+    // How many were refunded would tell supervisors how many paid before the deadline (电子招标投标办法
+    // Art 21): the open chain says the tender was cancelled, the sealed one holds the count.
+    let operator = app.operator().await?;
+    let supervisor = app.supervisor(&operator).await?;
+    let open = app
+        .get(&format!("/api/v1/tenders/{id}/audit"), Some(&supervisor))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        open.contains("tender.cancel") && !open.contains("refunds"),
+        "{open}"
+    );
+    let sealed = app
+        .get(
+            &format!("/api/v1/tenders/{id}/audit?chain=sealed"),
+            Some(&supervisor),
+        )
+        .await?
+        .text()
+        .await?;
+    assert!(!sealed.contains("tender.cancel_refunds"), "{sealed}");
+    app.clock.advance(TimeDelta::days(21));
+    let supervisor = app.sign_in("supervisor@jianguan.test", PASSWORD).await?;
+    let sealed = app
+        .get(
+            &format!("/api/v1/tenders/{id}/audit?chain=sealed"),
+            Some(&supervisor),
+        )
+        .await?
+        .text()
+        .await?;
+    assert!(
+        sealed.contains("tender.cancel_refunds") && sealed.contains("\"refunds\":3"),
+        "{sealed}"
+    );
     let report = check_ledger(app.state.db()).await?;
     assert!(report.is_sound(), "{report:?}");
     assert_eq!(report.balances.get("bank"), Some(&0));
@@ -218,6 +254,28 @@ async fn a_refund_the_bank_refuses_is_retried_and_shown_to_operators() -> TestRe
         .await?;
     assert_eq!(failed["items"].as_array().map(Vec::len), Some(1));
     assert!(text(&failed["items"][0]["last_error"]).contains("payee"));
+    // Operators get no more than supervisors (visibility.md, 电子招标投标办法 Art 21): before the bid
+    // deadline the refund shows what the transfer needs, never the tender, the payer or the reason,
+    // and the tender's own list is refused whatever it holds.
+    let item = &failed["items"][0];
+    assert!(item["account_no"].is_string() && item["principal"]["amount"] == "2000.00");
+    for hidden in ["tender_id", "organization_id", "reason"] {
+        assert!(
+            item[hidden].is_null(),
+            "{hidden} shown before the deadline: {item}"
+        );
+    }
+    assert!(!failed.to_string().contains(&id));
+    assert_problem(
+        app.get(
+            &format!("/api/v1/bank/refunds?tender_id={id}"),
+            Some(&operator),
+        )
+        .await?,
+        StatusCode::CONFLICT,
+        "deadline_not_passed",
+    )
+    .await?;
     // The job waits to try again: it is not forgotten.
     let jobs = tenderhall_domain::jobs::service::list(app.state.db(), None, 100).await?;
     let refund_job = jobs

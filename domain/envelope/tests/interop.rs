@@ -20,7 +20,17 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/envelop
 
 /// The Python with `cryptography`'s HPKE, or why there is none (a failure under CI).
 fn python() -> Option<String> {
-    let python = std::env::var("TENDERHALL_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    // As tenderhall_workers::testing::test_python (this pure crate does not depend on workers):
+    // the variable, else the environment .ci/run builds, else python3.
+    let ci_venv = std::env::var_os("HOME")
+        .map(|h| std::path::Path::new(&h).join(".cache/tenderhall-ci/venv/bin/python"))
+        .filter(|p| p.exists());
+    let python = std::env::var("TENDERHALL_TEST_PYTHON").unwrap_or_else(|_| {
+        ci_venv.map_or_else(
+            || "python3".to_owned(),
+            |p| p.to_string_lossy().into_owned(),
+        )
+    });
     let probe = Command::new(&python)
         .args(["-c", "from cryptography.hazmat.primitives import hpke"])
         .output();

@@ -107,20 +107,45 @@ impl FromStr for OrganizationKind {
     }
 }
 
-/// 统一社会信用代码 (or another registration number): letters and digits, upper-cased.
+/// 统一社会信用代码 (GB 32100-2015): 18 characters of the code's alphabet (digits and the capital
+/// letters but I, O, S, V and Z), the last one a check character over the first seventeen. A typo in
+/// the code an organization registers with is caught here rather than at the bank or the registry.
 pub fn parse_credit_code(raw: &str) -> Result<String, DomainError> {
     let code = raw.trim().to_uppercase();
-    if (6..=64).contains(&code.len())
-        && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
+    if credit_code_is_valid(&code) {
         Ok(code)
     } else {
         Err(DomainError::invalid(
             "organization.credit_code",
-            "Give the organization's unified social credit code (18 letters and digits).",
-            "请填写机构的统一社会信用代码（18 位字母和数字）。",
+            "Give the organization's unified social credit code: 18 letters and digits whose last character is the check character of GB 32100-2015.",
+            "请填写机构的统一社会信用代码：18 位字母和数字，末位为 GB 32100-2015 规定的校验码。",
         ))
     }
+}
+
+/// GB 32100-2015's alphabet: a character's value is its index.
+const CREDIT_CODE_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+/// GB 32100-2015 Table 3: the weights of positions 1 to 17 (3^(i-1) mod 31).
+const CREDIT_CODE_WEIGHTS: [usize; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
+
+/// Whether `code` (upper case) is 18 characters of the alphabet with the right check character:
+/// C18 = 31 − (Σ Ci × Wi mod 31), with 31 written as 0.
+pub fn credit_code_is_valid(code: &str) -> bool {
+    let value = |b: u8| CREDIT_CODE_ALPHABET.iter().position(|&c| c == b);
+    let bytes = code.as_bytes();
+    if bytes.len() != 18 {
+        return false;
+    }
+    let mut sum = 0;
+    for (&b, w) in bytes[..17].iter().zip(CREDIT_CODE_WEIGHTS) {
+        match value(b) {
+            Some(v) => sum += v * w,
+            None => return false,
+        }
+    }
+    value(bytes[17]) == Some((31 - sum % 31) % 31)
 }
 
 /// 基本账户: the organization's basic bank account number. Spaces and hyphens that people type
@@ -237,6 +262,22 @@ impl Principal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gb_32100_credit_codes_need_their_check_character() {
+        // A published code, and the same with its check character or one digit changed.
+        assert!(credit_code_is_valid("91350100M000100Y43"));
+        assert!(!credit_code_is_valid("91350100M000100Y44"));
+        assert!(!credit_code_is_valid("91350100M000200Y43"));
+        // Letters outside the alphabet (I, O, S, V, Z), and wrong lengths.
+        assert!(!credit_code_is_valid("91320000MA1XYZ0001"));
+        assert!(!credit_code_is_valid("91350100M000100Y4"));
+        assert_eq!(
+            parse_credit_code(" 91350100m000100y43 ").ok().as_deref(),
+            Some("91350100M000100Y43")
+        );
+        assert!(parse_credit_code("91110000100000000X").is_err());
+    }
 
     #[test]
     fn emails_are_trimmed_and_lower_cased() -> Result<(), DomainError> {

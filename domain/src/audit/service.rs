@@ -9,11 +9,13 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
 };
+use serde::{Deserialize, Serialize};
 
 use super::store::{self, chains, heads};
 use super::{ChainTip, ChainVerifier, Entry, HeadBody, digest_hex, head_signing_message};
-use crate::error::DomainResult;
+use crate::error::{DomainError, DomainResult};
 use crate::keys::{PlatformSigner, verify_ed25519};
+use crate::ports::DocumentStore;
 use crate::store::begin_write;
 use crate::time::rfc3339;
 
@@ -28,13 +30,27 @@ pub struct AuditReport {
 
 const PAGE: u64 = 1000;
 
-/// Recomputes every chain and every signed head. `platform_keys` maps key ids to raw Ed25519
-/// public keys. Reads page by page, so memory stays flat however long the log.
+/// What `verify_all` is given besides the database: the platform's keys (key id → raw Ed25519
+/// public key), the document store where each signed head is kept a second time, and a head an
+/// outsider kept (`tenderhall audit verify --head FILE`).
+#[derive(Clone, Copy)]
+pub struct Witnesses<'a> {
+    pub platform_keys: &'a HashMap<String, Vec<u8>>,
+    pub store: Option<&'a dyn DocumentStore>,
+    pub kept: Option<&'a SignedHead>,
+}
+
+/// Recomputes every chain and every signed head, and holds them against what was signed: each
+/// chain's `signed_seq` against the heads that recorded it (so cutting the end of a chain together
+/// with the heads that covered it shows), the heads against the copies kept in the document store
+/// (so deleting heads, even all of them, shows), and against a head an outsider kept. Reads page
+/// by page, so memory stays flat however long the log (one number per chain).
 pub async fn verify_all(
     db: &DatabaseConnection,
-    platform_keys: &HashMap<String, Vec<u8>>,
+    witnesses: Witnesses<'_>,
 ) -> Result<AuditReport, DbErr> {
     let mut report = AuditReport::default();
+    let recorded = verify_heads(db, witnesses.platform_keys, &mut report).await?;
     for chain in store::chain_names(db).await? {
         report.chains += 1;
         let mut verifier = ChainVerifier::new(&chain);
@@ -64,21 +80,57 @@ pub async fn verify_all(
                 if let Err(b) = verifier.finish(tip.last_seq, &tip.last_hash) {
                     report.breaks.push(b.to_string());
                 }
+                if let Some(b) = signed_mark_break(&tip, recorded.get(&chain).copied()) {
+                    report.breaks.push(b);
+                }
             }
             None => report
                 .breaks
                 .push(format!("chain `{chain}`: its tip record was deleted")),
         }
     }
-    verify_heads(db, platform_keys, &mut report).await?;
+    if let Some(store) = witnesses.store {
+        verify_kept_copies(db, witnesses.platform_keys, store, &mut report).await?;
+    }
+    if let Some(kept) = witnesses.kept {
+        verify_outsiders_head(db, witnesses.platform_keys, kept, &mut report).await?;
+    }
     Ok(report)
 }
 
+/// A chain's own mark of how far it was signed (`signed_seq`) against the last entry the heads
+/// recorded for it: they move together in one transaction, so any difference is tampering.
+fn signed_mark_break(tip: &chains::Model, recorded: Option<i64>) -> Option<String> {
+    let chain = &tip.chain;
+    if tip.signed_seq > tip.last_seq {
+        return Some(format!(
+            "chain `{chain}`: entry {} was signed but the chain now ends at entry {}",
+            tip.signed_seq, tip.last_seq
+        ));
+    }
+    match recorded {
+        Some(seq) if seq == tip.signed_seq => None,
+        Some(seq) if seq > tip.signed_seq => Some(format!(
+            "chain `{chain}`: a signed head recorded entry {seq} but the chain's signed mark says {}",
+            tip.signed_seq
+        )),
+        _ if tip.signed_seq == 0 => None,
+        _ => Some(format!(
+            "chain `{chain}`: entry {} was signed, but the signed head that recorded it is missing",
+            tip.signed_seq
+        )),
+    }
+}
+
+/// Checks the heads in the database: consecutive from 1, bodies unchanged, signatures valid, each
+/// following the one before, every chain tip they recorded still stored. Returns, per chain, the
+/// last entry any head recorded.
 async fn verify_heads(
     db: &DatabaseConnection,
     platform_keys: &HashMap<String, Vec<u8>>,
     report: &mut AuditReport,
-) -> Result<(), DbErr> {
+) -> Result<HashMap<String, i64>, DbErr> {
+    let mut recorded = HashMap::new();
     let mut prev_digest: Option<String> = None;
     let mut expected_seq = 1;
     loop {
@@ -89,7 +141,7 @@ async fn verify_heads(
             .all(db)
             .await?;
         if page.is_empty() {
-            return Ok(());
+            return Ok(recorded);
         }
         for head in page {
             report.heads += 1;
@@ -98,37 +150,28 @@ async fn verify_heads(
                 report
                     .breaks
                     .push(format!("signed head {expected_seq} is missing"));
-                return Ok(());
+                return Ok(recorded);
             }
-            if digest_hex(&head.body) != head.digest {
-                report
-                    .breaks
-                    .push(format!("{name}: its body was changed after it was signed"));
-                return Ok(());
-            }
-            let signed = platform_keys.get(&head.key_id).is_some_and(|key| {
-                verify_ed25519(key, &head_signing_message(&head.digest), &head.signature)
-            });
-            if !signed {
-                report
-                    .breaks
-                    .push(format!("{name}: the platform signature does not verify"));
-                return Ok(());
+            if let Err(why) = check_head(platform_keys, &head) {
+                report.breaks.push(format!("{name}: {why}"));
+                return Ok(recorded);
             }
             let body: HeadBody = match serde_json::from_str(&head.body) {
                 Ok(body) => body,
                 Err(e) => {
                     report.breaks.push(format!("{name}: unreadable body ({e})"));
-                    return Ok(());
+                    return Ok(recorded);
                 }
             };
             if body.seq != head.seq || body.prev_digest != prev_digest {
                 report
                     .breaks
                     .push(format!("{name}: it does not follow the head before it"));
-                return Ok(());
+                return Ok(recorded);
             }
             for tip in &body.chains {
+                let last = recorded.entry(tip.chain.clone()).or_insert(0);
+                *last = std::cmp::max(*last, tip.seq);
                 match store::entry_at(db, &tip.chain, tip.seq).await? {
                     Some(entry) if entry.hash == tip.hash => {}
                     Some(_) => report.breaks.push(format!(
@@ -147,8 +190,194 @@ async fn verify_heads(
     }
 }
 
-/// A published head: what outsiders keep to detect a rewritten history later.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A head's body hashes to its digest and the digest carries the platform's signature.
+fn check_head(
+    platform_keys: &HashMap<String, Vec<u8>>,
+    head: &heads::Model,
+) -> Result<(), &'static str> {
+    if digest_hex(&head.body) != head.digest {
+        return Err("its body was changed after it was signed");
+    }
+    if !signature_verifies(platform_keys, &head.key_id, &head.digest, &head.signature) {
+        return Err("the platform signature does not verify");
+    }
+    Ok(())
+}
+
+fn signature_verifies(
+    platform_keys: &HashMap<String, Vec<u8>>,
+    key_id: &str,
+    digest: &str,
+    signature: &str,
+) -> bool {
+    platform_keys
+        .get(key_id)
+        .is_some_and(|key| verify_ed25519(key, &head_signing_message(digest), signature))
+}
+
+/// The name a signed head is kept under in the document store.
+pub fn head_record_name(seq: i64) -> String {
+    format!("audit-heads/{seq:020}.json")
+}
+
+/// A signed head as kept in the document store: everything needed to check it alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct KeptHead {
+    seq: i64,
+    signed_at: DateTime<Utc>,
+    body: String,
+    digest: String,
+    key_id: String,
+    signature: String,
+}
+
+impl From<heads::Model> for KeptHead {
+    fn from(h: heads::Model) -> Self {
+        Self {
+            seq: h.seq,
+            signed_at: h.signed_at,
+            body: h.body,
+            digest: h.digest,
+            key_id: h.key_id,
+            signature: h.signature,
+        }
+    }
+}
+
+/// Every head kept in the document store (read from 1 up to the first gap) must be in the database,
+/// the same: a head deleted or replaced there is named.
+async fn verify_kept_copies(
+    db: &DatabaseConnection,
+    platform_keys: &HashMap<String, Vec<u8>>,
+    documents: &dyn DocumentStore,
+    report: &mut AuditReport,
+) -> Result<(), DbErr> {
+    let mut seq = 1;
+    loop {
+        let name = head_record_name(seq);
+        let bytes = match documents.get_record(&name).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                report.breaks.push(format!(
+                    "the document store's copy of signed head {seq} cannot be read: {e}"
+                ));
+                return Ok(());
+            }
+        };
+        let kept: KeptHead = match serde_json::from_slice(&bytes) {
+            Ok(kept) => kept,
+            Err(e) => {
+                report.breaks.push(format!(
+                    "the document store's copy of signed head {seq} is unreadable ({e})"
+                ));
+                return Ok(());
+            }
+        };
+        let genuine = kept.seq == seq
+            && digest_hex(&kept.body) == kept.digest
+            && signature_verifies(platform_keys, &kept.key_id, &kept.digest, &kept.signature);
+        if genuine {
+            match heads::Entity::find_by_id(seq).one(db).await? {
+                Some(head) if head.digest == kept.digest => {}
+                Some(_) => report.breaks.push(format!(
+                    "signed head {seq}: the database's differs from the copy kept in the document store"
+                )),
+                None => report.breaks.push(format!(
+                    "signed head {seq}: kept in the document store but deleted from the database"
+                )),
+            }
+        } else {
+            report.breaks.push(format!(
+                "the document store's copy of signed head {seq} is not a head the platform signed"
+            ));
+        }
+        seq += 1;
+    }
+}
+
+/// A head an outsider kept (the answer of `GET /api/v1/audit/heads/latest`): if the platform
+/// signed it, the database must still hold it unchanged, and with it every entry it covers.
+async fn verify_outsiders_head(
+    db: &DatabaseConnection,
+    platform_keys: &HashMap<String, Vec<u8>>,
+    kept: &SignedHead,
+    report: &mut AuditReport,
+) -> Result<(), DbErr> {
+    let seq = kept.seq;
+    if !signature_verifies(platform_keys, &kept.key_id, &kept.digest, &kept.signature) {
+        report.breaks.push(format!(
+            "the kept head {seq} does not carry the platform's signature: it proves nothing"
+        ));
+        return Ok(());
+    }
+    match heads::Entity::find_by_id(seq).one(db).await? {
+        Some(head) if head.digest == kept.digest => {}
+        Some(_) => report.breaks.push(format!(
+            "signed head {seq}: the database's differs from the head you kept"
+        )),
+        None => report.breaks.push(format!(
+            "signed head {seq}: you kept it, but it was deleted from the database"
+        )),
+    }
+    Ok(())
+}
+
+/// Writes the signed heads the document store does not have yet, newest first down to the first
+/// one it has. Idempotent; the head job runs it at every tick, so a write that failed is retried.
+pub async fn publish_heads(
+    db: &DatabaseConnection,
+    documents: &dyn DocumentStore,
+) -> DomainResult<usize> {
+    let mut written = 0;
+    let mut before = i64::MAX;
+    loop {
+        let page = heads::Entity::find()
+            .filter(heads::Column::Seq.lt(before))
+            .order_by_desc(heads::Column::Seq)
+            .limit(PAGE)
+            .all(db)
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(written);
+        };
+        before = last.seq;
+        for head in page {
+            let name = head_record_name(head.seq);
+            if documents
+                .get_record(&name)
+                .await
+                .map_err(DomainError::internal)?
+                .is_some()
+            {
+                return Ok(written);
+            }
+            let bytes = serde_json::to_vec(&KeptHead::from(head)).map_err(DomainError::internal)?;
+            documents
+                .put_record(&name, bytes)
+                .await
+                .map_err(DomainError::internal)?;
+            written += 1;
+        }
+    }
+}
+
+/// Signs a head ([`sign_head`]) and keeps it in the document store too. The head is committed
+/// first: a store that fails is reported as an error, and the next [`publish_heads`] writes it.
+pub async fn sign_and_publish_head(
+    db: &DatabaseConnection,
+    signer: &PlatformSigner,
+    documents: &dyn DocumentStore,
+    now: DateTime<Utc>,
+) -> DomainResult<Option<SignedHead>> {
+    let head = sign_head(db, signer, now).await?;
+    publish_heads(db, documents).await?;
+    Ok(head)
+}
+
+/// A published head: what outsiders keep to detect a rewritten history later (the answer of
+/// `GET /api/v1/audit/heads/latest`, which `tenderhall audit verify --head FILE` reads back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedHead {
     pub seq: i64,
     pub signed_at: DateTime<Utc>,

@@ -65,6 +65,35 @@ pub fn is_account_no(s: &str) -> bool {
             .is_some_and(|(want, got)| want == got)
 }
 
+/// The deposit settings of a deployment, parsed once at start (`TENDERHALL_DEPOSIT_INTEREST_RATE`,
+/// `TENDERHALL_MAX_NOTIFICATION_AMOUNT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DepositSettings {
+    /// The annual rate of interest on refunded deposits (days / 360, rules.md "Money").
+    pub interest_rate: Decimal,
+    /// The largest amount one bank notification may carry, in fen: a larger one is refused with
+    /// 422 before anything is recorded (a mistyped or forged amount, and a bound that keeps the
+    /// ledger's sums far from overflow).
+    pub max_notification_fen: i64,
+}
+
+impl DepositSettings {
+    /// 0.35 % a year, the PBoC demand-deposit benchmark rate.
+    pub const DEFAULT_INTEREST_RATE: Decimal = Decimal::from_parts(35, 0, 0, false, 4);
+    /// 10,000,000,000.00 CNY: above the largest deposit a land-use sale asks (a fifth of a start
+    /// price in the tens of billions).
+    pub const DEFAULT_MAX_NOTIFICATION_FEN: i64 = 1_000_000_000_000;
+}
+
+impl Default for DepositSettings {
+    fn default() -> Self {
+        Self {
+            interest_rate: Self::DEFAULT_INTEREST_RATE,
+            max_notification_fen: Self::DEFAULT_MAX_NOTIFICATION_FEN,
+        }
+    }
+}
+
 /// A bank notification is accepted for this long either side of server time (API.md).
 pub const NOTIFICATION_WINDOW_SECONDS: i64 = 300;
 
@@ -92,14 +121,23 @@ pub fn verify_notification(
     message.extend_from_slice(body);
     ring::hmac::verify(&key, &message, &signature).map_err(|_| SignatureError::BadSignature)?;
     // Checked after the signature, so that an unsigned request learns nothing about the clock.
-    let at: i64 = timestamp
-        .trim()
-        .parse()
-        .map_err(|_| SignatureError::StaleTimestamp)?;
-    if (now.timestamp() - at).abs() > NOTIFICATION_WINDOW_SECONDS {
+    let at = canonical_unix_seconds(timestamp).ok_or(SignatureError::StaleTimestamp)?;
+    // `abs_diff` cannot overflow: a timestamp near i64::MIN must not wrap into the window.
+    if now.timestamp().abs_diff(at) > NOTIFICATION_WINDOW_SECONDS.unsigned_abs() {
         return Err(SignatureError::StaleTimestamp);
     }
     Ok(())
+}
+
+/// Unix seconds written the one canonical way: decimal digits, no sign, no leading zero, no
+/// padding. Anything else (`+1`, ` 1`, `01`) is another string over which the bank signed, so it is
+/// refused rather than read as the same time.
+fn canonical_unix_seconds(text: &str) -> Option<i64> {
+    let canonical = !text.is_empty()
+        && text.len() <= 18
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    if canonical { text.parse().ok() } else { None }
 }
 
 /// Signs a notification body as the bank does (the sandbox bank, tests, the benchmark).
@@ -135,7 +173,9 @@ pub struct Payment {
 }
 
 impl NotificationBody {
-    pub fn validate(self) -> Result<Payment, DomainError> {
+    /// The payment this body describes, refused with the field named when a value breaks a rule or
+    /// the amount is above `max_fen`.
+    pub fn validate(self, max_fen: i64) -> Result<Payment, DomainError> {
         let currency: Currency = self.currency.as_deref().unwrap_or("CNY").parse().map_err(
             |e: crate::money::MoneyError| {
                 DomainError::invalid(
@@ -160,6 +200,20 @@ impl NotificationBody {
                 "amount",
                 "`amount` must be positive.",
                 "`amount` 必须为正数。",
+            ));
+        }
+        if amount.minor_units().map_or(true, |fen| fen > max_fen) {
+            let max = Money::from_minor_units(max_fen, currency);
+            return Err(DomainError::invalid(
+                "amount",
+                format!(
+                    "`amount` is above the largest payment one notification may carry ({}); nothing was recorded.",
+                    max.amount()
+                ),
+                format!(
+                    "`amount` 超过单笔通知金额上限（{}），未记录。",
+                    max.amount()
+                ),
             ));
         }
         let text = |field: &str, value: String, max: usize| {
@@ -345,6 +399,42 @@ mod tests {
             assert_eq!(
                 verify_notification(b"secret", &at.to_string(), &sig, body, now),
                 Err(SignatureError::StaleTimestamp)
+            );
+        }
+    }
+
+    #[test]
+    fn a_timestamp_far_in_the_past_never_wraps_into_the_window() {
+        let now = Utc::now();
+        let body = br#"{"bank_txn_id":"T1"}"#;
+        // i64::MIN + now: `now - at` overflows, and wrapped it looked like zero seconds off.
+        let at = i64::MIN.wrapping_add(now.timestamp());
+        let sig = sign_notification(b"secret", at, body);
+        assert_eq!(
+            verify_notification(b"secret", &at.to_string(), &sig, body, now),
+            Err(SignatureError::StaleTimestamp)
+        );
+    }
+
+    #[test]
+    fn only_canonical_decimal_timestamps_are_accepted() {
+        let now = Utc::now();
+        let body = br#"{"bank_txn_id":"T1"}"#;
+        let ts = now.timestamp();
+        for written in [
+            format!("+{ts}"),
+            format!(" {ts}"),
+            format!("0{ts}"),
+            format!("{ts} "),
+        ] {
+            let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"secret");
+            let mut message = format!("{written}.").into_bytes();
+            message.extend_from_slice(body);
+            let sig = hex::encode(ring::hmac::sign(&key, &message).as_ref());
+            assert_eq!(
+                verify_notification(b"secret", &written, &sig, body, now),
+                Err(SignatureError::StaleTimestamp),
+                "{written:?}"
             );
         }
     }

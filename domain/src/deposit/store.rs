@@ -250,3 +250,28 @@ pub mod guarantees {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// The questions other code asks of registrations, each written once.
+pub mod queries {
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+    use super::registrations;
+    use crate::error::DomainResult;
+
+    /// The organization's active registration for a lot, if any. Withdrawn ones stay on record
+    /// beside it (a bidder may register again after withdrawing).
+    pub async fn active_registration(
+        db: &impl ConnectionTrait,
+        tender_id: &str,
+        lot_id: &str,
+        organization_id: &str,
+    ) -> DomainResult<Option<registrations::Model>> {
+        Ok(registrations::Entity::find()
+            .filter(registrations::Column::TenderId.eq(tender_id))
+            .filter(registrations::Column::LotId.eq(lot_id))
+            .filter(registrations::Column::OrganizationId.eq(organization_id))
+            .filter(registrations::Column::Status.eq("active"))
+            .one(db)
+            .await?)
+    }
+}

@@ -180,3 +180,43 @@ pub mod tender_amendments {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// The questions other areas ask of tenders, so that they never query the tables themselves.
+pub mod queries {
+    use std::collections::HashMap;
+
+    use chrono::{DateTime, Utc};
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+    use super::tenders;
+    use crate::error::DomainResult;
+
+    /// The bid deadline of a tender, or `None` for an unknown one.
+    pub async fn bid_deadline(
+        db: &impl ConnectionTrait,
+        tender_id: &str,
+    ) -> DomainResult<Option<DateTime<Utc>>> {
+        Ok(bid_deadlines(db, &[tender_id.to_owned()])
+            .await?
+            .remove(tender_id))
+    }
+
+    /// The bid deadlines of several tenders, by id (unknown ids are absent).
+    pub async fn bid_deadlines(
+        db: &impl ConnectionTrait,
+        tender_ids: &[String],
+    ) -> DomainResult<HashMap<String, DateTime<Utc>>> {
+        if tender_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(String, DateTime<Utc>)> = tenders::Entity::find()
+            .select_only()
+            .column(tenders::Column::Id)
+            .column(tenders::Column::BidDeadline)
+            .filter(tenders::Column::Id.is_in(tender_ids.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+}

@@ -9,9 +9,10 @@ use std::time::{Duration, SystemTime};
 use futures_util::StreamExt;
 use std::io::{Read, Write};
 use tenderhall_domain::ports::{
-    BoxFuture, ByteStream, DocumentStore, StoreError, StoredObject, is_sha256_hex,
+    BoxFuture, ByteStream, DocumentStore, StoreError, StoredObject, is_record_name, is_sha256_hex,
 };
 use tokio::fs::{self, File};
+use tokio::io::AsyncWriteExt;
 
 use bytes::{Bytes, BytesMut};
 
@@ -54,6 +55,14 @@ impl LocalStore {
     }
 
     /// Where an object lives.
+    /// Where a named record lives: `records/` beside `objects/`.
+    fn record_path(&self, name: &str) -> Result<PathBuf, StoreError> {
+        if !is_record_name(name) {
+            return Err(StoreError::NotFound(name.to_owned()));
+        }
+        Ok(self.root.join("records").join(name))
+    }
+
     pub fn object_path(&self, sha256: &str) -> PathBuf {
         self.root
             .join("objects")
@@ -350,6 +359,41 @@ impl DocumentStore for LocalStore {
             fs::write(&probe, b"ok").await.map_err(unavailable)?;
             fs::remove_file(&probe).await.map_err(unavailable)?;
             Ok(())
+        })
+    }
+
+    fn put_record(&self, name: &str, bytes: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
+        let name = name.to_owned();
+        Box::pin(async move {
+            let path = self.record_path(&name)?;
+            if fs::try_exists(&path).await.map_err(unavailable)? {
+                return Ok(());
+            }
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).await.map_err(unavailable)?;
+            }
+            // Whole or not at all: written aside, synced, then renamed into place.
+            let tmp = self
+                .root
+                .join("tmp")
+                .join(format!("{}.record", uuid::Uuid::new_v4().simple()));
+            let mut file = File::create(&tmp).await.map_err(unavailable)?;
+            file.write_all(&bytes).await.map_err(unavailable)?;
+            file.sync_all().await.map_err(unavailable)?;
+            fs::rename(&tmp, &path).await.map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
+    fn get_record(&self, name: &str) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
+        let name = name.to_owned();
+        Box::pin(async move {
+            let path = self.record_path(&name)?;
+            match fs::read(&path).await {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(unavailable(e)),
+            }
         })
     }
 

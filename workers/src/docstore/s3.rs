@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use s3::error::S3Error;
 use s3::{Bucket, Region, creds::Credentials, serde_types::Part};
 use tenderhall_domain::ports::{
-    BoxFuture, ByteStream, DocumentStore, StoreError, StoredObject, is_sha256_hex,
+    BoxFuture, ByteStream, DocumentStore, StoreError, StoredObject, is_record_name, is_sha256_hex,
 };
 
 use super::{Hasher, verifying_stream};
@@ -338,6 +338,39 @@ impl DocumentStore for S3Store {
                     "S3 did not answer within {} s",
                     READY_TIMEOUT.as_secs()
                 ))),
+            }
+        })
+    }
+
+    fn put_record(&self, name: &str, bytes: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
+        let key = format!("records/{name}");
+        let valid = is_record_name(name);
+        Box::pin(async move {
+            if !valid {
+                return Err(StoreError::NotFound(key));
+            }
+            if self.exists(&key).await? {
+                return Ok(());
+            }
+            self.bucket
+                .put_object_with_content_type(&key, &bytes, "application/json")
+                .await
+                .map_err(s3_error)?;
+            Ok(())
+        })
+    }
+
+    fn get_record(&self, name: &str) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
+        let key = format!("records/{name}");
+        let valid = is_record_name(name);
+        Box::pin(async move {
+            if !valid {
+                return Err(StoreError::NotFound(key));
+            }
+            match self.bucket.get_object(&key).await {
+                Ok(response) => Ok(Some(response.to_vec())),
+                Err(S3Error::HttpFailWithBody(404, _)) => Ok(None),
+                Err(e) => Err(s3_error(e)),
             }
         })
     }

@@ -1,7 +1,7 @@
 //! Signs the heads of the audit chains at a fixed interval, so that a history rewritten later no
 //! longer matches what was published.
 
-use tenderhall_domain::audit::service::sign_head;
+use tenderhall_domain::audit::service::sign_and_publish_head;
 use tokio::sync::watch;
 
 use crate::WorkerContext;
@@ -15,13 +15,16 @@ pub async fn sign_periodically(ctx: WorkerContext, mut shutdown: watch::Receiver
         if *shutdown.borrow() {
             return;
         }
-        match sign_head(&ctx.db, &ctx.signer, ctx.clock.now()).await {
+        // Signed in the database, then kept in the document store too (a second system an
+        // attacker of the database does not hold); a copy that failed is written at the next tick.
+        match sign_and_publish_head(&ctx.db, &ctx.signer, ctx.store.as_ref(), ctx.clock.now()).await
+        {
             Ok(Some(head)) => {
                 tracing::info!(seq = head.seq, digest = %head.digest, "signed audit head")
             }
             Ok(None) => {}
             // Retried at the next tick; nothing is lost, the chains are intact.
-            Err(e) => tracing::warn!(error = %e, "signing the audit head failed"),
+            Err(e) => tracing::warn!(error = %e, "signing or keeping the audit head failed"),
         }
     }
 }

@@ -15,6 +15,7 @@ mod keys;
 mod opening;
 mod submission;
 mod tools;
+mod visibility;
 
 /// A bidder ready to bid: registered for lot 1, with a registered signing key.
 struct Bidder {

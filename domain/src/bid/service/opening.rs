@@ -19,7 +19,7 @@ use super::super::store::bids;
 use crate::account::store::organizations;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::canonical::to_canonical_string;
-use crate::deposit::store::registrations;
+use crate::deposit::store::queries::active_registration;
 use crate::error::{DomainError, DomainResult};
 use crate::keys::store::signing_keys;
 use crate::keys::{MasterKey, PlatformSigner};
@@ -226,12 +226,13 @@ pub async fn record(
                     Outcome::Withdrawn("the platform could not open the stored envelope".into())
                 })
             };
-            let registration = registrations::Entity::find()
-                .filter(registrations::Column::TenderId.eq(opening.tender_id.as_str()))
-                .filter(registrations::Column::LotId.eq(opening.lot_id.as_str()))
-                .filter(registrations::Column::OrganizationId.eq(b.bid.organization_id.as_str()))
-                .one(&txn)
-                .await?;
+            let registration = active_registration(
+                &txn,
+                &opening.tender_id,
+                &opening.lot_id,
+                &b.bid.organization_id,
+            )
+            .await?;
             let deposit_status = match &registration {
                 Some(r) => crate::deposit::service::status_at(&txn, r, opening.deadline)
                     .await?

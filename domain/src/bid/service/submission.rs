@@ -24,7 +24,7 @@ use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::bid::envelope::Checked;
 use crate::canonical::to_canonical_string;
 use crate::deposit::service as deposits;
-use crate::deposit::store::registrations;
+use crate::deposit::store::queries::active_registration;
 use crate::error::{DomainError, DomainResult, Text};
 use crate::keys::PlatformSigner;
 use crate::keys::store::signing_keys;
@@ -133,13 +133,7 @@ pub async fn prepare(
         return Err(deadline_passed());
     }
     let opening_key = lot.opening_key.as_ref().ok_or(DomainError::NotFound)?;
-    let registered = registrations::Entity::find()
-        .filter(registrations::Column::TenderId.eq(tender_id))
-        .filter(registrations::Column::LotId.eq(lot_id))
-        .filter(registrations::Column::OrganizationId.eq(organization_id.as_str()))
-        .filter(registrations::Column::Status.eq("active"))
-        .one(db)
-        .await?;
+    let registered = active_registration(db, tender_id, lot_id, &organization_id).await?;
     if registered.is_none() {
         return Err(not_registered(lot_id));
     }
@@ -420,12 +414,7 @@ pub async fn revoke(
     })
     .exec(&txn)
     .await?;
-    let registration = registrations::Entity::find()
-        .filter(registrations::Column::TenderId.eq(tender_id))
-        .filter(registrations::Column::LotId.eq(lot_id))
-        .filter(registrations::Column::OrganizationId.eq(organization_id.as_str()))
-        .one(&txn)
-        .await?;
+    let registration = active_registration(&txn, tender_id, lot_id, &organization_id).await?;
     let forfeited = match registration {
         Some(r) => {
             crate::deposit::service::forfeit_registration_in(

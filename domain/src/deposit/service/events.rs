@@ -157,13 +157,8 @@ async fn registration_of(
     lot_id: &str,
     organization_id: &str,
 ) -> DomainResult<Option<registrations::Model>> {
-    Ok(registrations::Entity::find()
-        .filter(registrations::Column::TenderId.eq(tender_id))
-        .filter(registrations::Column::LotId.eq(lot_id))
-        .filter(registrations::Column::OrganizationId.eq(organization_id))
-        .filter(registrations::Column::Status.eq("active"))
-        .one(txn)
-        .await?)
+    crate::deposit::store::queries::active_registration(txn, tender_id, lot_id, organization_id)
+        .await
 }
 
 /// A bidder withdrew its bid before the deadline: the deposit paid so far goes back within 5 days

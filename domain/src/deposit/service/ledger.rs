@@ -173,15 +173,16 @@ pub struct LedgerReport {
     pub entries: u64,
     pub postings: u64,
     /// Entries whose postings do not sum to zero (per currency), with their sums.
-    pub unbalanced: Vec<(String, i64)>,
+    pub unbalanced: Vec<(String, i128)>,
     /// Accounts on the wrong side of zero: a liability in debit (the platform paid out more than it
     /// held for someone), or the bank in credit.
-    pub wrong_side: Vec<(String, i64)>,
+    pub wrong_side: Vec<(String, i128)>,
     /// Money the bank notified that the ledger does not show arriving, or the reverse:
     /// (fen notified, fen posted to the bank by payments).
-    pub bank_mismatch: Option<(i64, i64)>,
-    /// Balances by account, for the report.
-    pub balances: BTreeMap<String, i64>,
+    pub bank_mismatch: Option<(i128, i128)>,
+    /// Balances by account, for the report. 128 bits: the bank's balance is every payment ever
+    /// received, which a 64-bit sum of fen can outgrow.
+    pub balances: BTreeMap<String, i128>,
 }
 
 impl LedgerReport {
@@ -194,6 +195,14 @@ impl LedgerReport {
 /// someone (credit-normal).
 fn debit_normal(account: &str) -> bool {
     account == BANK
+}
+
+/// Amounts are summed in two parts, `amount / SPLIT` and `amount % SPLIT` (see [`check`]).
+const SPLIT: i64 = 1_000_000_000;
+
+/// A sum of parts split by [`SPLIT`], whole.
+fn joined(high: i64, low: i64) -> i128 {
+    i128::from(high) * i128::from(SPLIT) + i128::from(low)
 }
 
 /// Proves every entry balances, no account is on the wrong side of zero, and the bank's
@@ -214,8 +223,20 @@ pub async fn check(db: &DatabaseConnection) -> DomainResult<LedgerReport> {
     } else {
         db.begin().await?
     };
-    // CAST: PostgreSQL sums BIGINT into NUMERIC.
-    let sum = || Expr::cust("CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT)");
+    // Exact sums whatever their size: a 64-bit SUM overflows (SQLite raises "integer overflow",
+    // PostgreSQL's cast back to BIGINT fails) once enough large amounts add up. Each amount is
+    // split into its billions and its remainder (both truncate toward zero on both backends), each
+    // part summed in 64 bits (room for billions of rows), and the two joined in 128 bits here.
+    let high = || {
+        Expr::cust(format!(
+            "CAST(COALESCE(SUM(amount_fen / {SPLIT}), 0) AS BIGINT)"
+        ))
+    };
+    let low = || {
+        Expr::cust(format!(
+            "CAST(COALESCE(SUM(amount_fen % {SPLIT}), 0) AS BIGINT)"
+        ))
+    };
     let mut report = LedgerReport {
         entries: journal_entries::Entity::find().count(&txn).await?,
         postings: postings::Entity::find().count(&txn).await?,
@@ -224,21 +245,32 @@ pub async fn check(db: &DatabaseConnection) -> DomainResult<LedgerReport> {
     report.unbalanced = postings::Entity::find()
         .select_only()
         .column(postings::Column::EntryId)
-        .column_as(sum(), "total")
+        .column_as(high(), "high")
+        .column_as(low(), "low")
         .group_by(postings::Column::EntryId)
         .group_by(postings::Column::Currency)
-        .having(Expr::cust("SUM(amount_fen) <> 0"))
-        .into_tuple::<(String, i64)>()
+        .having(Expr::cust(format!(
+            "SUM(amount_fen / {SPLIT}) <> 0 OR SUM(amount_fen % {SPLIT}) <> 0"
+        )))
+        .into_tuple::<(String, i64, i64)>()
         .all(&txn)
-        .await?;
-    let balances: Vec<(String, i64)> = postings::Entity::find()
+        .await?
+        .into_iter()
+        .map(|(entry, h, l)| (entry, joined(h, l)))
+        .filter(|(_, sum)| *sum != 0)
+        .collect();
+    let balances: Vec<(String, i128)> = postings::Entity::find()
         .select_only()
         .column(postings::Column::Account)
-        .column_as(sum(), "balance")
+        .column_as(high(), "high")
+        .column_as(low(), "low")
         .group_by(postings::Column::Account)
-        .into_tuple()
+        .into_tuple::<(String, i64, i64)>()
         .all(&txn)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|(account, h, l)| (account, joined(h, l)))
+        .collect();
     report.unbalanced.sort();
     for (account, balance) in &balances {
         let wrong = if debit_normal(account) {
@@ -252,28 +284,30 @@ pub async fn check(db: &DatabaseConnection) -> DomainResult<LedgerReport> {
     }
     report.wrong_side.sort();
     // Money in: every accepted notification is one payment or suspense entry debiting the bank.
-    let notified: Option<i64> = bank_notifications::Entity::find()
+    let notified: Option<(i64, i64)> = bank_notifications::Entity::find()
         .select_only()
-        .column_as(sum(), "notified")
+        .column_as(high(), "high")
+        .column_as(low(), "low")
         .into_tuple()
         .one(&txn)
         .await?;
-    let notified = notified.unwrap_or(0);
+    let notified = notified.map_or(0, |(h, l)| joined(h, l));
     // Interest the bank adds to the collecting account is not a notification.
     let to_entry = postings::Entity::belongs_to(journal_entries::Entity)
         .from(postings::Column::EntryId)
         .to(journal_entries::Column::Id)
         .into();
-    let arrived: Option<i64> = postings::Entity::find()
+    let arrived: Option<(i64, i64)> = postings::Entity::find()
         .select_only()
-        .column_as(sum(), "arrived")
+        .column_as(high(), "high")
+        .column_as(low(), "low")
         .join(JoinType::InnerJoin, to_entry)
         .filter(journal_entries::Column::Kind.is_in(["payment", "suspense"]))
         .filter(postings::Column::Account.eq(BANK))
         .into_tuple()
         .one(&txn)
         .await?;
-    let arrived = arrived.unwrap_or(0);
+    let arrived = arrived.map_or(0, |(h, l)| joined(h, l));
     if notified != arrived {
         report.bank_mismatch = Some((notified, arrived));
     }

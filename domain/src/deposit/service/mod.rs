@@ -29,7 +29,11 @@ pub use self::refund::{REFUND_JOB, RefundReason, book_forfeit, book_refund};
 pub use self::registration::{
     Registration, VirtualAccount, fee_account, fee_settled, payer_of, register,
 };
-pub use self::settlement::{RefundOutcome, RefundView, confirm_refund, list_refunds, send_refund};
+pub use self::settlement::{
+    OperatorRefund, RefundOutcome, RefundView, confirm_refund, list_refunds, operator_refunds,
+    send_refund,
+};
 pub use self::status::{
-    DepositLine, Flag, deposit_status, lot_deposits, own_deposit_status, status_at, tender_flags,
+    DepositLine, Flag, FlagView, OwnRegistration, deposit_status, flags_of, lot_deposits,
+    own_deposit_status, own_registration, status_at, tender_flags, visible_flags,
 };

@@ -18,7 +18,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::jobs::{NewJob, service as jobs};
 use crate::money::Currency;
 use crate::tender::procedure::Period;
-use crate::tender::store::tenders;
+use crate::tender::store::queries;
 use crate::tender::{MAX_ACCELERATOR, earliest_deadline};
 
 /// An audit entry about one bidder's money. Before the bid deadline it would tell supervisors that
@@ -31,11 +31,9 @@ pub(super) async fn money_entry(
     object: String,
     now: DateTime<Utc>,
 ) -> DomainResult<NewEntry> {
-    let deadline = tenders::Entity::find_by_id(tender_id.to_owned())
-        .one(txn)
+    let deadline = queries::bid_deadline(txn, tender_id)
         .await?
-        .ok_or(DomainError::NotFound)?
-        .bid_deadline;
+        .ok_or(DomainError::NotFound)?;
     if now < deadline {
         let mut entry = NewEntry::new(
             Chain::tender_sealed(tender_id),

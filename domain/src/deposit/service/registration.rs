@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::account::{OrganizationKind, Principal};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
+use crate::deposit::store::queries::active_registration;
 use crate::deposit::store::{registrations, virtual_accounts};
 use crate::deposit::{accounts, new_account_no};
 use crate::error::{DomainError, DomainResult, Text};
@@ -103,13 +104,7 @@ pub async fn register(
         .find(|l| l.id == lot_id)
         .ok_or(DomainError::NotFound)?;
     let txn = begin_write(db).await?;
-    if let Some(existing) = registrations::Entity::find()
-        .filter(registrations::Column::TenderId.eq(tender_id))
-        .filter(registrations::Column::LotId.eq(lot_id))
-        .filter(registrations::Column::OrganizationId.eq(organization.as_str()))
-        .one(&txn)
-        .await?
-    {
+    if let Some(existing) = active_registration(&txn, tender_id, lot_id, &organization).await? {
         txn.rollback().await?;
         return Ok((Registration::from_row(existing)?, false));
     }
@@ -171,11 +166,7 @@ pub async fn register(
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
         ) {
             drop(txn);
-            let existing = registrations::Entity::find()
-                .filter(registrations::Column::TenderId.eq(tender_id))
-                .filter(registrations::Column::LotId.eq(lot_id))
-                .filter(registrations::Column::OrganizationId.eq(organization.as_str()))
-                .one(db)
+            let existing = active_registration(db, tender_id, lot_id, &organization)
                 .await?
                 .ok_or(DomainError::NotFound)?;
             return Ok((Registration::from_row(existing)?, false));

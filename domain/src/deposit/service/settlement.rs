@@ -12,11 +12,12 @@ use super::refund::send_job;
 use crate::audit::store as audit;
 use crate::deposit::accounts::{BANK, refunds_pending};
 use crate::deposit::store::refunds;
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Text};
 use crate::jobs::service as jobs;
 use crate::money::Currency;
 use crate::ports::{BankGateway, RefundInstruction};
 use crate::store::begin_write;
+use crate::tender::store::queries;
 
 /// The job: hands a booked refund to the bank. Idempotent: a refund already instructed or confirmed
 /// is not sent again; the refund id is the bank's idempotency key for a crash between the two.
@@ -162,7 +163,7 @@ pub async fn confirm_refund(
     Ok(true)
 }
 
-/// A refund as operators and the tests see it.
+/// A refund whole, as the platform's own work and the tests read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundView {
     pub id: String,
@@ -198,7 +199,8 @@ impl From<refunds::Model> for RefundView {
     }
 }
 
-/// Refunds of a tender (all) or in a status, for operators; the tests read them too.
+/// Refunds of a tender (all) or in a status, whole: for the platform's own work and the tests.
+/// Operators see them through [`operator_refunds`].
 pub async fn list_refunds(
     db: &DatabaseConnection,
     tender_id: Option<&str>,
@@ -217,5 +219,80 @@ pub async fn list_refunds(
         .await?
         .into_iter()
         .map(RefundView::from)
+        .collect())
+}
+
+/// A refund as an operator sees it. Operators get no more than supervisors (visibility.md): before
+/// the tender's bid deadline a refund (an overpayment, a withdrawal) would tell that someone
+/// registered and paid (电子招标投标办法 Art 21), so it shows what the bank transfer needs (account,
+/// amount, status), never the tender, the organization or the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorRefund {
+    pub id: String,
+    pub account_no: String,
+    pub tender_id: Option<String>,
+    pub organization_id: Option<String>,
+    pub reason: Option<String>,
+    pub principal_fen: i64,
+    pub interest_fen: i64,
+    pub status: String,
+    pub due_by: DateTime<Utc>,
+    pub instructed_at: Option<DateTime<Utc>>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+impl OperatorRefund {
+    /// `sealed`: the tender's bid deadline has not passed.
+    pub fn of(r: RefundView, sealed: bool) -> Self {
+        let shown = |v: String| (!sealed).then_some(v);
+        Self {
+            id: r.id,
+            account_no: r.account_no,
+            tender_id: shown(r.tender_id),
+            organization_id: shown(r.organization_id),
+            reason: shown(r.reason),
+            principal_fen: r.principal_fen,
+            interest_fen: r.interest_fen,
+            status: r.status,
+            due_by: r.due_by,
+            instructed_at: r.instructed_at,
+            confirmed_at: r.confirmed_at,
+            last_error: r.last_error,
+        }
+    }
+}
+
+/// Refunds for operators, by tender or by status. Listing by a tender whose bid deadline has not
+/// passed is refused whatever it holds (409 `deadline_not_passed`): even an empty answer would
+/// differ from a full one.
+pub async fn operator_refunds(
+    db: &DatabaseConnection,
+    tender_id: Option<&str>,
+    status: Option<&str>,
+    now: DateTime<Utc>,
+) -> DomainResult<Vec<OperatorRefund>> {
+    if let Some(t) = tender_id
+        && queries::bid_deadline(db, t).await?.is_some_and(|d| now < d)
+    {
+        return Err(DomainError::Conflict {
+            code: "deadline_not_passed",
+            message: Text::new(
+                "A tender's refunds are listed by tender after its bid deadline; before it, list them by status.",
+                "投标截止前不能按项目列出退款；请按状态列出。",
+            ),
+        });
+    }
+    let rows = list_refunds(db, tender_id, status).await?;
+    let mut ids: Vec<String> = rows.iter().map(|r| r.tender_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let deadlines = queries::bid_deadlines(db, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let sealed = deadlines.get(&r.tender_id).is_none_or(|d| now < *d);
+            OperatorRefund::of(r, sealed)
+        })
         .collect())
 }

@@ -11,6 +11,7 @@ use super::registration::Registration;
 use crate::account::Principal;
 use crate::deposit::DepositStatus;
 use crate::deposit::accounts::deposit;
+use crate::deposit::store::queries::active_registration;
 use crate::deposit::store::{deposit_flags, registrations};
 use crate::error::{DomainError, DomainResult};
 use crate::money::{Currency, Money};
@@ -182,20 +183,9 @@ pub async fn lot_deposits(
     Ok(lines)
 }
 
-/// The collusion flags of a tender: supervisors only, before and after the deadline (the flag, not
-/// the bids).
-pub async fn tender_flags(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    tender_id: &str,
-) -> DomainResult<Vec<Flag>> {
-    if !principal.is_supervisor() {
-        return Err(DomainError::forbidden(
-            "Only supervisors see payment flags.",
-            "只有监督人员可以查看缴款预警。",
-        ));
-    }
-    get(db, Some(principal), tender_id).await?;
+/// Every collusion flag of a tender, whole: for the platform's own work and the tests. Supervisors
+/// see them through [`tender_flags`].
+pub async fn flags_of(db: &impl ConnectionTrait, tender_id: &str) -> DomainResult<Vec<Flag>> {
     Ok(deposit_flags::Entity::find()
         .filter(deposit_flags::Column::TenderId.eq(tender_id))
         .order_by_asc(deposit_flags::Column::Id)
@@ -206,6 +196,66 @@ pub async fn tender_flags(
         .collect())
 }
 
+/// A collusion flag as a supervisor sees it: `concerns` is `None` before the bid deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagView {
+    pub kind: String,
+    pub lot_id: String,
+    /// How many flags of this kind the lot has (1 once each flag is shown on its own).
+    pub count: usize,
+    pub concerns: Option<Flag>,
+}
+
+/// What supervisors see of a tender's flags (实施条例 Art 26, 40 raise them; visibility.md decides
+/// who sees what): before the bid deadline only each kind and lot with its count, since who was
+/// flagged would tell who registered and paid (电子招标投标办法 Art 21); from the deadline on, each
+/// flag with the organization, accounts and payer it concerns.
+pub fn visible_flags(flags: Vec<Flag>, sealed: bool) -> Vec<FlagView> {
+    if !sealed {
+        return flags
+            .into_iter()
+            .map(|f| FlagView {
+                kind: f.kind.clone(),
+                lot_id: f.lot_id.clone(),
+                count: 1,
+                concerns: Some(f),
+            })
+            .collect();
+    }
+    let mut counts = std::collections::BTreeMap::<(String, String), usize>::new();
+    for f in flags {
+        *counts.entry((f.lot_id, f.kind)).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|((lot_id, kind), count)| FlagView {
+            kind,
+            lot_id,
+            count,
+            concerns: None,
+        })
+        .collect()
+}
+
+/// The collusion flags of a tender: supervisors only, before and after the deadline (the flag, not
+/// the bids), shown as [`visible_flags`] allows at `now`.
+pub async fn tender_flags(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tender_id: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<Vec<FlagView>> {
+    if !principal.is_supervisor() {
+        return Err(DomainError::forbidden(
+            "Only supervisors see payment flags.",
+            "只有监督人员可以查看缴款预警。",
+        ));
+    }
+    let tender = get(db, Some(principal), tender_id).await?;
+    let flags = flags_of(db, tender_id).await?;
+    Ok(visible_flags(flags, now < tender.bid_deadline))
+}
+
 /// The caller's own deposit status for a lot, now (a bidder sees its own before the deadline).
 pub async fn own_deposit_status(
     db: &DatabaseConnection,
@@ -214,12 +264,99 @@ pub async fn own_deposit_status(
     lot_id: &str,
 ) -> DomainResult<DepositStatus> {
     let membership = principal.require_kind(&[crate::account::OrganizationKind::Bidder])?;
-    let registration = registrations::Entity::find()
-        .filter(registrations::Column::TenderId.eq(tender_id))
-        .filter(registrations::Column::LotId.eq(lot_id))
-        .filter(registrations::Column::OrganizationId.eq(membership.organization_id.as_str()))
+    let registration =
+        active_registration(db, tender_id, lot_id, membership.organization_id.as_str())
+            .await?
+            .ok_or(DomainError::NotFound)?;
+    deposit_status(db, &registration.id).await
+}
+
+/// A bidder's own registration with its deposit so far: from registration on, not only once it has
+/// bid (its own business is never secret from it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnRegistration {
+    pub registration: Registration,
+    /// `active` or `withdrawn`.
+    pub status: String,
+    /// As of the bid deadline: before it, what has been credited so far.
+    pub deposit_status: DepositStatus,
+    pub paid: Money,
+    pub held: Money,
+}
+
+/// The caller's registration `registration_id` for a lot (404 for anybody else's).
+pub async fn own_registration(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tender_id: &str,
+    lot_id: &str,
+    registration_id: &str,
+) -> DomainResult<OwnRegistration> {
+    let row = registrations::Entity::find_by_id(registration_id.to_owned())
         .one(db)
         .await?
+        .filter(|r| {
+            r.tender_id == tender_id
+                && r.lot_id == lot_id
+                && principal.is_member_of(&r.organization_id)
+        })
         .ok_or(DomainError::NotFound)?;
-    deposit_status(db, &registration.id).await
+    let deadline = crate::tender::store::queries::bid_deadline(db, tender_id)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let currency: Currency = row.currency.parse().map_err(DomainError::internal)?;
+    let (deposit_status, _) = status_at(db, &row, deadline).await?;
+    let paid: i64 = postings_of_kind(db, &deposit(&row.account_no), "payment")
+        .await?
+        .iter()
+        .map(|(_, a)| -a)
+        .sum();
+    let held = -balance(db, &deposit(&row.account_no)).await?;
+    Ok(OwnRegistration {
+        status: row.status.clone(),
+        deposit_status,
+        paid: Money::from_minor_units(paid, currency),
+        held: Money::from_minor_units(held, currency),
+        registration: Registration::from_row(row)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flag(kind: &str, lot: &str, org: &str) -> Flag {
+        Flag {
+            kind: kind.to_owned(),
+            lot_id: lot.to_owned(),
+            organization_id: org.to_owned(),
+            account_no: format!("acct-{org}"),
+            payer_account: "6228480000000001".to_owned(),
+            detail: String::new(),
+            raised_at: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn art_21_before_the_deadline_a_flag_shows_its_kind_lot_and_count_only() {
+        let flags = vec![
+            flag("shared_payer", "1", "org_a"),
+            flag("shared_payer", "1", "org_b"),
+            flag("payer_mismatch", "1", "org_a"),
+        ];
+        let sealed = visible_flags(flags.clone(), true);
+        assert_eq!(sealed.len(), 2);
+        assert!(sealed.iter().all(|f| f.concerns.is_none()));
+        let shared = sealed.iter().find(|f| f.kind == "shared_payer");
+        assert_eq!(shared.map(|f| (f.lot_id.as_str(), f.count)), Some(("1", 2)));
+        let open = visible_flags(flags, false);
+        assert_eq!(open.len(), 3);
+        assert_eq!(
+            open[1]
+                .concerns
+                .as_ref()
+                .map(|f| f.organization_id.as_str()),
+            Some("org_b")
+        );
+    }
 }

@@ -69,12 +69,13 @@ pub async fn check_can_add_document(
 }
 
 /// A file name as it may be shown and offered for download: its last path segment, without control
-/// characters or quotes.
+/// characters, quotes, or the bidirectional marks that make `invoice\u{202E}fdp.exe` read as
+/// `invoiceexe.pdf`.
 pub fn clean_filename(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control() && *c != '"')
+        .filter(|c| !c.is_control() && *c != '"' && !is_bidi_mark(*c))
         .take(200)
         .collect();
     let cleaned = cleaned.trim().to_owned();
@@ -83,6 +84,49 @@ pub fn clean_filename(raw: &str) -> String {
     } else {
         cleaned
     }
+}
+
+/// Bidirectional embeddings, overrides, isolates and marks (Unicode UAX #9).
+fn is_bidi_mark(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The types a stored document is served as. Anything else, `text/html` and `image/svg+xml` above
+/// all (a page that runs script on the platform's origin), is served as `application/octet-stream`:
+/// the browser then saves the file instead of rendering it.
+const SERVABLE_TYPES: &[&str] = &[
+    "application/pdf",
+    "application/ofd",
+    "application/zip",
+    "application/x-7z-compressed",
+    "application/vnd.rar",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "image/png",
+    "image/jpeg",
+    "text/plain",
+    "text/csv",
+];
+
+/// The `Content-Type` a document declared at upload, as it may be served: a type of the safe list
+/// (without parameters), or `application/octet-stream`.
+pub fn servable_content_type(declared: &str) -> &'static str {
+    let essence = declared
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    SERVABLE_TYPES
+        .iter()
+        .find(|t| **t == essence)
+        .copied()
+        .unwrap_or("application/octet-stream")
 }
 
 /// An upload already in the document store, to be recorded.
@@ -122,7 +166,7 @@ pub async fn add_document(
         tender_id: tender_id.to_owned(),
         title,
         filename,
-        content_type: content_type.chars().take(200).collect(),
+        content_type: servable_content_type(&content_type).to_owned(),
         size: i64::try_from(stored.size).map_err(DomainError::internal)?,
         sha256: stored.sha256.clone(),
         uploaded_by: principal.account_id.to_string(),
@@ -283,4 +327,33 @@ pub async fn downloads(
             at: d.at,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_declared_as_a_page_is_served_as_bytes_to_save() {
+        assert_eq!(
+            servable_content_type("text/html"),
+            "application/octet-stream"
+        );
+        assert_eq!(
+            servable_content_type("image/svg+xml"),
+            "application/octet-stream"
+        );
+        assert_eq!(servable_content_type(""), "application/octet-stream");
+        assert_eq!(
+            servable_content_type("Application/PDF; x=1"),
+            "application/pdf"
+        );
+    }
+
+    #[test]
+    fn file_names_lose_bidirectional_overrides() {
+        assert_eq!(clean_filename("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+        assert_eq!(clean_filename("a\u{2066}b\u{2069}\u{200F}.pdf"), "ab.pdf");
+        assert_eq!(clean_filename("../../招标文件.pdf"), "招标文件.pdf");
+    }
 }

@@ -25,7 +25,7 @@ pub use self::clarify::{
 };
 pub use self::documents::{
     Document, DownloadRecord, NewDocument, add_document, check_can_add_document, clean_filename,
-    download, downloads, list_documents,
+    download, downloads, list_documents, servable_content_type,
 };
 use self::query::load;
 pub use self::query::{Lot, Tender, TenderFilter, TenderPage, get, list};
@@ -421,6 +421,22 @@ pub async fn cancel(
     )
     .await?;
     let actor = Actor::account(principal.account_id.as_str(), ip);
+    let mut open = json!({"reason": reason, "was": current.status.as_str()});
+    if now < current.bid_deadline {
+        // How many were paid back tells how many registered and paid (电子招标投标办法 Art 21): before
+        // the deadline that goes to the sealed chain, withheld until the deadline like the payments.
+        let mut sealed = NewEntry::new(
+            Chain::tender_sealed(id),
+            &actor,
+            "tender.cancel_refunds",
+            format!("tender:{id}"),
+        )
+        .details(json!({"refunds": refunds.len()}));
+        sealed.withheld_until = Some(current.bid_deadline);
+        audit::append(&txn, sealed, now).await?;
+    } else {
+        open["refunds"] = json!(refunds.len());
+    }
     audit::append(
         &txn,
         NewEntry::new(
@@ -429,9 +445,7 @@ pub async fn cancel(
             "tender.cancel",
             format!("tender:{id}"),
         )
-        .details(
-            json!({"reason": reason, "was": current.status.as_str(), "refunds": refunds.len()}),
-        ),
+        .details(open),
         now,
     )
     .await?;
