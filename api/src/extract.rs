@@ -231,7 +231,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// Parses `bytes` as `T`, classifying errors as API.md asks.
+/// Parses `bytes` as `T`, classifying errors as docs/spec/api-contract.md asks.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize::<_, T>(&mut de);

@@ -69,7 +69,7 @@ enum Command {
         #[arg(long, value_name = "FILE", default_value = "signing-key.pk8")]
         out: PathBuf,
     },
-    /// Bidder: seal a bid on this machine (SEALED_BIDS.md): price.json and the bid's files, sealed
+    /// Bidder: seal a bid on this machine (docs/spec/envelope.md): price.json and the bid's files, sealed
     /// to the lot's opening key and signed with the organization's signing key.
     Seal {
         #[arg(long)]

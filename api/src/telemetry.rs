@@ -1,7 +1,7 @@
 //! Logs (tracing) and metrics (Prometheus text format).
 //!
 //! Metrics carry method, route template and status only: no tender, lot or bidder ever appears in
-//! a label (API.md "Who sees what": `/metrics` carries no per-tender or per-lot counts).
+//! a label (docs/spec/visibility.md: `/metrics` carries no per-tender or per-lot counts).
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
@@ -56,7 +56,7 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
 }
 
 /// Requests counted and timed by their own route: only reads and calls whose traffic says nothing
-/// about who registers, downloads, pays, asks or bids, or how many (visibility.md, 电子招标投标办法
+/// about who registers, downloads, pays, asks or bids, or how many (docs/spec/visibility.md, 电子招标投标办法
 /// Art 21). An allow-list, so that a route added later is kept out until someone decides it reveals
 /// nothing; every other request lands in the one `other` bucket.
 const COUNTED_ROUTES: &[(&str, &str)] = &[

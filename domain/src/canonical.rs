@@ -1,6 +1,6 @@
 //! Canonical JSON (RFC 8785, JCS) for what gets hashed or signed. Signed objects hold only strings,
 //! integers, booleans, null, arrays and objects, so JCS reduces to: object keys sorted by UTF-16
-//! code units, no white space, strings with only the escapes JSON requires (SEALED_BIDS.md).
+//! code units, no white space, strings with only the escapes JSON requires (docs/spec/envelope.md).
 
 use serde_json::Value;
 

@@ -47,7 +47,7 @@ pub enum DomainError {
     /// A payment is due first (the document fee: 402 `fee_unpaid`).
     #[error("{code}: {message:?}")]
     PaymentRequired { code: &'static str, message: Text },
-    /// Only a sandbox server offers this (API.md "Conventions").
+    /// Only a sandbox server offers this (docs/spec/api-contract.md "Conventions").
     #[error("sandbox only")]
     SandboxOnly,
     /// The database failed (the conversion from the driver's error lives in `store.rs`, keeping this

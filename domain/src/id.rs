@@ -1,4 +1,4 @@
-//! Typed ids. Every id matches `[A-Za-z0-9_-]{1,64}` (API.md), so `|` can separate them in signed
+//! Typed ids. Every id matches `[A-Za-z0-9_-]{1,64}` (docs/spec/api-contract.md), so `|` can separate them in signed
 //! strings. New ids are a short prefix and a UUIDv7 (time-ordered, so lists page by id).
 
 use std::fmt;

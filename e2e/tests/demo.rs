@@ -1,4 +1,4 @@
-//! `tenderhall demo` (SEALED_BIDS.md; the sealed-bids issue's demo): on its own it starts a sandbox
+//! `tenderhall demo` (docs/spec/envelope.md; the sealed-bids issue's demo): on its own it starts a sandbox
 //! server on a free port, publishes an accelerated tender, pays three deposits through the sandbox
 //! bank, seals and submits three bids, and shows the signed opening record about a minute later;
 //! the server then stays up for the newcomer to look around.

@@ -6,7 +6,7 @@ use crate::m20261128_000001_create_organizations::Organizations;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// Bidders' Ed25519 signing keys (SEALED_BIDS.md "Keys"): registered and revoked, never deleted, so
+/// Bidders' Ed25519 signing keys (docs/spec/envelope.md "Keys"): registered and revoked, never deleted, so
 /// a bid signed before a revocation can still be checked at the opening.
 #[derive(DeriveIden)]
 enum SigningKeys {

@@ -5,7 +5,7 @@ use sea_orm_migration::schema::*;
 pub struct Migration;
 
 /// Refunds of deposits and fees: instructed to the bank through the gateway, pending until the bank
-/// confirms, retried when it fails, never forgotten. `due_by` is the legal deadline (RULES.md
+/// confirms, retried when it fails, never forgotten. `due_by` is the legal deadline (docs/spec/rules.md
 /// "Money").
 #[derive(DeriveIden)]
 enum Refunds {

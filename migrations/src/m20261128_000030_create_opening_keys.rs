@@ -4,7 +4,7 @@ use sea_orm_migration::schema::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// One X25519 opening key pair per lot, made at publication (SEALED_BIDS.md "Keys"): the public
+/// One X25519 opening key pair per lot, made at publication (docs/spec/envelope.md "Keys"): the public
 /// half is published with the lot, the private half kept only wrapped under the master key, and
 /// the time it was first unwrapped (never before the deadline) recorded.
 #[derive(DeriveIden)]

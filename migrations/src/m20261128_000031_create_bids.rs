@@ -4,7 +4,7 @@ use sea_orm_migration::schema::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// Every receipted envelope and withdrawal (SEALED_BIDS.md "Receipt"): a bidder's submissions to a
+/// Every receipted envelope and withdrawal (docs/spec/receipts-and-records.md "Receipt"): a bidder's submissions to a
 /// lot are numbered 1, 2, …; one at most is `current`, the others `replaced` or `withdrawn`. The
 /// signed receipt is kept as sent.
 #[derive(DeriveIden)]

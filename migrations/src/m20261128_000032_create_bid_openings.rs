@@ -4,7 +4,7 @@ use sea_orm_migration::schema::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The opening (SEALED_BIDS.md "Opening"): one signed record per lot, written once; each bid's
+/// The opening (docs/spec/receipts-and-records.md "Opening record"): one signed record per lot, written once; each bid's
 /// outcome and, for an opened bid, its decrypted archive in the document store. The minimum number
 /// of bids is fixed at publication, with the rule then in force.
 #[derive(DeriveIden)]

@@ -1,5 +1,5 @@
 //! The bidder's own tools in the `tenderhall` binary: `keygen` makes a signing key, `seal` seals a
-//! bid on the bidder's machine (SEALED_BIDS.md), streaming: the ustar archive is read straight from
+//! bid on the bidder's machine (docs/spec/envelope.md), streaming: the ustar archive is read straight from
 //! the files into the envelope's chunks, so memory stays flat whatever the files' size.
 
 mod files;
@@ -74,7 +74,7 @@ pub struct SealRequest {
 }
 
 /// Checks `price.json` before anything is sealed: a JSON object for this lot with a currency and
-/// a decimal `total_price`, every field a string (SEALED_BIDS.md "Plaintext").
+/// a decimal `total_price`, every field a string (docs/spec/envelope.md "Plaintext").
 pub fn check_price(bytes: &[u8], lot: &str) -> anyhow::Result<()> {
     let value: serde_json::Value =
         serde_json::from_slice(bytes).context("price.json is not JSON")?;

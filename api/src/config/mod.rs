@@ -1,5 +1,5 @@
 //! Configuration: built-in defaults, then a TOML file given with `--config`, then `TENDERHALL_*`
-//! environment variables (API.md "Configuration"). Nothing needs to be set for the embedded
+//! environment variables (docs/spec/api-contract.md "Configuration"). Nothing needs to be set for the embedded
 //! default: SQLite, documents and mail under `./tenderhall-data`.
 
 use std::fmt;
@@ -53,7 +53,7 @@ pub struct Settings {
     pub job_poll_seconds: u32,
     /// Largest tender document accepted.
     pub max_document_bytes: u64,
-    /// Largest sealed bid accepted (SEALED_BIDS.md: 512 MiB unless the tender says otherwise).
+    /// Largest sealed bid accepted (docs/spec/envelope.md: 512 MiB unless the tender says otherwise).
     pub max_bid_bytes: u64,
     /// Largest JSON request body.
     pub max_json_body_bytes: u32,
@@ -68,14 +68,14 @@ pub struct Settings {
     #[serde(deserialize_with = "lenient_opt_string")]
     pub public_url: Option<String>,
     /// The annual rate of interest paid on refunded deposits (a decimal, e.g. `0.0035` for 0.35 %;
-    /// days / 360, RULES.md "Money"). Empty: 0.0035.
+    /// days / 360, docs/spec/rules.md "Money"). Empty: 0.0035.
     #[serde(deserialize_with = "lenient_opt_string")]
     pub deposit_interest_rate: Option<String>,
     /// The largest amount one bank notification may carry, in CNY (e.g. `10000000000.00`); a larger
     /// one is refused with 422. Empty: 10,000,000,000.00.
     #[serde(deserialize_with = "lenient_opt_string")]
     pub max_notification_amount: Option<String>,
-    /// Per-deployment values of the procedure table's unverified and local numbers (RULES.md),
+    /// Per-deployment values of the procedure table's unverified and local numbers (docs/spec/rules.md),
     /// e.g. `[procedures.overrides.construction] deposit_cap_yuan = "500000"`.
     pub procedures: tenderhall_domain::tender::procedure::ProcedureSettings,
 }

@@ -1,4 +1,4 @@
-//! Reading the audit log (API.md "Who sees what": supervisors read a tender's log, with entries
+//! Reading the audit log (docs/spec/visibility.md: supervisors read a tender's log, with entries
 //! about bids withheld until the deadline) and the latest signed head (public).
 
 use axum::Json;

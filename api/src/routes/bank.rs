@@ -1,4 +1,4 @@
-//! The collecting bank's side (API.md "Deposits and fees"): signed payment notifications and
+//! The collecting bank's side (docs/spec/api-contract.md "Deposits and fees"): signed payment notifications and
 //! refund confirmations, suspense and refunds for operators, and the sandbox bank.
 
 use axum::Json;
@@ -25,7 +25,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Auth, parse_json};
 use crate::state::AppState;
 
-/// A sandbox server signs with this when `TENDERHALL_BANK_SECRET` is not set (API.md).
+/// A sandbox server signs with this when `TENDERHALL_BANK_SECRET` is not set (docs/spec/api-contract.md).
 pub const SANDBOX_BANK_SECRET: &str = "sandbox-bank-secret";
 
 pub fn router() -> OpenApiRouter<AppState> {

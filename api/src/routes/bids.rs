@@ -1,4 +1,4 @@
-//! Sealed bids over HTTP (API.md "Registration, bids and the opening"; SEALED_BIDS.md): the
+//! Sealed bids over HTTP (docs/spec/api-contract.md "Registration, bids and the opening"; docs/spec/envelope.md): the
 //! envelope streams to the store's staging while a blocking thread checks it; only a verified
 //! envelope is committed, and the signed receipt comes after the commit.
 
@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(opened_bid))
 }
 
-/// A receipt (回执) or withdrawal receipt, signed by the platform key (SEALED_BIDS.md "Receipt").
+/// A receipt (回执) or withdrawal receipt, signed by the platform key (docs/spec/receipts-and-records.md "Receipt").
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReceiptResponse {
     pub tender: String,
@@ -90,7 +90,7 @@ fn envelope_problem(e: &EnvelopeError) -> ApiError {
     tag = "bids",
     security(("bearer" = [])),
     params(("id" = String, Path), ("lot" = String, Path)),
-    request_body(content_type = "application/vnd.tenderhall.bid", description = "the envelope (SEALED_BIDS.md)"),
+    request_body(content_type = "application/vnd.tenderhall.bid", description = "the envelope (docs/spec/envelope.md)"),
     responses(
         (status = 201, body = ReceiptResponse),
         (status = 409, description = "`deadline_passed`", body = Problem),
@@ -306,7 +306,7 @@ async fn withdraw_bid(
     tag = "bids",
     params(("id" = String, Path), ("lot" = String, Path)),
     responses(
-        (status = 200, description = "the record of SEALED_BIDS.md \"Opening\"", body = Object),
+        (status = 200, description = "the opening record of docs/spec/receipts-and-records.md", body = Object),
         (status = 404, body = Problem),
         (status = 409, description = "`not_opened`", body = Problem),
     )

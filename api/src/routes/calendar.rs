@@ -37,7 +37,7 @@ pub struct ProcedureRow {
     pub deposit_source: String,
 }
 
-/// The procedure table as this deployment applies it (RULES.md, with the operator's overrides).
+/// The procedure table as this deployment applies it (docs/spec/rules.md, with the operator's overrides).
 #[utoipa::path(get, path = "/api/v1/procedures", tag = "procedures", responses((status = 200, body = Page<ProcedureRow>)))]
 async fn procedures(State(state): State<AppState>) -> Json<Page<ProcedureRow>> {
     let mut items = Vec::new();

@@ -1,5 +1,5 @@
 //! Registration and its withdrawal, fee accounts, guarantees, the deposits view and payment flags
-//! (API.md "Registration…", "Deposits and fees"); the bank's side is in `bank.rs`.
+//! (docs/spec/api-contract.md "Registration…", "Deposits and fees"); the bank's side is in `bank.rs`.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -145,7 +145,7 @@ pub struct FlagResponse {
     /// Flags of this kind on the lot: before the bid deadline they are counted, not shown one by
     /// one; after it each flag is an item of its own (count 1).
     pub count: usize,
-    /// The fields below are `null` before the bid deadline (visibility.md): who a flag concerns
+    /// The fields below are `null` before the bid deadline (docs/spec/visibility.md): who a flag concerns
     /// would tell who registered and paid.
     pub organization_id: Option<String>,
     pub account_no: Option<String>,

@@ -1,4 +1,4 @@
-//! Tender documents (API.md "Documents"): upload (streamed to the document store), list, download
+//! Tender documents (docs/spec/api-contract.md "Documents"): upload (streamed to the document store), list, download
 //! (streamed back with its digest, recorded), and who downloaded.
 
 use axum::Json;

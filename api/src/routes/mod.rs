@@ -79,7 +79,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `?limit=&cursor=` of every list (API.md "Conventions").
+/// `?limit=&cursor=` of every list (docs/spec/api-contract.md "Conventions").
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {

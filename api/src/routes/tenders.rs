@@ -1,4 +1,4 @@
-//! Tenders (API.md "Tenders"): create and edit drafts, publish, cancel, read, list.
+//! Tenders (docs/spec/api-contract.md "Tenders"): create and edit drafts, publish, cancel, read, list.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -55,7 +55,7 @@ pub struct LotResponse {
     pub price_ceiling: Option<MoneyResponse>,
     /// `active`, `opened`, `failed`, `evaluating`, `awarded`, `cancelled`.
     pub status: String,
-    /// The X25519 key bids are sealed to (SEALED_BIDS.md), from publication on.
+    /// The X25519 key bids are sealed to (docs/spec/envelope.md), from publication on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opening_key: Option<OpeningKeyResponse>,
 }

@@ -1,4 +1,4 @@
-//! Registration (API.md "Accounts and keys").
+//! Registration (docs/spec/api-contract.md "Accounts and keys").
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -1,5 +1,5 @@
 //! The audit log: every change recorded with actor and IP (电子招标投标办法 Art 49), chains that
-//! `tenderhall audit verify` recomputes, signed heads, and supervisors' view (API.md "Who sees what").
+//! `tenderhall audit verify` recomputes, signed heads, and supervisors' view (docs/spec/visibility.md).
 
 use chrono::TimeDelta;
 use reqwest::StatusCode;

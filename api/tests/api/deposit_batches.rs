@@ -1,4 +1,4 @@
-//! The group commit of bank notifications (RULES.md "Money"; 实施条例 Art 40): a batch written in one
+//! The group commit of bank notifications (docs/spec/rules.md "Money"; 实施条例 Art 40): a batch written in one
 //! transaction answers each notification as if they had come one by one, and batches written side
 //! by side, each in its own transaction as two writers or two servers write them, each decide on
 //! what the others committed: a fee is earned once, exactly what was paid beyond a deposit is
@@ -202,7 +202,7 @@ async fn a_batch_of_notifications_is_recorded_as_if_they_came_one_by_one() -> Te
     assert!(matches!(again[..], [Ok(Receipt::Duplicate)]));
     assert_eq!(count(&app, "bank_notifications").await?, 4);
 
-    // 1,500 + 1,000 on 2,000 due: one refund of the 500 beyond it (RULES.md "Money").
+    // 1,500 + 1,000 on 2,000 due: one refund of the 500 beyond it (docs/spec/rules.md "Money").
     let refunds = list_refunds(app.state.db(), Some(&id), None).await?;
     assert_eq!(refunds.len(), 1, "{refunds:?}");
     assert_eq!(refunds[0].reason, "overpaid");

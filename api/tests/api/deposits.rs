@@ -1,4 +1,4 @@
-//! Deposits and fees (API.md "Deposits and fees"; 实施条例 Art 26, 40; 电子招标投标办法 Art 20–21):
+//! Deposits and fees (docs/spec/api-contract.md "Deposits and fees"; 实施条例 Art 26, 40; 电子招标投标办法 Art 20–21):
 //! registration with a virtual account, the bank's signed notifications credited once, suspense,
 //! the ledger invariant after every scenario, the deposit status at the deadline, the fee gate on
 //! documents, and flags that only supervisors see.
@@ -507,7 +507,7 @@ async fn art_26_40_two_bidders_paying_from_one_account_are_flagged_to_supervisor
     }
     let flags_path = format!("/api/v1/tenders/{id}/flags");
     // Before the deadline supervisors see each kind and lot with its count, not whom it concerns
-    // (visibility.md: who was flagged would tell who registered and paid).
+    // (docs/spec/visibility.md: who was flagged would tell who registered and paid).
     let flags: Value = app
         .get(&flags_path, Some(&supervisor))
         .await?

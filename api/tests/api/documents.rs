@@ -1,4 +1,4 @@
-//! Tender documents (API.md "Documents"; 电子招标投标办法 Art 20–21): uploaded by the owner, streamed
+//! Tender documents (docs/spec/api-contract.md "Documents"; 电子招标投标办法 Art 20–21): uploaded by the owner, streamed
 //! to the store, downloaded by any signed-in account with their digest, every download recorded and
 //! shown only as "Who sees what" allows.
 

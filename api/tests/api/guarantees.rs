@@ -1,5 +1,5 @@
 //! Electronic guarantees (电子保函) in place of a cash deposit, in government procurement only
-//! (政府采购法实施条例 Art 33; RULES.md "Money"): signed by a registered issuer over the document's
+//! (政府采购法实施条例 Art 33; docs/spec/rules.md "Money"): signed by a registered issuer over the document's
 //! canonical JSON, covering the deposit through the bid validity period.
 
 use base64::Engine;

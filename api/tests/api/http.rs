@@ -1,5 +1,5 @@
 //! The HTTP surface: problems for malformed, unknown-field and oversized bodies, languages,
-//! request ids, unknown routes (API.md "Conventions").
+//! request ids, unknown routes (docs/spec/api-contract.md "Conventions").
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;

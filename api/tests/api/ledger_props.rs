@@ -1,7 +1,7 @@
 //! Property: whatever sequence of payments (to known, closed and unknown accounts, short, exact and
 //! over), withdrawals, forfeits, bank confirmations and cancellation happens, the ledger balances,
 //! no account is on the wrong side of zero, and the money is all there: what came in equals what
-//! went out plus what is held (RULES.md "Money"; issue "Deposits" tests).
+//! went out plus what is held (docs/spec/rules.md "Money"; issue "Deposits" tests).
 
 use chrono::TimeDelta;
 use proptest::prelude::*;

@@ -1,4 +1,4 @@
-//! Roles and organization verification (API.md "Accounts and keys", "Operators").
+//! Roles and organization verification (docs/spec/api-contract.md "Accounts and keys", "Operators").
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;

@@ -1,4 +1,4 @@
-//! The platform key, health and the OpenAPI document (API.md "Accounts and keys", "Health").
+//! The platform key, health and the OpenAPI document (docs/spec/api-contract.md "Accounts and keys", "Health").
 
 use reqwest::StatusCode;
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! Refunds and forfeits (RULES.md "Money"; 实施条例 Art 31, 35, 57, 74; 87号令 Art 38): booked with
+//! Refunds and forfeits (docs/spec/rules.md "Money"; 实施条例 Art 31, 35, 57, 74; 87号令 Art 38): booked with
 //! interest to the day, instructed to the bank by a job within the legal time, settled by the bank's
 //! confirmation once, retried and shown to operators when they fail; the ledger balances after
 //! every scenario.
@@ -254,7 +254,7 @@ async fn a_refund_the_bank_refuses_is_retried_and_shown_to_operators() -> TestRe
         .await?;
     assert_eq!(failed["items"].as_array().map(Vec::len), Some(1));
     assert!(text(&failed["items"][0]["last_error"]).contains("payee"));
-    // Operators get no more than supervisors (visibility.md, 电子招标投标办法 Art 21): before the bid
+    // Operators get no more than supervisors (docs/spec/visibility.md, 电子招标投标办法 Art 21): before the bid
     // deadline the refund shows what the transfer needs, never the tender, the payer or the reason,
     // and the tender's own list is refused whatever it holds.
     let item = &failed["items"][0];

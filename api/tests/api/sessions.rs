@@ -1,4 +1,4 @@
-//! Sign-in, sign-out, expiry and the rate limit on failures (API.md "Accounts and keys").
+//! Sign-in, sign-out, expiry and the rate limit on failures (docs/spec/api-contract.md "Accounts and keys").
 
 use chrono::TimeDelta;
 use reqwest::StatusCode;

@@ -1,4 +1,4 @@
-//! Tenders (API.md "Tenders"; RULES.md "The procedure table", "Periods and deadlines", "Money").
+//! Tenders (docs/spec/api-contract.md "Tenders"; docs/spec/rules.md "Procedure table", "Periods and deadlines", "Money").
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use reqwest::{Method, StatusCode};

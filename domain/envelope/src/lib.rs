@@ -1,4 +1,4 @@
-//! The sealed bid envelope, version 1, byte for byte as `SEALED_BIDS.md` specifies: a streaming
+//! The sealed bid envelope, version 1, byte for byte as `docs/spec/envelope.md` specifies: a streaming
 //! writer (`seal`) and a streaming reader (`Reader`) that checks an envelope without its keys (the
 //! server at upload) or opens it with the lot's opening key (the opening). Pure: bytes in, bytes out,
 //! no clock, no database, so it can be fuzzed.
@@ -21,7 +21,7 @@ mod reader;
 
 pub use self::reader::{Checked, Expect, check, open};
 
-/// Key id of a raw public key: lowercase hex SHA-256 of its bytes (SEALED_BIDS.md "Conventions").
+/// Key id of a raw public key: lowercase hex SHA-256 of its bytes (docs/spec/envelope.md "Conventions").
 pub fn key_id(raw_public_key: &[u8]) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, raw_public_key))
 }
@@ -96,7 +96,7 @@ pub enum EnvelopeError {
 }
 
 impl EnvelopeError {
-    /// The stable code of SEALED_BIDS.md's upload table; failures only the opening can see are
+    /// The stable code of the upload checks of docs/spec/envelope.md; failures only the opening can see are
     /// the bidder's (`revoked` at the opening).
     pub fn code(&self) -> &'static str {
         match self {

@@ -1,4 +1,4 @@
-//! The sealed bid envelope of SEALED_BIDS.md: round trips at the chunk boundaries, each refusal of
+//! The sealed bid envelope of docs/spec/envelope.md: round trips at the chunk boundaries, each refusal of
 //! "What must hold" as its own test, and RFC 9180 Appendix A.1 through the envelope's HPKE code.
 
 // Tests: a failed unwrap is a failed test (the lints deny them outside tests, STYLE.md 10).
@@ -416,7 +416,7 @@ mod mutations {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
-        /// SEALED_BIDS.md: a changed byte anywhere is refused, with a named error, never a panic;
+        /// docs/spec/envelope.md: a changed byte anywhere is refused, with a named error, never a panic;
         /// and a cut or a byte appended is refused too.
         #[test]
         fn every_single_byte_mutation_is_refused(position in 0usize..10_000, flip in 1u8..=255, cut in 0usize..200) {

@@ -1,4 +1,4 @@
-//! SEALED_BIDS.md "What must hold": an envelope sealed by an independent implementation opens, and
+//! docs/spec/envelope.md "What must hold": an envelope sealed by an independent implementation opens, and
 //! the reverse. The other implementation is `tests/interop/envelope.py`, on Python's `cryptography`
 //! (HPKE, AES-256-GCM, Ed25519): a different library stack for every primitive. It needs
 //! `cryptography` 45 or newer; `.ci/run` installs it, and under CI a missing one fails the test.

@@ -1,4 +1,4 @@
-//! Passwords: the strength rule of API.md and argon2id hashing.
+//! Passwords: the strength rule of docs/spec/api-contract.md and argon2id hashing.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -9,7 +9,7 @@ use crate::error::{DomainError, Text};
 /// Longest password accepted: bounds the hashing work an attacker can ask for.
 const MAX_LEN: usize = 1024;
 
-/// API.md: at least 10 characters, with at least one letter and one digit.
+/// docs/spec/api-contract.md: at least 10 characters, with at least one letter and one digit.
 pub fn check_strength(password: &str) -> Result<(), DomainError> {
     let long_enough = password.chars().count() >= 10;
     let has_letter = password.chars().any(char::is_alphabetic);

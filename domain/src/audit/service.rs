@@ -482,7 +482,7 @@ pub async fn latest_head(db: &impl ConnectionTrait) -> Result<Option<SignedHead>
 }
 
 /// A page of a chain as supervisors see it: entries withheld until a time still to come are left
-/// out (API.md "Who sees what").
+/// out (docs/spec/visibility.md).
 pub async fn visible_entries(
     db: &DatabaseConnection,
     chain: &str,

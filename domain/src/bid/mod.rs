@@ -1,4 +1,4 @@
-//! Sealed bids (SEALED_BIDS.md): the envelope format, its reader and the HPKE key wrap.
+//! Sealed bids (docs/spec/envelope.md): the envelope format, its reader and the HPKE key wrap.
 //! Submission, receipts and the opening build on them.
 
 pub mod price;

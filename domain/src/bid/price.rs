@@ -1,4 +1,4 @@
-//! The bid's price form (SEALED_BIDS.md "Plaintext"): `price.json`, the archive's first member,
+//! The bid's price form (docs/spec/envelope.md "Plaintext"): `price.json`, the archive's first member,
 //! read at the opening.
 
 use std::collections::BTreeMap;
@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-/// Reads `price.json`, the archive's first member (SEALED_BIDS.md "Plaintext"), from the start of
+/// Reads `price.json`, the archive's first member (docs/spec/envelope.md "Plaintext"), from the start of
 /// the decrypted archive: its fields for the record, or why the bid cannot be read (revoked).
 pub fn read_price(
     archive_start: &[u8],

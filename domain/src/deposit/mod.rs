@@ -38,7 +38,7 @@ fn luhn_check_digit(digits: &str) -> Option<u32> {
 }
 
 /// A fresh virtual account number: random, never sequential, so a number tells nothing of how many
-/// bidders registered (API.md "Who sees what"), with a Luhn check digit that catches a mistyped
+/// bidders registered (docs/spec/visibility.md), with a Luhn check digit that catches a mistyped
 /// digit or two swapped neighbours in a payment.
 pub fn new_account_no(rng: &dyn SecureRandom) -> Result<String, DomainError> {
     let mut bytes = [0u8; 16];
@@ -94,7 +94,7 @@ impl Default for DepositSettings {
     }
 }
 
-/// A bank notification is accepted for this long either side of server time (API.md).
+/// A bank notification is accepted for this long either side of server time (docs/spec/api-contract.md).
 pub const NOTIFICATION_WINDOW_SECONDS: i64 = 300;
 
 /// Why a notification was refused before anything was read from it.
@@ -148,7 +148,7 @@ pub fn sign_notification(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     hex::encode(ring::hmac::sign(&key, &message).as_ref())
 }
 
-/// A bank notification as sent (API.md "Deposits and fees").
+/// A bank notification as sent (docs/spec/api-contract.md "Deposits and fees").
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationBody {
@@ -309,7 +309,7 @@ impl DepositStatus {
     }
 }
 
-/// Interest on a refund: principal × annual rate × days / 360, rounded half-up to the fen (API.md;
+/// Interest on a refund: principal × annual rate × days / 360, rounded half-up to the fen (docs/spec/api-contract.md;
 /// banking practice counts a 360-day year).
 pub fn refund_interest(principal_fen: i64, annual_rate: Decimal, days: i64) -> i64 {
     if principal_fen <= 0 || days <= 0 || annual_rate <= Decimal::ZERO {

@@ -1,5 +1,5 @@
 //! Keys: the master key that wraps every private key the platform keeps, the platform's Ed25519
-//! signing key, and bidders' registered signing keys (SEALED_BIDS.md "Keys").
+//! signing key, and bidders' registered signing keys (docs/spec/envelope.md "Keys").
 //!
 //! Pure: ring only, no database.
 

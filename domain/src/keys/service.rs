@@ -126,7 +126,7 @@ impl From<signing_keys::Model> for SigningKey {
     }
 }
 
-/// Registers a bidder's Ed25519 public key (SEALED_BIDS.md "Keys"). Only members of a verified
+/// Registers a bidder's Ed25519 public key (docs/spec/envelope.md "Keys"). Only members of a verified
 /// organization may; the same key cannot serve two organizations.
 pub async fn register_signing_key(
     db: &DatabaseConnection,

@@ -22,7 +22,7 @@ pub struct LotInput {
     pub price_ceiling: Option<MoneyInput>,
 }
 
-/// A tender as the tenderer sends it (API.md "Tenders").
+/// A tender as the tenderer sends it (docs/spec/api-contract.md "Tenders").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenderInput {

@@ -18,7 +18,7 @@ use self::procedure::{
 use crate::error::{DomainError, Text};
 use crate::money::Money;
 
-/// Tender status (API.md "Tenders").
+/// Tender status (docs/spec/api-contract.md "Tenders").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TenderStatus {
@@ -58,7 +58,7 @@ impl TenderStatus {
     }
 }
 
-/// Lot status (API.md "Tenders").
+/// Lot status (docs/spec/api-contract.md "Tenders").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LotStatus {
@@ -121,7 +121,7 @@ pub struct TenderDraft {
     pub bid_validity_days: u32,
     /// Extra `price.json` fields shown at the opening.
     pub opening_fields: Vec<String>,
-    /// Sandbox only: every legal minimum duration divided by this (API.md "Conventions").
+    /// Sandbox only: every legal minimum duration divided by this (docs/spec/api-contract.md "Conventions").
     pub accelerator: u32,
 }
 
@@ -137,7 +137,7 @@ pub fn china_time() -> FixedOffset {
 /// The earliest bid deadline a tender published at `published_at` may have. Calendar days run
 /// from the publication instant; working days are counted on `calendar` in China Standard Time and
 /// end at the same time of day. With an accelerator every period is first taken as calendar days
-/// and then divided (API.md "Conventions").
+/// and then divided (docs/spec/api-contract.md "Conventions").
 pub fn earliest_deadline(
     published_at: DateTime<Utc>,
     period: Period,
@@ -237,7 +237,7 @@ fn refusal(code: &'static str, field: impl Into<String>, en: String, zh: String)
 }
 
 /// Checks a draft against the law for its kind before it is published at `now`
-/// (RULES.md "The procedure table", "Periods and deadlines", "Money").
+/// (docs/spec/rules.md "Procedure table", "Periods and deadlines", "Money").
 pub fn check_publication(
     draft: &TenderDraft,
     rule: Option<&ProcedureRule>,
@@ -253,7 +253,7 @@ pub fn check_publication(
             "procedure_mismatch",
             "procedure",
             format!(
-                "A {} tender cannot use the procedure `{}` (RULES.md procedure table); it may use: {}.",
+                "A {} tender cannot use the procedure `{}` (docs/spec/rules.md procedure table); it may use: {}.",
                 draft.kind,
                 draft.procedure,
                 fitting.join(", ")
@@ -272,7 +272,7 @@ pub fn check_publication(
             "procedure_mismatch",
             "award_method",
             format!(
-                "A {} {} cannot be awarded by `{}` (RULES.md procedure table); it may use: {}.",
+                "A {} {} cannot be awarded by `{}` (docs/spec/rules.md procedure table); it may use: {}.",
                 draft.kind,
                 draft.procedure,
                 draft.award_method,

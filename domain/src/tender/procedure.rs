@@ -1,5 +1,5 @@
-//! The procedure table of RULES.md: which procedures and award methods fit each kind, and the legal
-//! minimums each brings. Every number lives here once, with its article; the ones RULES.md marks
+//! The procedure table of docs/spec/rules.md: which procedures and award methods fit each kind, and the legal
+//! minimums each brings. Every number lives here once, with its article; the ones docs/spec/rules.md marks
 //! *(unverified)* or *(local)* can be overridden per deployment through [`ProcedureSettings`].
 
 use std::fmt;
@@ -52,7 +52,7 @@ macro_rules! named_enum {
 }
 
 named_enum!(
-    /// What is being procured or sold (API.md "Tenders").
+    /// What is being procured or sold (docs/spec/api-contract.md "Tenders").
     Kind, "kind", {
         /// 工程建设
         Construction => "construction",
@@ -144,7 +144,7 @@ pub enum DepositCap {
         percent: Decimal,
         amount_yuan: Decimal,
     },
-    /// Rights and property sales: the seller sets it (API.md "Auctions").
+    /// Rights and property sales: the seller sets it (docs/spec/api-contract.md "Auctions").
     SetBySeller,
 }
 
@@ -163,13 +163,13 @@ pub struct ProcedureRule {
     pub period_source: &'static str,
     /// Where the deposit cap comes from.
     pub deposit_source: &'static str,
-    /// A setting key when RULES.md marks the row's numbers unverified or local.
+    /// A setting key when docs/spec/rules.md marks the row's numbers unverified or local.
     pub setting: Option<&'static str>,
 }
 
 const TWO_PERCENT: Decimal = Decimal::from_parts(2, 0, 0, false, 0);
 
-/// RULES.md "The procedure table", row by row.
+/// docs/spec/rules.md "Procedure table", row by row.
 pub const PROCEDURE_TABLE: &[ProcedureRule] = &[
     ProcedureRule {
         kinds: &[Kind::Construction],
@@ -270,7 +270,7 @@ pub const PROCEDURE_TABLE: &[ProcedureRule] = &[
     },
 ];
 
-/// Per-deployment values for the rows RULES.md marks unverified or local, keyed by the row's
+/// Per-deployment values for the rows docs/spec/rules.md marks unverified or local, keyed by the row's
 /// `setting`. An operator sets them in the configuration file; anything not set keeps the table.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

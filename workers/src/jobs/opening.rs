@@ -1,4 +1,4 @@
-//! The opening job of a lot (SEALED_BIDS.md "Opening"): the domain decides and records; this runs
+//! The opening job of a lot (docs/spec/receipts-and-records.md "Opening record"): the domain decides and records; this runs
 //! the reading, one bid at a time: the stored envelope streams from the document store into the
 //! envelope reader on a blocking thread, and the decrypted archive streams back into the store.
 //! A bid that cannot be opened never stops the others.

@@ -39,7 +39,7 @@ fn normalized(mut value: Value, id: &str, as_id: &str) -> Value {
     serde_json::from_str(&value.to_string().replace(id, as_id)).unwrap_or(Value::Null)
 }
 
-/// 电子招标投标办法 Art 21, API.md "Who sees what": before the deadline, a tender with three
+/// 电子招标投标办法 Art 21, docs/spec/visibility.md: before the deadline, a tender with three
 /// registered bidders who bid looks, to the tenderer, supervisors, operators, another bidder and
 /// the public, exactly like the same tender with none, on every endpoint they can call; and no
 /// platform-wide view (metrics, notifications, the platform audit log) names a bidder or counts bids.

@@ -3,7 +3,7 @@
 use super::*;
 use tenderhall_domain::deposit::service::{check_ledger, list_refunds};
 
-/// API.md `bid/revoke`, 实施条例 Art 35: before the deadline a bid is withdrawn, not revoked; after
+/// docs/spec/api-contract.md `bid/revoke`, 实施条例 Art 35: before the deadline a bid is withdrawn, not revoked; after
 /// it, revoking forfeits the paid deposit through the ledger, and the opening records the bid as
 /// revoked.
 #[tokio::test]
@@ -90,7 +90,7 @@ async fn art_35_a_bid_revoked_after_the_deadline_forfeits_its_deposit() -> TestR
     Ok(())
 }
 
-/// 实施条例 Art 35 (RULES.md "Money"): a bid withdrawn before the deadline has its deposit back
+/// 实施条例 Art 35 (docs/spec/rules.md "Money"): a bid withdrawn before the deadline has its deposit back
 /// within 5 days of the withdrawal, with interest to the day, and supervisors learn of it only at
 /// the deadline (电子招标投标办法 Art 21). The registration stays: a new bid reopens the deposit
 /// account, what was refunded no longer counts, and what is paid again secures the new bid at the

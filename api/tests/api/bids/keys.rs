@@ -1,9 +1,9 @@
-//! Opening keys per lot and bidders' signing keys (SEALED_BIDS.md "Keys").
+//! Opening keys per lot and bidders' signing keys (docs/spec/envelope.md "Keys").
 
 use super::*;
 use tenderhall_domain::bid::keys::unwrap_opening_key;
 
-/// SEALED_BIDS.md "Keys": publication gives every lot an X25519 opening key, published with the
+/// docs/spec/envelope.md "Keys": publication gives every lot an X25519 opening key, published with the
 /// lot; its private half unwraps only at the deadline (server time), and every unwrap is audited.
 #[tokio::test]
 async fn every_lot_gets_an_opening_key_that_unwraps_only_after_the_deadline() -> TestResult {
@@ -76,7 +76,7 @@ async fn every_lot_gets_an_opening_key_that_unwraps_only_after_the_deadline() ->
     Ok(())
 }
 
-/// SEALED_BIDS.md "Keys": a signing key revoked after a bid's receipt does not undo the bid.
+/// docs/spec/envelope.md "Keys": a signing key revoked after a bid's receipt does not undo the bid.
 #[tokio::test]
 async fn a_signing_key_revoked_after_the_receipt_leaves_the_bid_to_open() -> TestResult {
     let app = TestApp::spawn_sandbox().await?;

@@ -1,4 +1,4 @@
-//! Sealed bids (SEALED_BIDS.md, API.md "Registration, bids and the opening"), and the helpers their
+//! Sealed bids (docs/spec/envelope.md, docs/spec/api-contract.md "Registration, bids and the opening"), and the helpers their
 //! tests share: a registered bidder with a signing key, a sealed price, an upload, the workers drained.
 
 use base64::Engine as _;

@@ -1,8 +1,8 @@
-//! The opening at the deadline and the decrypted bids after it (SEALED_BIDS.md "Opening").
+//! The opening at the deadline and the decrypted bids after it (docs/spec/receipts-and-records.md "Opening record").
 
 use super::*;
 
-/// SEALED_BIDS.md "Opening": a lot with fewer bids than the minimum (3) fails unopened: the key
+/// docs/spec/receipts-and-records.md "Opening record": a lot with fewer bids than the minimum (3) fails unopened: the key
 /// is never unwrapped, nothing is decrypted, the record says why and the deposits are refunded.
 #[tokio::test]
 async fn a_lot_with_two_bids_fails_unopened_and_nothing_is_decrypted() -> TestResult {
@@ -64,7 +64,7 @@ fn undecryptable_bid(bidder: &Bidder, tender: &str, lot_key: &[u8]) -> anyhow::R
     Ok(out)
 }
 
-/// SEALED_BIDS.md "Opening": 3 good bids, 1 whose stored envelope was corrupted after its receipt
+/// docs/spec/receipts-and-records.md "Opening record": 3 good bids, 1 whose stored envelope was corrupted after its receipt
 /// (the platform's fault: withdrawn, with the reason) and 1 validly signed that cannot be
 /// decrypted (the bidder's fault: revoked). The good ones open all the same, with their prices;
 /// the record is signed, ordered by receipt time, and written once.
@@ -148,7 +148,7 @@ async fn an_opening_records_good_corrupted_and_undecryptable_bids_each_as_it_is(
     Ok(())
 }
 
-/// API.md "Who sees what": after the opening the bidder downloads its own decrypted bid, the
+/// docs/spec/visibility.md: after the opening the bidder downloads its own decrypted bid, the
 /// tenderer and supervisors every one, and nobody else; before the opening nobody does.
 #[tokio::test]
 async fn decrypted_bids_go_to_their_bidder_the_tenderer_and_supervisors_after_the_opening()
@@ -218,7 +218,7 @@ fn large_bid(bidder: &Bidder, tender: &str, to: &[u8], size: usize) -> anyhow::R
     seal_archive(bidder, tender, to, &archive)
 }
 
-/// SEALED_BIDS.md "Opening": the opening survives a crash halfway. A worker stopped while it opens
+/// docs/spec/receipts-and-records.md "Opening record": the opening survives a crash halfway. A worker stopped while it opens
 /// the bids (its work dropped mid-way, as a killed process leaves it) records nothing; after its
 /// lease the job runs again, and the one record holds every bid once, each decrypted bid stored once.
 #[tokio::test]

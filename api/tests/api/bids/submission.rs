@@ -1,8 +1,8 @@
-//! Submitting, replacing and withdrawing sealed bids, and the deadline (SEALED_BIDS.md "Receipt").
+//! Submitting, replacing and withdrawing sealed bids, and the deadline (docs/spec/receipts-and-records.md "Receipt").
 
 use super::*;
 
-/// SEALED_BIDS.md "Receipt": a receipt signed by the platform key after the envelope is stored;
+/// docs/spec/receipts-and-records.md "Receipt": a receipt signed by the platform key after the envelope is stored;
 /// a replacement numbered 2; the bidder sees its own receipt and deposit status; a withdrawal
 /// answers a signed withdrawal receipt and leaves no current bid.
 #[tokio::test]
@@ -65,7 +65,7 @@ async fn a_bid_is_receipted_replaced_and_withdrawn_with_signed_receipts() -> Tes
     Ok(())
 }
 
-/// SEALED_BIDS.md's upload table: each refusal with its code, and nothing kept in the store.
+/// the upload checks of docs/spec/envelope.md: each refusal with its code, and nothing kept in the store.
 #[tokio::test]
 async fn refused_envelopes_answer_their_code_and_leave_nothing_in_the_store() -> TestResult {
     let app = TestApp::spawn_sandbox().await?;
@@ -168,7 +168,7 @@ async fn refused_envelopes_answer_their_code_and_leave_nothing_in_the_store() ->
     Ok(())
 }
 
-/// SEALED_BIDS.md: a bid after the deadline (server time) is 409 `deadline_passed` and not
+/// docs/spec/envelope.md: a bid after the deadline (server time) is 409 `deadline_passed` and not
 /// stored; withdrawing after it is 409 too.
 #[tokio::test]
 async fn a_bid_after_the_deadline_is_409_and_not_stored() -> TestResult {
@@ -198,7 +198,7 @@ async fn a_bid_after_the_deadline_is_409_and_not_stored() -> TestResult {
     Ok(())
 }
 
-/// SEALED_BIDS.md "Receipt": bids racing the deadline are each either receipted before it or
+/// docs/spec/receipts-and-records.md "Receipt": bids racing the deadline are each either receipted before it or
 /// refused, never both and never lost: the opening holds exactly the receipted ones.
 #[tokio::test]
 async fn bids_racing_the_deadline_are_receipted_before_it_or_refused_never_lost() -> TestResult {

@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// `tenderhall seal` (SEALED_BIDS.md "Plaintext"): the envelope opens with the lot's key to a ustar
+/// `tenderhall seal` (docs/spec/envelope.md "Plaintext"): the envelope opens with the lot's key to a ustar
 /// archive of regular files, `price.json` first; a bad price form is refused before sealing and
 /// leaves no file.
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! "Who sees what" (API.md; 电子招标投标办法 Art 21, 27), tested by difference: before the bid
+//! "Who sees what" (docs/spec/api-contract.md; 电子招标投标办法 Art 21, 27), tested by difference: before the bid
 //! deadline, who registered, downloaded, paid, asked or bid, and how many, is secret, so a tender
 //! with all of that going on reads, to everyone who is not one of its bidders, like the same tender
 //! with none of it.
@@ -190,7 +190,7 @@ const COUNTED_ROUTES: &[&str] = &[
     "other",
 ];
 
-/// API.md "Who sees what" (电子招标投标办法 Art 21, 27): before the bid deadline, registrations,
+/// docs/spec/visibility.md (电子招标投标办法 Art 21, 27): before the bid deadline, registrations,
 /// downloads, deposits and fees paid, questions and bids — their existence, count and identity —
 /// are known only to each bidder for its own. Two tenders are published alike by one owner, with
 /// the same document; on one of them five bidders register, pay (one too much, from an account not

@@ -1,4 +1,4 @@
-"""An independent implementation of SEALED_BIDS.md's envelope, version 1, written from that page with
+"""An independent implementation of docs/spec/envelope.md's envelope, version 1, written from that page with
 Python's `cryptography` (HPKE, AES-GCM, Ed25519): it seals envelopes Tenderhall must open, and opens
 Tenderhall's. Used by domain/envelope/tests/interop.rs.
 

@@ -23,7 +23,7 @@ mod session;
 pub(crate) use self::session::random_token;
 pub use self::session::{NewSession, SignInPolicy, authenticate, sign_in, sign_out, token_hash};
 
-/// What a person types to register (API.md "Accounts and keys").
+/// What a person types to register (docs/spec/api-contract.md "Accounts and keys").
 #[derive(Debug, Clone)]
 pub struct Registration {
     pub email: String,
@@ -83,7 +83,7 @@ pub fn parse_language(raw: Option<&str>) -> DomainResult<&'static str> {
 }
 
 /// Registers a person and their organization. A sandbox server verifies the organization at once
-/// (API.md "Conventions"); otherwise an operator must.
+/// (docs/spec/api-contract.md "Conventions"); otherwise an operator must.
 pub async fn register(
     db: &DatabaseConnection,
     input: Registration,

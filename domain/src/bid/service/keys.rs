@@ -1,4 +1,4 @@
-//! Opening keys (SEALED_BIDS.md "Keys"): one X25519 pair per lot, made when the tender is
+//! Opening keys (docs/spec/envelope.md "Keys"): one X25519 pair per lot, made when the tender is
 //! published. The public half is published with the lot; the private half exists only wrapped
 //! under the master key (AES-256-GCM, bound to its tender and lot) until the deadline, and every
 //! unwrap is an audit event.

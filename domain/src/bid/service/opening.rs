@@ -1,4 +1,4 @@
-//! The opening (开标, SEALED_BIDS.md "Opening"): at the deadline a lot with fewer bids than its
+//! The opening (开标, docs/spec/receipts-and-records.md "Opening record"): at the deadline a lot with fewer bids than its
 //! minimum fails unopened and its deposits go back; otherwise every current envelope is opened,
 //! each bid recorded as opened, revoked (the bidder's fault) or withdrawn (the platform's), and one
 //! signed record is published to everyone at once. The record is written once: running the
@@ -374,7 +374,7 @@ pub struct OpenedArchive {
     pub organization_id: String,
 }
 
-/// The decrypted archive of `bidder`'s bid, once opened (API.md "Who sees what"): the bidder its
+/// The decrypted archive of `bidder`'s bid, once opened (docs/spec/visibility.md): the bidder its
 /// own, the tender's owners and supervisors every one; anybody else, and anything before the
 /// opening, is `NotFound` (nothing tells whether there is a bid).
 pub async fn opened_archive(

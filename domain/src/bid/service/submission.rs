@@ -1,4 +1,4 @@
-//! Submitting, replacing and withdrawing a sealed bid (SEALED_BIDS.md "Receipt", API.md). A bid
+//! Submitting, replacing and withdrawing a sealed bid (docs/spec/receipts-and-records.md "Receipt", docs/spec/api-contract.md). A bid
 //! counts if and only if its receipt was committed at server time before the deadline: recording
 //! takes the tender's row lock and reads the clock after it, so a bid and the deadline's close can
 //! never both win. Who bid stays on the sealed audit chain until the deadline (电子招标投标办法
@@ -90,7 +90,7 @@ pub struct Intake {
     pub deadline: DateTime<Utc>,
 }
 
-/// Refused at or after the deadline, by server time (SEALED_BIDS.md's upload table).
+/// Refused at or after the deadline, by server time (the upload checks of docs/spec/envelope.md).
 pub fn deadline_passed() -> DomainError {
     DomainError::Conflict {
         code: "deadline_passed",

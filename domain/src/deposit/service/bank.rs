@@ -360,7 +360,7 @@ pub struct SuspensePayment {
     pub received_at: DateTime<Utc>,
 }
 
-/// Payments to unknown or closed accounts, for operators to reconcile (API.md "Who sees what").
+/// Payments to unknown or closed accounts, for operators to reconcile (docs/spec/visibility.md).
 pub async fn suspense_payments(
     db: &DatabaseConnection,
     principal: &crate::account::Principal,

@@ -2,7 +2,7 @@
 //! tenders are locked, then the accounts are read once, with their tender, their organization, what
 //! they hold and who paid into the tender from the batch's payers; then each account is settled
 //! once: a fee received in full is earned, the payers of deposits are checked (实施条例 Art 26, 40),
-//! and what was paid beyond what is due goes back (RULES.md "Money").
+//! and what was paid beyond what is due goes back (docs/spec/rules.md "Money").
 //!
 //! Every payment into a tender's accounts appends to the tender's sealed chain, so holding those
 //! tips orders the batches that pay into one tender, whichever writer or server writes them: each
@@ -346,7 +346,7 @@ pub(super) fn held_by(acct: &virtual_accounts::Model) -> String {
 
 /// After a batch's payments are posted, each account they paid into is settled once: a fee
 /// received in full is earned; the payers of deposits are checked (实施条例 Art 26, 40); and what
-/// was paid beyond what is due goes back within 5 days (RULES.md "Money"). True when a refund was
+/// was paid beyond what is due goes back within 5 days (docs/spec/rules.md "Money"). True when a refund was
 /// booked: its audit entry moved a chain tip the batch read.
 pub(super) async fn settle(
     txn: &impl ConnectionTrait,

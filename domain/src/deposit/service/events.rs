@@ -1,5 +1,5 @@
 //! The events that refund or keep deposits: a withdrawn registration, a cancelled tender or failed
-//! lot, the award notice, the signed contract, a revoked bid or a refusal to sign (RULES.md "Money").
+//! lot, the award notice, the signed contract, a revoked bid or a refusal to sign (docs/spec/rules.md "Money").
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

@@ -1,7 +1,7 @@
 //! Electronic guarantees (电子保函): an issuer (a bank or guarantee company) signs a document that
 //! stands in for the cash deposit. The platform verifies the Ed25519 signature over the document's
 //! canonical JSON (RFC 8785) against the issuer's registered key, and accepts it where the procedure
-//! allows it: government procurement (政府采购法实施条例 Art 33; RULES.md "Money").
+//! allows it: government procurement (政府采购法实施条例 Art 33; docs/spec/rules.md "Money").
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -104,7 +104,7 @@ fn refused(en: impl Into<String>, zh: impl Into<String>) -> DomainError {
 }
 
 /// Whether a tender's procedure takes guarantees instead of cash: government procurement of goods
-/// and services, drugs and vaccines (RULES.md "Money").
+/// and services, drugs and vaccines (docs/spec/rules.md "Money").
 pub fn guarantees_allowed(kind: Kind) -> bool {
     matches!(
         kind,

@@ -1,4 +1,4 @@
-//! Who paid a deposit (RULES.md "Money"): from the bidder's registered basic account (实施条例
+//! Who paid a deposit (docs/spec/rules.md "Money"): from the bidder's registered basic account (实施条例
 //! Art 26), and never from the account that paid another bidder's deposit in the same tender
 //! (实施条例 Art 40). What does not hold becomes a flag for the supervisors.
 

@@ -1,4 +1,4 @@
-//! Refunds and forfeits (RULES.md "Money"). A refund is booked (the money moves from what the
+//! Refunds and forfeits (docs/spec/rules.md "Money"). A refund is booked (the money moves from what the
 //! platform holds for the bidder, plus interest, to a pending refund), instructed to the bank by a
 //! job through the `BankGateway`, and settled when the bank confirms it; a failed refund is sent
 //! again and shown to operators, never forgotten. A forfeit moves the deposit to the tenderer.
@@ -86,7 +86,7 @@ impl RefundReason {
         }
     }
 
-    /// The legal time to refund in, counted from the event (RULES.md "Money").
+    /// The legal time to refund in, counted from the event (docs/spec/rules.md "Money").
     pub fn period(self, government_procurement: bool) -> Period {
         match (self, government_procurement) {
             (Self::Lost | Self::Won, true) => Period::WorkingDays(5),
@@ -118,7 +118,7 @@ pub async fn refund_due_by(
 }
 
 /// Interest on what `account` holds, each payment from the day it arrived to `now`, at `rate` a
-/// year over 360 days, half-up to the fen in total (API.md). When part of the payments already went
+/// year over 360 days, half-up to the fen in total (docs/spec/api-contract.md). When part of the payments already went
 /// back (an overpayment), the interest is on the `principal` still held, in proportion.
 async fn interest_on(
     txn: &impl ConnectionTrait,

@@ -222,7 +222,7 @@ pub async fn list_refunds(
         .collect())
 }
 
-/// A refund as an operator sees it. Operators get no more than supervisors (visibility.md): before
+/// A refund as an operator sees it. Operators get no more than supervisors (docs/spec/visibility.md): before
 /// the tender's bid deadline a refund (an overpayment, a withdrawal) would tell that someone
 /// registered and paid (电子招标投标办法 Art 21), so it shows what the bank transfer needs (account,
 /// amount, status), never the tender, the organization or the reason.

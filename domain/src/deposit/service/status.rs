@@ -1,5 +1,5 @@
 //! Deposit status as of the bid deadline, the deposits of a lot, and the collusion flags, each
-//! shown only as API.md's "Who sees what" allows.
+//! shown only as docs/spec/visibility.md allows.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -107,7 +107,7 @@ pub struct DepositLine {
 }
 
 /// The deposits of a lot: to the tender's owners after the bid deadline, to supervisors after it
-/// too (API.md "Who sees what": deposits paid are the bidder's own business until then).
+/// too (docs/spec/visibility.md: deposits paid are the bidder's own business until then).
 pub async fn lot_deposits(
     db: &DatabaseConnection,
     principal: &Principal,
@@ -206,7 +206,7 @@ pub struct FlagView {
     pub concerns: Option<Flag>,
 }
 
-/// What supervisors see of a tender's flags (实施条例 Art 26, 40 raise them; visibility.md decides
+/// What supervisors see of a tender's flags (实施条例 Art 26, 40 raise them; docs/spec/visibility.md decides
 /// who sees what): before the bid deadline only each kind and lot with its count, since who was
 /// flagged would tell who registered and paid (电子招标投标办法 Art 21); from the deadline on, each
 /// flag with the organization, accounts and payer it concerns.

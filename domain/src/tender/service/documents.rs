@@ -1,6 +1,6 @@
 //! Tender documents: the owner adds them; any signed-in account downloads them (platform
 //! registration is the only condition, 电子招标投标办法 Art 20), and every download is recorded,
-//! shown only as API.md's "Who sees what" allows (Art 21).
+//! shown only as docs/spec/visibility.md allows (Art 21).
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
@@ -290,7 +290,7 @@ pub struct DownloadRecord {
     pub at: DateTime<Utc>,
 }
 
-/// Who downloaded a tender's documents, as API.md's "Who sees what" allows: before the bid
+/// Who downloaded a tender's documents, as docs/spec/visibility.md allows: before the bid
 /// deadline a caller sees only its own organization's downloads; after it the tender's owners and
 /// supervisors see them all; nobody else sees any.
 pub async fn downloads(

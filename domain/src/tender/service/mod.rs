@@ -300,7 +300,7 @@ pub async fn update_draft(
 }
 
 /// Publishes a draft after checking it against the law for its kind: the procedure table, the
-/// minimum period from now to the deadline, the deposit caps (RULES.md).
+/// minimum period from now to the deadline, the deposit caps (docs/spec/rules.md).
 #[allow(clippy::too_many_arguments)]
 pub async fn publish(
     db: &DatabaseConnection,
@@ -351,7 +351,7 @@ pub async fn publish(
         now,
     )
     .await?;
-    // Each lot's opening key pair, its public half published with the tender (SEALED_BIDS.md).
+    // Each lot's opening key pair, its public half published with the tender (docs/spec/envelope.md).
     let lot_ids: Vec<String> = draft.lots.iter().map(|l| l.id.clone()).collect();
     crate::bid::keys::create_opening_keys(&txn, master, id, &lot_ids, now).await?;
     // The chronograph: the deadline is a job due at the deadline, enqueued with the publication.
@@ -494,7 +494,7 @@ pub async fn close_at_deadline(
     })
     .exec(&txn)
     .await?;
-    // Every lot opens now, each in its own job (SEALED_BIDS.md "Opening").
+    // Every lot opens now, each in its own job (docs/spec/receipts-and-records.md "Opening record").
     let lot_ids: Vec<String> = lots::Entity::find()
         .filter(lots::Column::TenderId.eq(tender_id))
         .all(&txn)
