@@ -31,7 +31,7 @@ fn domain_err(e: tenderhall_domain::DomainError) -> anyhow::Error {
                 message.en
             )
         }
-        E::Conflict { message, .. } => anyhow::anyhow!("{}", message.en),
+        E::Refused { message, .. } => anyhow::anyhow!("{}", message.en),
         E::NotFound => anyhow::anyhow!("not found"),
         other => anyhow::anyhow!("{other}"),
     }

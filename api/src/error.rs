@@ -10,28 +10,32 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use tenderhall_domain::DomainError;
-use tenderhall_domain::error::Text;
+use tenderhall_domain::error::{ErrorCode, Text};
 
 use crate::extract::Lang;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+    /// The stable code, which carries the status and the title.
+    pub code: ErrorCode,
     pub detail: Text,
     pub field: Option<String>,
     pub retry_after: Option<Duration>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, detail: Text) -> Self {
+    pub fn new(code: ErrorCode, detail: Text) -> Self {
         Self {
-            status,
             code,
             detail,
             field: None,
             retry_after: None,
         }
+    }
+
+    /// The HTTP status of the code.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -40,22 +44,16 @@ impl ApiError {
     }
 
     pub fn bad_json(en: impl Into<String>, zh: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_json", Text::new(en, zh))
+        Self::new(ErrorCode::BadJson, Text::new(en, zh))
     }
 
     pub fn invalid(field: impl Into<String>, en: impl Into<String>, zh: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            Text::new(en, zh),
-        )
-        .with_field(field)
+        Self::new(ErrorCode::Invalid, Text::new(en, zh)).with_field(field)
     }
 
     pub fn too_large(limit: usize) -> Self {
         Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             Text::new(
                 format!("The request body is larger than the {limit} bytes allowed here."),
                 format!("请求体超过此处允许的 {limit} 字节。"),
@@ -65,8 +63,7 @@ impl ApiError {
 
     pub fn unauthenticated() -> Self {
         Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
+            ErrorCode::Unauthenticated,
             Text::new(
                 "Sign in first and send the token as `Authorization: Bearer <token>`; it may have expired.",
                 "请先登录，并以 `Authorization: Bearer <token>` 发送令牌；令牌可能已过期。",
@@ -76,16 +73,14 @@ impl ApiError {
 
     pub fn not_found() -> Self {
         Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             Text::new("Nothing is here.", "未找到该资源。"),
         )
     }
 
     pub fn sandbox_only() -> Self {
         Self::new(
-            StatusCode::FORBIDDEN,
-            "sandbox_only",
+            ErrorCode::SandboxOnly,
             Text::new(
                 "This is available only on a sandbox server (started with --sandbox).",
                 "此功能仅在沙箱服务器（以 --sandbox 启动）上可用。",
@@ -95,8 +90,7 @@ impl ApiError {
 
     pub fn internal() -> Self {
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             Text::new(
                 "Something went wrong on the platform; it has been logged. Nothing was changed.",
                 "平台内部出错，已记录日志，未做任何更改。",
@@ -105,61 +99,7 @@ impl ApiError {
     }
 
     pub fn unavailable(en: impl Into<String>, zh: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            Text::new(en, zh),
-        )
-    }
-}
-
-/// A short title per code, in both languages.
-fn title(code: &str, status: StatusCode) -> (&'static str, &'static str) {
-    match code {
-        "bad_json" => ("Malformed request body", "请求体格式错误"),
-        "unauthenticated" => ("Sign-in required", "需要登录"),
-        "bad_credentials" => ("Wrong email or password", "邮箱或密码错误"),
-        "forbidden" => ("Not allowed", "无权执行此操作"),
-        "org_unverified" => ("Organization not verified", "机构尚未通过审核"),
-        "not_found" => ("Not found", "未找到"),
-        "method_not_allowed" => ("Method not allowed", "不支持该请求方法"),
-        "too_large" => ("Request too large", "请求体过大"),
-        "unsupported_media_type" => ("Unsupported content type", "不支持的内容类型"),
-        "invalid" => ("Invalid input", "输入无效"),
-        "weak_password" => ("Weak password", "密码强度不足"),
-        "email_taken" => ("Email already registered", "邮箱已被注册"),
-        "key_exists" => ("Key already registered", "公钥已登记"),
-        "rate_limited" => ("Too many attempts", "尝试次数过多"),
-        "sandbox_only" => ("Sandbox only", "仅限沙箱"),
-        "period_too_short" => ("Period too short", "期限不足"),
-        "deposit_too_high" => ("Deposit too high", "保证金过高"),
-        "procedure_mismatch" => ("Procedure does not fit", "交易方式不适用"),
-        "not_draft" => ("No longer a draft", "已不是草稿"),
-        "bad_upload" => ("Upload failed", "上传失败"),
-        "tender_closed" => ("Tender closed", "项目已截止"),
-        "reset_token_invalid" => ("Reset link not valid", "重置链接无效"),
-        "job_not_dead" => ("Job not dead", "任务未失败终止"),
-        "not_cancellable" => ("Cannot be cancelled", "不能终止"),
-        "questions_closed" => ("Questions closed", "提问已截止"),
-        "tender_not_active" => ("Tender not open", "项目不在招标期"),
-        "already_answered" => ("Already answered", "已答复"),
-        "deadline_passed" => ("Deadline passed", "已过截止时间"),
-        "lot_not_active" => ("Lot not open", "标段不在招标期"),
-        "no_document_fee" => ("No document fee", "不收取文件费"),
-        "fee_unpaid" => ("Document fee unpaid", "文件费未缴纳"),
-        "bad_signature" => ("Bad bank signature", "银行签名无效"),
-        "stale_timestamp" => ("Stale bank timestamp", "银行时间戳过期"),
-        "txn_conflict" => ("Bank transaction conflict", "银行流水冲突"),
-        "already_withdrawn" => ("Already withdrawn", "已撤回"),
-        "guarantee_invalid" => ("Guarantee not accepted", "保函无效"),
-        "guarantee_not_allowed" => ("Guarantee not allowed", "不接受保函"),
-        "guarantee_exists" => ("Guarantee already given", "保函已提交"),
-        "unavailable" => ("Service unavailable", "服务暂不可用"),
-        "internal" => ("Internal error", "内部错误"),
-        _ => match status.canonical_reason() {
-            Some(_) => ("Request refused", "请求被拒绝"),
-            None => ("Error", "错误"),
-        },
+        Self::new(ErrorCode::Unavailable, Text::new(en, zh))
     }
 }
 
@@ -167,10 +107,9 @@ impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::NotFound => Self::not_found(),
-            DomainError::Forbidden(text) => Self::new(StatusCode::FORBIDDEN, "forbidden", text),
+            DomainError::Forbidden(text) => Self::new(ErrorCode::Forbidden, text),
             DomainError::OrgUnverified => Self::new(
-                StatusCode::FORBIDDEN,
-                "org_unverified",
+                ErrorCode::OrgUnverified,
                 Text::new(
                     "Your organization has not been verified by a platform operator yet.",
                     "您的机构尚未通过平台运营人员审核。",
@@ -178,8 +117,7 @@ impl From<DomainError> for ApiError {
             ),
             DomainError::Unauthenticated => Self::unauthenticated(),
             DomainError::BadCredentials => Self::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_credentials",
+                ErrorCode::BadCredentials,
                 Text::new(
                     "The email address or the password is wrong.",
                     "邮箱或密码错误。",
@@ -188,8 +126,7 @@ impl From<DomainError> for ApiError {
             DomainError::RateLimited { retry_after } => Self {
                 retry_after: Some(retry_after),
                 ..Self::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
+                    ErrorCode::RateLimited,
                     Text::new(
                         format!(
                             "Too many failed attempts; try again in {} seconds.",
@@ -208,14 +145,9 @@ impl From<DomainError> for ApiError {
                 message,
             } => Self {
                 field,
-                ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+                ..Self::new(code, message)
             },
-            DomainError::Conflict { code, message } => {
-                Self::new(StatusCode::CONFLICT, code, message)
-            }
-            DomainError::PaymentRequired { code, message } => {
-                Self::new(StatusCode::PAYMENT_REQUIRED, code, message)
-            }
+            DomainError::Refused { code, message } => Self::new(code, message),
             DomainError::SandboxOnly => Self::sandbox_only(),
             DomainError::Database(e) => {
                 tracing::error!(error = %e, "database error");
@@ -241,7 +173,8 @@ struct PendingProblem(ApiError);
 
 impl ApiError {
     fn render(&self, lang: Lang, request_id: Option<&str>) -> Response {
-        let (title_en, title_zh) = title(self.code, self.status);
+        let (title_en, title_zh) = self.code.title();
+        let status = self.status();
         let (title, detail) = match lang {
             Lang::Zh => (title_zh, self.detail.zh.as_str()),
             Lang::En => (title_en, self.detail.en.as_str()),
@@ -249,8 +182,8 @@ impl ApiError {
         let mut body = Map::new();
         body.insert("type".into(), json!("about:blank"));
         body.insert("title".into(), json!(title));
-        body.insert("status".into(), json!(self.status.as_u16()));
-        body.insert("code".into(), json!(self.code));
+        body.insert("status".into(), json!(status.as_u16()));
+        body.insert("code".into(), json!(self.code.as_str()));
         body.insert("detail".into(), json!(detail));
         if let Some(field) = &self.field {
             body.insert("field".into(), json!(field));
@@ -258,7 +191,7 @@ impl ApiError {
         if let Some(id) = request_id {
             body.insert("request_id".into(), json!(id));
         }
-        let mut response = (self.status, Value::Object(body).to_string()).into_response();
+        let mut response = (status, Value::Object(body).to_string()).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -328,24 +261,21 @@ fn framework_problem(status: StatusCode) -> ApiError {
     match status {
         StatusCode::NOT_FOUND => ApiError::not_found(),
         StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
-            status,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             Text::new(
                 "This path does not accept this method.",
                 "该路径不支持此请求方法。",
             ),
         ),
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            status,
-            "too_large",
+            ErrorCode::TooLarge,
             Text::new(
                 "The request body is larger than allowed here.",
                 "请求体超过此处允许的大小。",
             ),
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
-            status,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             Text::new(
                 "Send the body as `Content-Type: application/json`.",
                 "请以 `Content-Type: application/json` 发送请求体。",
@@ -355,12 +285,50 @@ fn framework_problem(status: StatusCode) -> ApiError {
             tracing::error!(status = s.as_u16(), "server error answered");
             ApiError::internal()
         }
-        s => ApiError::new(
-            s,
-            "bad_request",
+        _ => ApiError::new(
+            ErrorCode::BadRequest,
             Text::new("The request was refused.", "请求被拒绝。"),
         ),
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// The codes docs/api.md promises clients, by status, are exactly the enum's: a code added
+    /// without its line in the guide, or a line left for a code that is gone, fails here.
+    #[test]
+    fn the_guides_code_table_matches_the_error_code_enum() {
+        let guide = include_str!("../../docs/api.md");
+        let mut documented = BTreeSet::new();
+        for line in guide.lines() {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let Some(status) = cells.get(1).and_then(|c| c.parse::<u16>().ok()) else {
+                continue;
+            };
+            let codes = cells.get(2).copied().unwrap_or("");
+            for code in codes.split('`').skip(1).step_by(2) {
+                documented.insert((status, code.to_owned()));
+            }
+        }
+        let enumerated: BTreeSet<(u16, String)> = ErrorCode::ALL
+            .iter()
+            .map(|c| (c.status(), c.as_str().to_owned()))
+            .collect();
+        assert_eq!(documented, enumerated);
+    }
+
+    #[test]
+    fn every_code_has_a_status_that_refuses_and_titles_in_both_languages() {
+        for code in ErrorCode::ALL {
+            let (en, zh) = code.title();
+            assert!(code.status() >= 400, "{code}");
+            assert!(!en.is_empty() && !zh.is_empty(), "{code}");
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! serde rejection into our problem format.
 
 use std::net::{IpAddr, SocketAddr};
+use tenderhall_domain::error::ErrorCode;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -165,8 +166,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             let mime = ct.split(';').next().unwrap_or("").trim();
             if !(mime == "application/json" || mime.ends_with("+json")) {
                 return Err(ApiError::new(
-                    axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ErrorCode::UnsupportedMediaType,
                     tenderhall_domain::error::Text::new(
                         format!("Send the body as `Content-Type: application/json`, not `{mime}`."),
                         format!(
@@ -336,8 +336,8 @@ mod tests {
         let e = parse_json::<Body>(br#"{"email":5,"organization":{"name":"x"}}"#).err();
         assert_eq!(e.as_ref().and_then(|e| e.field.as_deref()), Some("email"));
         let e = parse_json::<Body>(br#"{"email":"#).err();
-        assert_eq!(e.map(|e| e.code), Some("bad_json"));
+        assert_eq!(e.map(|e| e.code), Some(ErrorCode::BadJson));
         let e = parse_json::<Body>(br#"{"email":"a","organization":{"name":"x"}} trailing"#).err();
-        assert_eq!(e.map(|e| e.code), Some("bad_json"));
+        assert_eq!(e.map(|e| e.code), Some(ErrorCode::BadJson));
     }
 }

@@ -72,6 +72,10 @@ typed_id!(
     /// An organization: tenderer, agency, bidder or supervisor.
     OrganizationId, "org"
 );
+typed_id!(
+    /// A tenderer's mandate to an agency (委托代理).
+    MandateId, "mdt"
+);
 
 #[cfg(test)]
 mod tests {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod id;
 pub mod jobs;
 pub mod keys;
+pub mod mandate;
 pub mod money;
 pub mod notify;
 pub mod ports;

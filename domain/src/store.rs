@@ -15,9 +15,74 @@ use sea_orm::{
     DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
+/// A unique constraint the domain answers when a write loses a race to a concurrent request:
+/// PostgreSQL reports its name, SQLite only its columns (`UNIQUE constraint failed: t.a, t.b`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unique {
+    pub name: &'static str,
+    pub columns: &'static str,
+}
+
+/// The unique constraints whose violations mean something to the rules.
+pub mod unique {
+    use super::Unique;
+
+    /// One account per email address.
+    pub const ACCOUNT_EMAIL: Unique = Unique {
+        name: "accounts_email_key",
+        columns: "accounts.email",
+    };
+    /// A bank transaction is recorded once.
+    pub const BANK_TXN_ID: Unique = Unique {
+        name: "bank_notifications_pkey",
+        columns: "bank_notifications.bank_txn_id",
+    };
+    /// One active registration per organization and lot.
+    pub const ACTIVE_REGISTRATION: Unique = Unique {
+        name: "idx_registrations_active_org_lot",
+        columns: "registrations.tender_id, registrations.lot_id, registrations.organization_id",
+    };
+    /// One guarantee per registration.
+    pub const GUARANTEE_PER_REGISTRATION: Unique = Unique {
+        name: "guarantees_registration_id_key",
+        columns: "guarantees.registration_id",
+    };
+    /// One current mandate per tenderer and agency.
+    pub const CURRENT_MANDATE: Unique = Unique {
+        name: "idx_agency_mandates_current",
+        columns: "agency_mandates.tenderer_org_id, agency_mandates.agency_org_id",
+    };
+}
+
+/// Whether `e` is the violation of `constraint`, by name on PostgreSQL and by columns on SQLite:
+/// the one place a database error is read for its meaning.
+pub fn violates(e: &DbErr, constraint: Unique) -> bool {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = e else {
+        return false;
+    };
+    let sea_orm::sqlx::Error::Database(db) = e.as_ref() else {
+        return false;
+    };
+    match db.constraint() {
+        Some(name) => name == constraint.name,
+        None => db
+            .message()
+            .strip_prefix("UNIQUE constraint failed: ")
+            .is_some_and(|columns| columns == constraint.columns),
+    }
+}
+
+impl crate::error::DomainError {
+    /// Whether this is the database refusing a write that violates `constraint`.
+    pub fn violates(&self, constraint: Unique) -> bool {
+        matches!(self, Self::Database(e) if violates(e, constraint))
+    }
+}
+
 impl From<DbErr> for crate::error::DomainError {
     fn from(e: DbErr) -> Self {
-        Self::Database(e.to_string())
+        Self::Database(e)
     }
 }
 

@@ -39,6 +39,7 @@ mod m20261128_000032_create_bid_openings;
 mod m20261129_000033_index_payers_by_tender;
 mod m20261201_000034_index_notifications_by_time;
 mod m20261203_000035_registrations_again_after_withdrawal;
+mod m20261203_000036_create_agency_mandates;
 
 pub struct Migrator;
 
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000033_index_payers_by_tender::Migration),
             Box::new(m20261201_000034_index_notifications_by_time::Migration),
             Box::new(m20261203_000035_registrations_again_after_withdrawal::Migration),
+            Box::new(m20261203_000036_create_agency_mandates::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -107,7 +107,7 @@ fn verify_signed(state: &AppState, headers: &HeaderMap, body: &[u8]) -> ApiResul
     )
     .map_err(|e| {
         let (code, text) = signature_problem(e);
-        ApiError::new(StatusCode::UNAUTHORIZED, code, text)
+        ApiError::new(code, text)
     })
 }
 

@@ -11,6 +11,7 @@ use futures_util::StreamExt as _;
 use serde::Serialize;
 use tenderhall_domain::bid::envelope::{self, EnvelopeError, Expect};
 use tenderhall_domain::bid::submission::{self, Intake, Receipt};
+use tenderhall_domain::error::ErrorCode;
 use tenderhall_domain::error::Text;
 use tenderhall_domain::ports::ByteStream;
 use tenderhall_workers::docstore::BlockingRead;
@@ -69,12 +70,11 @@ impl From<Receipt> for ReceiptResponse {
 
 fn envelope_problem(e: &EnvelopeError) -> ApiError {
     let code = match e.code() {
-        "wrong_recipient" => "wrong_recipient",
-        "bad_signature" => "bad_signature",
-        _ => "bad_envelope",
+        "wrong_recipient" => ErrorCode::WrongRecipient,
+        "bad_signature" => ErrorCode::BadBidSignature,
+        _ => ErrorCode::BadEnvelope,
     };
     ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
         code,
         Text::new(
             format!("The envelope was refused: {e}. Nothing was kept."),
@@ -169,8 +169,7 @@ async fn stream_and_check(
             Ok(piece) => piece,
             Err(e) => {
                 failure = Some(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad_upload",
+                    ErrorCode::BadUpload,
                     Text::new(
                         format!("The upload broke off: {e}. Nothing was kept."),
                         format!("上传中断：{e}。未保存任何内容。"),
@@ -321,8 +320,8 @@ async fn opening_record(
     }
     match tenderhall_domain::bid::opening::published_record(state.db(), &id, &lot).await? {
         Some(record) => Ok(Json(record)),
-        None => Err(ApiError::from(tenderhall_domain::DomainError::Conflict {
-            code: "not_opened",
+        None => Err(ApiError::from(tenderhall_domain::DomainError::Refused {
+            code: ErrorCode::NotOpened,
             message: Text::new(
                 "This lot has not been opened yet: the record is published at the opening.",
                 "该标段尚未开标，开标记录于开标时公布。",

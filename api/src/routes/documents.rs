@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tenderhall_domain::error::ErrorCode;
 use tenderhall_domain::error::Text;
 use tenderhall_domain::ports::{ByteStream, StoreError, StoredObject};
 use tenderhall_domain::tender::service::{self as tenders, Document, NewDocument};
@@ -63,8 +64,7 @@ pub(crate) fn store_error(e: StoreError) -> ApiError {
             ApiError::too_large(usize::try_from(limit).unwrap_or(usize::MAX))
         }
         StoreError::Upload(e) => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_upload",
+            ErrorCode::BadUpload,
             Text::new(
                 format!("The upload broke off: {e}. Nothing was stored; send it again."),
                 format!("上传中断：{e}。未保存任何内容，请重新上传。"),
@@ -89,8 +89,7 @@ fn bad_multipart(e: axum::extract::multipart::MultipartError, limit: u64) -> Api
         return ApiError::too_large(usize::try_from(limit).unwrap_or(usize::MAX));
     }
     ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "bad_upload",
+        ErrorCode::BadUpload,
         Text::new(
             format!("The multipart/form-data body is malformed: {e}."),
             format!("multipart/form-data 请求体格式错误：{e}。"),

@@ -10,6 +10,7 @@ pub mod clarifications;
 pub mod deposits;
 pub mod documents;
 pub mod health;
+pub mod mandates;
 pub mod notifications;
 pub mod organizations;
 pub mod platform;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(sessions::router())
         .merge(organizations::router())
+        .merge(mandates::router())
         .merge(platform::router())
         .merge(audit::router())
         .merge(tenders::router())

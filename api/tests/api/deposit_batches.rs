@@ -182,7 +182,7 @@ async fn a_batch_of_notifications_is_recorded_as_if_they_came_one_by_one() -> Te
         .iter()
         .map(|a| match a {
             Ok(receipt) => receipt.as_str().to_owned(),
-            Err(tenderhall_domain::DomainError::Conflict { code, .. }) => (*code).to_owned(),
+            Err(tenderhall_domain::DomainError::Refused { code, .. }) => code.as_str().to_owned(),
             Err(e) => format!("{e}"),
         })
         .collect();

@@ -356,6 +356,14 @@ async fn an_agency_creates_tenders_for_a_named_tenderer_and_both_are_recorded() 
 
     let mut on_behalf = body.clone();
     on_behalf["tenderer_id"] = json!(tenderer_org);
+    let granted = app
+        .post(
+            &format!("/api/v1/organizations/{tenderer_org}/mandates"),
+            &json!({"agency_id": agency_org}),
+            Some(&tenderer),
+        )
+        .await?;
+    assert_eq!(granted.status(), StatusCode::CREATED);
     let created = create(&app, &agency, &on_behalf).await?;
     assert_eq!(created["tenderer_id"], tenderer_org.as_str());
     assert_eq!(created["agency_id"], agency_org.as_str());
@@ -368,6 +376,116 @@ async fn an_agency_creates_tenders_for_a_named_tenderer_and_both_are_recorded() 
         .await?
         .status(),
         StatusCode::OK
+    );
+    Ok(())
+}
+
+/// 招标投标法 Art 13, 15 (委托代理): an agency acts for a tenderer only within the tenderer's
+/// mandate. Without one it cannot create a tender in the tenderer's name; once the tenderer
+/// revokes it, the agency can no longer publish, amend or cancel the tenderer's tenders; every act
+/// under a mandate is on the tender's audit chain.
+#[tokio::test]
+async fn an_agency_acts_for_a_tenderer_only_under_its_current_mandate() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (agency, agency_org) = app.member("a@agency.test", "agency").await?;
+    let (tenderer, tenderer_org) = app.member("t@tenderer.test", "tenderer").await?;
+    let (other, _) = app.member("o@tenderer.test", "tenderer").await?;
+    let mandates = format!("/api/v1/organizations/{tenderer_org}/mandates");
+    let mut body = tender(&app, 25);
+    body["tenderer_id"] = json!(tenderer_org);
+    // No mandate: the agency cannot publish in the tenderer's name.
+    assert_problem(
+        app.post("/api/v1/tenders", &body, Some(&agency)).await?,
+        StatusCode::FORBIDDEN,
+        "no_mandate",
+    )
+    .await?;
+    // Only the tenderer's own members grant it.
+    assert_problem(
+        app.post(&mandates, &json!({"agency_id": agency_org}), Some(&other))
+            .await?,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await?;
+    let granted: Value = app
+        .post(
+            &mandates,
+            &json!({"agency_id": agency_org}),
+            Some(&tenderer),
+        )
+        .await?
+        .json()
+        .await?;
+    assert_eq!(granted["current"], true);
+    assert_problem(
+        app.post(
+            &mandates,
+            &json!({"agency_id": agency_org}),
+            Some(&tenderer),
+        )
+        .await?,
+        StatusCode::CONFLICT,
+        "mandate_exists",
+    )
+    .await?;
+    // The agency sees the mandates it holds.
+    let listed: Value = app
+        .get(
+            &format!("/api/v1/organizations/{agency_org}/mandates"),
+            Some(&agency),
+        )
+        .await?
+        .json()
+        .await?;
+    assert_eq!(listed["items"][0]["mandate_id"], granted["mandate_id"]);
+
+    let id = text(&create(&app, &agency, &body).await?["id"]);
+    let revoked: Value = app
+        .delete(
+            &format!("{mandates}/{}", text(&granted["mandate_id"])),
+            Some(&tenderer),
+        )
+        .await?
+        .json()
+        .await?;
+    assert_eq!(revoked["current"], false);
+    assert_problem(
+        app.post(
+            &format!("/api/v1/tenders/{id}/publish"),
+            &json!({}),
+            Some(&agency),
+        )
+        .await?,
+        StatusCode::FORBIDDEN,
+        "no_mandate",
+    )
+    .await?;
+    // The tenderer itself still runs its tender, and the log shows the agency's act.
+    let res = app
+        .post(
+            &format!("/api/v1/tenders/{id}/publish"),
+            &json!({}),
+            Some(&tenderer),
+        )
+        .await?;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await?);
+    let operator = app.operator().await?;
+    let supervisor = app.supervisor(&operator).await?;
+    let log: Value = app
+        .get(&format!("/api/v1/tenders/{id}/audit"), Some(&supervisor))
+        .await?
+        .json()
+        .await?;
+    let uses: Vec<&Value> = log["items"]
+        .as_array()
+        .map(|a| a.iter().filter(|e| e["action"] == "mandate.use").collect())
+        .unwrap_or_default();
+    assert_eq!(uses.len(), 1, "{log}");
+    assert_eq!(uses[0]["details"]["action"], "tender.create");
+    assert_eq!(
+        uses[0]["object"],
+        format!("mandate:{}", text(&granted["mandate_id"]))
     );
     Ok(())
 }

@@ -4,7 +4,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
-use crate::error::{DomainError, Text};
+use crate::error::{DomainError, ErrorCode, Text};
 
 /// Longest password accepted: bounds the hashing work an attacker can ask for.
 const MAX_LEN: usize = 1024;
@@ -25,7 +25,7 @@ pub fn check_strength(password: &str) -> Result<(), DomainError> {
         Ok(())
     } else {
         Err(DomainError::Invalid {
-            code: "weak_password",
+            code: ErrorCode::WeakPassword,
             field: Some("password".to_owned()),
             message: Text::new(
                 "The password needs at least 10 characters, with at least one letter and one digit.",
@@ -76,7 +76,7 @@ mod tests {
                 matches!(
                     err,
                     Some(DomainError::Invalid {
-                        code: "weak_password",
+                        code: ErrorCode::WeakPassword,
                         ..
                     })
                 ),

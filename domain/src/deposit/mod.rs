@@ -13,7 +13,7 @@ use ring::rand::SecureRandom;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 
-use crate::error::{DomainError, Text};
+use crate::error::{DomainError, ErrorCode, Text};
 use crate::money::{Currency, Money};
 
 /// The platform's virtual sub-accounts all start with this (the collecting bank assigns it).
@@ -324,17 +324,17 @@ pub fn refund_interest(principal_fen: i64, annual_rate: Decimal, days: i64) -> i
 }
 
 /// Why a notification was refused, for the API's problem codes.
-pub fn signature_problem(e: SignatureError) -> (&'static str, Text) {
+pub fn signature_problem(e: SignatureError) -> (ErrorCode, Text) {
     match e {
         SignatureError::BadSignature => (
-            "bad_signature",
+            ErrorCode::BadBankSignature,
             Text::new(
                 "X-Bank-Signature is not the HMAC-SHA256 of `{X-Bank-Timestamp}.{body}` under the bank secret.",
                 "X-Bank-Signature 不是以银行密钥对 `{X-Bank-Timestamp}.{请求体}` 计算的 HMAC-SHA256。",
             ),
         ),
         SignatureError::StaleTimestamp => (
-            "stale_timestamp",
+            ErrorCode::StaleTimestamp,
             Text::new(
                 "X-Bank-Timestamp is more than 5 minutes away from the platform's clock.",
                 "X-Bank-Timestamp 与平台时间相差超过 5 分钟。",

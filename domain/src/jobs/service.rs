@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::store::jobs;
 use super::{JobStatus, NewJob, backoff};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, ErrorCode};
 use crate::store::begin_write;
 
 /// A job as a worker or an operator sees it.
@@ -263,8 +263,8 @@ pub async fn retry(
         .await?
         .ok_or(DomainError::NotFound)?;
     if row.status != JobStatus::Dead.as_str() {
-        return Err(DomainError::Conflict {
-            code: "job_not_dead",
+        return Err(DomainError::Refused {
+            code: ErrorCode::JobNotDead,
             message: crate::error::Text::new(
                 format!(
                     "Job {id} is {}: only dead jobs are retried by hand.",

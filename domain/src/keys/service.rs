@@ -13,7 +13,7 @@ use super::store::{platform_keys, signing_keys};
 use super::{MasterKey, PlatformSigner, key_id, parse_ed25519_public_key};
 use crate::account::Principal;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, ErrorCode};
 use crate::store::begin_write;
 
 const RECEIPT_PURPOSE: &str = "receipt";
@@ -151,8 +151,8 @@ pub async fn register_signing_key(
         .await?
         .is_some()
     {
-        return Err(DomainError::Conflict {
-            code: "key_exists",
+        return Err(DomainError::Refused {
+            code: ErrorCode::KeyExists,
             message: crate::error::Text::new(
                 "This public key is already registered.",
                 "该公钥已经登记过。",

@@ -15,7 +15,7 @@ use crate::account::service::{random_token, token_hash};
 use crate::account::store::{accounts, sessions};
 use crate::account::{Email, Principal, password};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::error::{DomainError, DomainResult, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::jobs::{NewJob, service as jobs};
 use crate::store::begin_write;
 
@@ -240,7 +240,7 @@ pub async fn request_password_reset(
 
 fn bad_token() -> DomainError {
     DomainError::Invalid {
-        code: "reset_token_invalid",
+        code: ErrorCode::ResetTokenInvalid,
         field: Some("token".to_owned()),
         message: Text::new(
             "This reset link is unknown, used or expired: ask for a new one.",

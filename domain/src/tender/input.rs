@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::procedure::{AwardMethod, Kind, Procedure};
 use super::{DEFAULT_BID_VALIDITY_DAYS, LotDraft, MAX_ACCELERATOR, TenderDraft};
 use crate::account::parse_name;
-use crate::error::{DomainError, DomainResult, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::id::is_valid_id;
 use crate::money::{Currency, Money, MoneyInput};
 
@@ -67,7 +67,7 @@ pub(crate) fn invalid(
     zh: impl Into<String>,
 ) -> DomainError {
     DomainError::Invalid {
-        code: "invalid",
+        code: ErrorCode::Invalid,
         field: Some(field.into()),
         message: Text::new(en, zh),
     }

@@ -15,7 +15,7 @@ use self::calendar::HolidayCalendar;
 use self::procedure::{
     AwardMethod, DepositCap, Kind, Period, Procedure, ProcedureRule, procedures_for,
 };
-use crate::error::{DomainError, Text};
+use crate::error::{DomainError, ErrorCode, Text};
 use crate::money::Money;
 
 /// Tender status (docs/spec/api-contract.md "Tenders").
@@ -228,7 +228,7 @@ pub fn deposit_limit(cap: DepositCap, budget: Money) -> Option<Decimal> {
 }
 
 /// A refusal at publication: a stable code, the field, and a sentence naming the rule.
-fn refusal(code: &'static str, field: impl Into<String>, en: String, zh: String) -> DomainError {
+fn refusal(code: ErrorCode, field: impl Into<String>, en: String, zh: String) -> DomainError {
     DomainError::Invalid {
         code,
         field: Some(field.into()),
@@ -250,7 +250,7 @@ pub fn check_publication(
             .map(Procedure::as_str)
             .collect();
         return Err(refusal(
-            "procedure_mismatch",
+            ErrorCode::ProcedureMismatch,
             "procedure",
             format!(
                 "A {} tender cannot use the procedure `{}` (docs/spec/rules.md procedure table); it may use: {}.",
@@ -269,7 +269,7 @@ pub fn check_publication(
     if !rule.award_methods.contains(&draft.award_method) {
         let fitting: Vec<&str> = rule.award_methods.iter().map(|m| m.as_str()).collect();
         return Err(refusal(
-            "procedure_mismatch",
+            ErrorCode::ProcedureMismatch,
             "award_method",
             format!(
                 "A {} {} cannot be awarded by `{}` (docs/spec/rules.md procedure table); it may use: {}.",
@@ -289,7 +289,7 @@ pub fn check_publication(
     }
     if draft.bid_deadline <= now {
         return Err(refusal(
-            "period_too_short",
+            ErrorCode::PeriodTooShort,
             "bid_deadline",
             "The bid deadline has already passed; set a later one.".to_owned(),
             "投标截止时间已过，请设置更晚的时间。".to_owned(),
@@ -306,7 +306,7 @@ pub fn check_publication(
             String::new()
         };
         return Err(refusal(
-            "period_too_short",
+            ErrorCode::PeriodTooShort,
             "bid_deadline",
             format!(
                 "From publication to the bid deadline must be at least {}{accelerated} ({}): published now, the deadline may be no earlier than {shown}.",
@@ -339,7 +339,7 @@ pub fn check_publication(
                 DepositCap::SetBySeller => (String::new(), String::new()),
             };
             return Err(refusal(
-                "deposit_too_high",
+                ErrorCode::DepositTooHigh,
                 format!("lots[{i}].deposit"),
                 format!(
                     "The deposit of lot `{}` ({}) exceeds {en_rule}: at most {limit} ({}).",
@@ -412,7 +412,7 @@ mod tests {
 
     fn code(r: Result<(), DomainError>) -> Option<&'static str> {
         match r {
-            Err(DomainError::Invalid { code, .. }) => Some(code),
+            Err(DomainError::Invalid { code, .. }) => Some(code.as_str()),
             _ => None,
         }
     }
@@ -427,7 +427,7 @@ mod tests {
         let err = check(&draft(Kind::Construction, Procedure::OpenTender, 19));
         match err {
             Err(DomainError::Invalid { code, message, .. }) => {
-                assert_eq!(code, "period_too_short");
+                assert_eq!(code.as_str(), "period_too_short");
                 assert!(
                     message.en.contains("20 days") && message.en.contains("招标投标法 Art 24"),
                     "{}",

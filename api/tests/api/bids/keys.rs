@@ -35,8 +35,8 @@ async fn every_lot_gets_an_opening_key_that_unwraps_only_after_the_deadline() ->
     assert!(
         matches!(
             early,
-            Err(tenderhall_domain::DomainError::Conflict {
-                code: "not_opened",
+            Err(tenderhall_domain::DomainError::Refused {
+                code: tenderhall_domain::error::ErrorCode::NotOpened,
                 ..
             })
         ),

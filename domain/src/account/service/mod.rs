@@ -4,9 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use sea_orm::ActiveValue::Set;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
 use super::store::{accounts, organizations};
@@ -14,9 +12,9 @@ use super::{
     Email, OrganizationKind, Principal, parse_bank_account, parse_credit_code, parse_name, password,
 };
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::error::{DomainError, DomainResult, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::id::{AccountId, OrganizationId};
-use crate::store::begin_write;
+use crate::store::{begin_write, unique, violates};
 
 mod session;
 
@@ -50,8 +48,8 @@ pub struct Registered {
 }
 
 fn email_taken() -> DomainError {
-    DomainError::Conflict {
-        code: "email_taken",
+    DomainError::Refused {
+        code: ErrorCode::EmailTaken,
         message: Text::new(
             "An account with this email address already exists; sign in instead.",
             "该电子邮箱已注册，请直接登录。",
@@ -145,9 +143,10 @@ pub async fn register(
     .await;
     if let Err(e) = inserted {
         // Two registrations of one address racing: the unique index decides.
-        return Err(match e.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => email_taken(),
-            _ => e.into(),
+        return Err(if violates(&e, unique::ACCOUNT_EMAIL) {
+            email_taken()
+        } else {
+            e.into()
         });
     }
     let actor = Actor::account(account_id.as_str(), ip);

@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::error::{DomainError, DomainResult, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::keys::{MasterKey, key_id};
 use crate::tender::store::lots;
 
@@ -74,8 +74,8 @@ pub async fn unwrap_opening_key(
     now: DateTime<Utc>,
 ) -> DomainResult<[u8; 32]> {
     if now < deadline {
-        return Err(DomainError::Conflict {
-            code: "not_opened",
+        return Err(DomainError::Refused {
+            code: ErrorCode::NotOpened,
             message: Text::new(
                 "The opening key stays sealed until the bid deadline.",
                 "投标截止时间之前，开标密钥不得解封。",

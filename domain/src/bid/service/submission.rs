@@ -25,7 +25,7 @@ use crate::bid::envelope::Checked;
 use crate::canonical::to_canonical_string;
 use crate::deposit::service as deposits;
 use crate::deposit::store::queries::active_registration;
-use crate::error::{DomainError, DomainResult, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::keys::PlatformSigner;
 use crate::keys::store::signing_keys;
 use crate::ports::StoredObject;
@@ -92,8 +92,8 @@ pub struct Intake {
 
 /// Refused at or after the deadline, by server time (the upload checks of docs/spec/envelope.md).
 pub fn deadline_passed() -> DomainError {
-    DomainError::Conflict {
-        code: "deadline_passed",
+    DomainError::Refused {
+        code: ErrorCode::DeadlinePassed,
         message: Text::new(
             "The bid deadline has passed (server time): nothing was accepted.",
             "已过投标截止时间（以服务器时间为准），未接受任何提交。",
@@ -103,7 +103,7 @@ pub fn deadline_passed() -> DomainError {
 
 fn not_registered(lot: &str) -> DomainError {
     DomainError::Invalid {
-        code: "not_registered",
+        code: ErrorCode::NotRegistered,
         field: None,
         message: Text::new(
             format!("Your organization is not registered for lot `{lot}`: register first."),
@@ -387,8 +387,8 @@ pub async fn revoke(
         .ok_or(DomainError::NotFound)?;
     let now = clock.now();
     if now < tender.bid_deadline {
-        return Err(DomainError::Conflict {
-            code: "deadline_not_passed",
+        return Err(DomainError::Refused {
+            code: ErrorCode::DeadlineNotPassed,
             message: Text::new(
                 "Before the bid deadline a bid is withdrawn (DELETE .../bid), not revoked.",
                 "投标截止前请撤回投标（DELETE .../bid），而非撤销。",

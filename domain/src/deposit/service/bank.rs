@@ -19,7 +19,7 @@ use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::deposit::Payment;
 use crate::deposit::accounts::{BANK, SUSPENSE};
 use crate::deposit::store::{bank_notifications, virtual_accounts};
-use crate::error::{DomainError, DomainResult, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::store::begin_write;
 use crate::store::rows::{Inserts, is_in};
 
@@ -44,8 +44,8 @@ impl Receipt {
 }
 
 fn txn_conflict(id: &str) -> DomainError {
-    DomainError::Conflict {
-        code: "txn_conflict",
+    DomainError::Refused {
+        code: ErrorCode::TxnConflict,
         message: Text::new(
             format!(
                 "Bank transaction `{id}` was notified before with a different body; nothing was changed."
@@ -161,7 +161,7 @@ async fn receive_one(
 /// inserts of a batch cannot collide: their ids are new, their chains locked, their payers
 /// inserted `ON CONFLICT DO NOTHING`).
 fn is_unique_violation(e: &DomainError) -> bool {
-    matches!(e, DomainError::Database(m) if m.contains("UNIQUE") || m.contains("duplicate key"))
+    e.violates(crate::store::unique::BANK_TXN_ID)
 }
 
 /// One transaction for the whole batch: the known ids read with one query (when `read_known`;

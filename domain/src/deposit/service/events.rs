@@ -15,7 +15,7 @@ use crate::account::Principal;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::bid::store::bids;
 use crate::deposit::store::{registrations, virtual_accounts};
-use crate::error::{DomainError, DomainResult, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::store::begin_write;
 use crate::tender::TenderStatus;
 use crate::tender::service::get;
@@ -80,8 +80,8 @@ pub async fn withdraw_registration(
         .filter(|r| r.tender_id == tender_id && principal.is_member_of(&r.organization_id))
         .ok_or(DomainError::NotFound)?;
     if registration.status != "active" {
-        return Err(DomainError::Conflict {
-            code: "already_withdrawn",
+        return Err(DomainError::Refused {
+            code: ErrorCode::AlreadyWithdrawn,
             message: Text::new(
                 "This registration has been withdrawn already.",
                 "该报名已撤回。",
@@ -89,8 +89,8 @@ pub async fn withdraw_registration(
         });
     }
     if tender.status != TenderStatus::Active || now >= tender.bid_deadline {
-        return Err(DomainError::Conflict {
-            code: "deadline_passed",
+        return Err(DomainError::Refused {
+            code: ErrorCode::DeadlinePassed,
             message: Text::new(
                 "The bid deadline has passed: a registration can no longer be withdrawn (a bid may be revoked, forfeiting its deposit).",
                 "投标截止时间已过，不能再撤回报名（撤销投标将没收保证金）。",
@@ -106,8 +106,8 @@ pub async fn withdraw_registration(
         .await?;
     if bid.is_some() {
         // The bid's own withdrawal gives the signed withdrawal receipt the bidder needs.
-        return Err(DomainError::Conflict {
-            code: "bid_current",
+        return Err(DomainError::Refused {
+            code: ErrorCode::BidCurrent,
             message: Text::new(
                 "Your organization has a bid for this lot: withdraw the bid first (DELETE .../bid), then the registration.",
                 "贵单位在该标段有投标文件：请先撤回投标（DELETE .../bid），再撤回报名。",

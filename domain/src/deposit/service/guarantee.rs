@@ -15,7 +15,7 @@ use crate::account::Principal;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::canonical::to_canonical_string;
 use crate::deposit::store::{guarantee_issuers, guarantees, registrations};
-use crate::error::{DomainError, DomainResult, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::money::{Currency, Money};
 use crate::store::begin_write;
 use crate::tender::TenderStatus;
@@ -51,8 +51,8 @@ pub async fn register_issuer(
         .await?
         .is_some()
     {
-        return Err(DomainError::Conflict {
-            code: "key_exists",
+        return Err(DomainError::Refused {
+            code: ErrorCode::KeyExists,
             message: Text::new(
                 "This issuer key is registered already.",
                 "该出函机构公钥已登记。",
@@ -97,7 +97,7 @@ struct GuaranteeFields {
 
 fn refused(en: impl Into<String>, zh: impl Into<String>) -> DomainError {
     DomainError::Invalid {
-        code: "guarantee_invalid",
+        code: ErrorCode::GuaranteeInvalid,
         field: Some("document".to_owned()),
         message: Text::new(en, zh),
     }
@@ -131,8 +131,8 @@ pub async fn present_guarantee(
         .filter(|r| r.tender_id == tender_id && principal.is_member_of(&r.organization_id))
         .ok_or(DomainError::NotFound)?;
     if !guarantees_allowed(tender.kind) {
-        return Err(DomainError::Conflict {
-            code: "guarantee_not_allowed",
+        return Err(DomainError::Refused {
+            code: ErrorCode::GuaranteeNotAllowed,
             message: Text::new(
                 format!(
                     "A {} tender takes its deposit in cash; guarantees stand in for it in government procurement.",
@@ -146,8 +146,8 @@ pub async fn present_guarantee(
         });
     }
     if tender.status != TenderStatus::Active || now >= tender.bid_deadline {
-        return Err(DomainError::Conflict {
-            code: "deadline_passed",
+        return Err(DomainError::Refused {
+            code: ErrorCode::DeadlinePassed,
             message: Text::new(
                 "The bid deadline has passed: a guarantee no longer counts.",
                 "投标截止时间已过，保函不再有效。",
@@ -242,12 +242,9 @@ pub async fn present_guarantee(
     .exec_without_returning(&txn)
     .await;
     if let Err(e) = inserted {
-        if matches!(
-            e.sql_err(),
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-        ) {
-            return Err(DomainError::Conflict {
-                code: "guarantee_exists",
+        if crate::store::violates(&e, crate::store::unique::GUARANTEE_PER_REGISTRATION) {
+            return Err(DomainError::Refused {
+                code: ErrorCode::GuaranteeExists,
                 message: Text::new(
                     "This registration has a guarantee already.",
                     "该报名已提交保函。",

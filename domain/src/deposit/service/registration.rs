@@ -11,7 +11,7 @@ use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::deposit::store::queries::active_registration;
 use crate::deposit::store::{registrations, virtual_accounts};
 use crate::deposit::{accounts, new_account_no};
-use crate::error::{DomainError, DomainResult, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::money::{Currency, Money};
 use crate::store::begin_write;
 use crate::tender::TenderStatus;
@@ -53,8 +53,8 @@ impl Registration {
 }
 
 fn closed(t: &Tender) -> DomainError {
-    DomainError::Conflict {
-        code: "deadline_passed",
+    DomainError::Refused {
+        code: ErrorCode::DeadlinePassed,
         message: Text::new(
             format!(
                 "The tender is {} and its bid deadline has passed: registration is closed.",
@@ -112,8 +112,8 @@ pub async fn register(
         return Err(closed(&tender));
     }
     if lot.status.as_str() != "active" {
-        return Err(DomainError::Conflict {
-            code: "lot_not_active",
+        return Err(DomainError::Refused {
+            code: ErrorCode::LotNotActive,
             message: Text::new(
                 format!(
                     "Lot `{lot_id}` is {}: it takes no registrations.",
@@ -161,10 +161,7 @@ pub async fn register(
     if let Err(e) = inserted {
         // Another request of the same organization registered first (PostgreSQL): give its
         // registration back.
-        if matches!(
-            e.sql_err(),
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-        ) {
+        if crate::store::violates(&e, crate::store::unique::ACTIVE_REGISTRATION) {
             drop(txn);
             let existing = active_registration(db, tender_id, lot_id, &organization)
                 .await?
@@ -214,8 +211,8 @@ pub async fn fee_account(
     let organization = membership.organization_id.to_string();
     let tender = get(db, Some(principal), tender_id).await?;
     if !tender.document_fee.is_positive() {
-        return Err(DomainError::Conflict {
-            code: "no_document_fee",
+        return Err(DomainError::Refused {
+            code: ErrorCode::NoDocumentFee,
             message: Text::new(
                 "This tender charges no document fee: download its documents directly.",
                 "本项目不收取文件费，可直接下载招标文件。",

@@ -12,7 +12,7 @@ use super::refund::send_job;
 use crate::audit::store as audit;
 use crate::deposit::accounts::{BANK, refunds_pending};
 use crate::deposit::store::refunds;
-use crate::error::{DomainError, DomainResult, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::jobs::service as jobs;
 use crate::money::Currency;
 use crate::ports::{BankGateway, RefundInstruction};
@@ -275,8 +275,8 @@ pub async fn operator_refunds(
     if let Some(t) = tender_id
         && queries::bid_deadline(db, t).await?.is_some_and(|d| now < d)
     {
-        return Err(DomainError::Conflict {
-            code: "deadline_not_passed",
+        return Err(DomainError::Refused {
+            code: ErrorCode::DeadlineNotPassed,
             message: Text::new(
                 "A tender's refunds are listed by tender after its bid deadline; before it, list them by status.",
                 "投标截止前不能按项目列出退款；请按状态列出。",

@@ -14,11 +14,11 @@ use serde_json::json;
 
 use super::clarify::{MAX_BODY_CHARS, not_active, parse_text, questions_close_job, shown};
 use super::query::{Tender, get};
-use super::{deadline_job, load_owned};
+use super::{deadline_job, load_owned, record_mandate_use};
 use crate::account::Principal;
 use crate::account::store::accounts;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::error::{DomainError, DomainResult, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::jobs::service as jobs;
 use crate::notify::service::notify;
 use crate::notify::tender_amended;
@@ -93,6 +93,7 @@ pub async fn publish_amendment(
     };
     let txn = begin_write(db).await?;
     let tender = load_owned(&txn, principal, tender_id).await?;
+    record_mandate_use(&txn, principal, &tender, "tender.amend", ip.clone(), now).await?;
     let amendment = publish_in(&txn, principal, &tender, input, None, ip, now).await?;
     txn.commit().await?;
     Ok(amendment)
@@ -157,7 +158,7 @@ pub(super) async fn publish_in(
                 )
             };
             return Err(DomainError::Invalid {
-                code: "period_too_short",
+                code: ErrorCode::PeriodTooShort,
                 field: Some("bid_deadline".to_owned()),
                 message: Text::new(en, zh),
             });

@@ -14,10 +14,10 @@ use serde_json::json;
 
 use super::amend::{Amendment, AmendmentInput, publish_in};
 use super::query::{Tender, get, load};
-use super::{conflict, load_owned};
+use super::{conflict, load_owned, record_mandate_use};
 use crate::account::{OrganizationKind, Principal};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::error::{DomainError, DomainResult, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::id::is_valid_id;
 use crate::jobs::NewJob;
 use crate::notify::questions_closed;
@@ -77,7 +77,7 @@ pub(super) fn parse_text(field: &str, raw: &str, max: usize) -> DomainResult<Str
 
 pub(super) fn not_active(t: &Tender) -> DomainError {
     conflict(
-        "tender_not_active",
+        ErrorCode::TenderNotActive,
         format!(
             "The tender is {}: its documents can no longer be questioned or amended.",
             t.status.as_str()
@@ -115,7 +115,7 @@ pub async fn ask_question(
     let cutoff = question_cutoff(published_at, tender.bid_deadline, tender.accelerator);
     if now >= cutoff {
         return Err(conflict(
-            "questions_closed",
+            ErrorCode::QuestionsClosed,
             format!(
                 "Questions about this tender closed at {} (10 days before the bid deadline, 实施条例 Art 22).",
                 shown(cutoff)
@@ -253,6 +253,7 @@ pub async fn answer_question(
     }
     let txn = begin_write(db).await?;
     let tender = load_owned(&txn, principal, tender_id).await?;
+    record_mandate_use(&txn, principal, &tender, "question.answer", ip.clone(), now).await?;
     let question = tender_questions::Entity::find_by_id(question_id.to_owned())
         .one(&txn)
         .await?
@@ -260,7 +261,7 @@ pub async fn answer_question(
         .ok_or(DomainError::NotFound)?;
     if question.answer.is_some() {
         return Err(conflict(
-            "already_answered",
+            ErrorCode::AlreadyAnswered,
             "This question has been answered already; publish an amendment to change the answer.",
             "该问题已答复；如需更改答复，请发布修改公告。",
         ));

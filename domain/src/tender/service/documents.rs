@@ -7,11 +7,11 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
-use super::load_owned;
 use super::query::get;
+use super::{load_owned, record_mandate_use};
 use crate::account::{Principal, parse_name};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::error::{DomainError, DomainResult, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::ports::StoredObject;
 use crate::store::begin_write;
 use crate::tender::TenderStatus;
@@ -54,8 +54,8 @@ pub async fn check_can_add_document(
 ) -> DomainResult<()> {
     let tender = load_owned(db, principal, tender_id).await?;
     if !matches!(tender.status, TenderStatus::Draft | TenderStatus::Active) {
-        return Err(DomainError::Conflict {
-            code: "tender_closed",
+        return Err(DomainError::Refused {
+            code: ErrorCode::TenderClosed,
             message: Text::new(
                 format!(
                     "The tender is {}: documents can no longer be added.",
@@ -161,6 +161,8 @@ pub async fn add_document(
     };
     let id = format!("doc_{}", uuid::Uuid::now_v7().simple());
     let txn = begin_write(db).await?;
+    let tender = load_owned(&txn, principal, tender_id).await?;
+    record_mandate_use(&txn, principal, &tender, "document.add", ip.clone(), now).await?;
     let model = documents::Model {
         id: id.clone(),
         tender_id: tender_id.to_owned(),
@@ -237,8 +239,8 @@ pub async fn download(
         .ok_or(DomainError::NotFound)?;
     if !crate::deposit::service::fee_settled(db, principal, &tender).await? {
         let fee = crate::money::MoneyDto::from(tender.document_fee);
-        return Err(DomainError::PaymentRequired {
-            code: "fee_unpaid",
+        return Err(DomainError::Refused {
+            code: ErrorCode::FeeUnpaid,
             message: crate::error::Text::new(
                 format!(
                     "This tender's documents cost {} {}: get your organization's fee account with POST /api/v1/tenders/{tender_id}/document-fee and pay into it first.",

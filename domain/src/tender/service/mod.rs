@@ -40,7 +40,7 @@ use super::{LotStatus, TenderDraft, TenderStatus, check_publication};
 use crate::account::store::organizations;
 use crate::account::{OrganizationKind, Principal, parse_name};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::error::{DomainError, DomainResult, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::id::{TenderId, is_valid_id};
 use crate::jobs::{NewJob, service as jobs};
 use crate::money::Money;
@@ -68,9 +68,31 @@ async fn load_owned(
     let tender = load(txn, id).await?.ok_or(DomainError::NotFound)?;
     if tender.is_owned_by(principal) {
         Ok(tender)
+    } else if tender.acted_for_by(principal) {
+        // The agency's mandate was revoked: it knows the tender, so it is told why.
+        Err(crate::mandate::no_mandate(&tender.tenderer_org_id))
     } else {
         Err(DomainError::NotFound)
     }
+}
+
+/// Records, in the caller's transaction, that an agency acted on the tender under its mandate
+/// (nothing when the tenderer acts itself).
+async fn record_mandate_use(
+    txn: &impl ConnectionTrait,
+    principal: &Principal,
+    tender: &Tender,
+    action: &str,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let parties = crate::mandate::service::Parties {
+        tender_id: &tender.id,
+        tenderer_org_id: &tender.tenderer_org_id,
+        agency_org_id: tender.agency_org_id.as_deref(),
+    };
+    crate::mandate::service::act_under(txn, principal, parties, action, ip, now).await?;
+    Ok(())
 }
 
 async fn write_lots(
@@ -101,8 +123,8 @@ async fn write_lots(
     Ok(())
 }
 
-fn conflict(code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> DomainError {
-    DomainError::Conflict {
+fn conflict(code: ErrorCode, en: impl Into<String>, zh: impl Into<String>) -> DomainError {
+    DomainError::Refused {
         code,
         message: Text::new(en, zh),
     }
@@ -110,7 +132,7 @@ fn conflict(code: &'static str, en: impl Into<String>, zh: impl Into<String>) ->
 
 fn not_draft(t: &Tender) -> DomainError {
     conflict(
-        "not_draft",
+        ErrorCode::NotDraft,
         format!(
             "The tender is {}, no longer a draft: it cannot be changed this way.",
             t.status.as_str()
@@ -154,6 +176,13 @@ pub async fn create_draft(
                     "`tenderer_id` must name a tenderer organization on the platform.",
                     "`tenderer_id` 须为平台上的招标人机构。",
                 ));
+            }
+            // 委托代理: an agency acts for a tenderer only under its current mandate.
+            if crate::mandate::store::current(db, tenderer_id, &own)
+                .await?
+                .is_none()
+            {
+                return Err(crate::mandate::no_mandate(tenderer_id));
             }
             (tenderer_id.to_owned(), Some(own.clone()))
         }
@@ -213,6 +242,15 @@ pub async fn create_draft(
     let tender = load(&txn, &id)
         .await?
         .ok_or_else(|| DomainError::internal("created tender vanished"))?;
+    record_mandate_use(
+        &txn,
+        principal,
+        &tender,
+        "tender.create",
+        actor.ip.clone(),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(tender)
 }
@@ -229,6 +267,7 @@ pub async fn update_draft(
 ) -> DomainResult<Tender> {
     let txn = begin_write(db).await?;
     let current = load_owned(&txn, principal, id).await?;
+    record_mandate_use(&txn, principal, &current, "tender.update", ip.clone(), now).await?;
     if current.status != TenderStatus::Draft {
         return Err(not_draft(&current));
     }
@@ -316,6 +355,7 @@ pub async fn publish(
     let calendar = load_calendar(db).await?;
     let txn = begin_write(db).await?;
     let current = load_owned(&txn, principal, id).await?;
+    record_mandate_use(&txn, principal, &current, "tender.publish", ip.clone(), now).await?;
     if current.status != TenderStatus::Draft {
         return Err(not_draft(&current));
     }
@@ -379,12 +419,13 @@ pub async fn cancel(
     let reason = parse_name("reason", reason, 2000)?;
     let txn = begin_write(db).await?;
     let current = load_owned(&txn, principal, id).await?;
+    record_mandate_use(&txn, principal, &current, "tender.cancel", ip.clone(), now).await?;
     if !matches!(
         current.status,
         TenderStatus::Draft | TenderStatus::Active | TenderStatus::Closed
     ) {
         return Err(conflict(
-            "not_cancellable",
+            ErrorCode::NotCancellable,
             format!(
                 "A tender that is {} cannot be cancelled.",
                 current.status.as_str()

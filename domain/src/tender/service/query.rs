@@ -45,6 +45,9 @@ pub struct Tender {
     pub owner_org_id: String,
     pub tenderer_org_id: String,
     pub agency_org_id: Option<String>,
+    /// The current mandate (委托代理) its agency holds from its tenderer; without one the agency
+    /// no longer acts for the tender.
+    pub agency_mandate: Option<String>,
     pub title: String,
     pub kind: Kind,
     pub procedure: Procedure,
@@ -64,7 +67,11 @@ pub struct Tender {
 }
 
 impl Tender {
-    pub(crate) fn from_rows(t: tenders::Model, lot_rows: Vec<lots::Model>) -> DomainResult<Self> {
+    pub(crate) fn from_rows(
+        t: tenders::Model,
+        lot_rows: Vec<lots::Model>,
+        agency_mandate: Option<String>,
+    ) -> DomainResult<Self> {
         let currency: Currency = t.currency.parse().map_err(DomainError::internal)?;
         let bad = |what: &str| DomainError::internal(format!("tender {} has a bad {what}", t.id));
         let mut lots = Vec::with_capacity(lot_rows.len());
@@ -107,6 +114,7 @@ impl Tender {
             owner_org_id: t.owner_org_id,
             tenderer_org_id: t.tenderer_org_id,
             agency_org_id: t.agency_org_id,
+            agency_mandate,
             title: t.title,
             bid_deadline: t.bid_deadline,
             published_at: t.published_at,
@@ -144,9 +152,18 @@ impl Tender {
         }
     }
 
-    /// The organizations that own the tender: its creator and the tenderer it is for.
+    /// The organizations that own the tender: the tenderer it is for, and its agency while the
+    /// agency holds the tenderer's current mandate.
     pub fn is_owned_by(&self, principal: &Principal) -> bool {
-        principal.is_member_of(&self.owner_org_id) || principal.is_member_of(&self.tenderer_org_id)
+        principal.is_member_of(&self.tenderer_org_id)
+            || (self.acted_for_by(principal) && self.agency_mandate.is_some())
+    }
+
+    /// Whether `principal` belongs to the tender's agency (mandated or not).
+    pub fn acted_for_by(&self, principal: &Principal) -> bool {
+        self.agency_org_id
+            .as_deref()
+            .is_some_and(|a| principal.is_member_of(a))
     }
 }
 
@@ -159,7 +176,13 @@ pub(crate) async fn load(db: &impl ConnectionTrait, id: &str) -> DomainResult<Op
         .order_by_asc(lots::Column::Position)
         .all(db)
         .await?;
-    Tender::from_rows(t, lot_rows).map(Some)
+    let mandate = match &t.agency_org_id {
+        Some(agency) => crate::mandate::store::current(db, &t.tenderer_org_id, agency)
+            .await?
+            .map(|m| m.id),
+        None => None,
+    };
+    Tender::from_rows(t, lot_rows, mandate).map(Some)
 }
 
 /// A tender as `viewer` may see it: published ones for anyone, a draft for its owners alone.
@@ -313,11 +336,20 @@ pub async fn list(
         .order_by_asc(lots::Column::Position)
         .all(db)
         .await?;
+    let pairs: Vec<(String, String)> = page
+        .iter()
+        .filter_map(|t| Some((t.tenderer_org_id.clone(), t.agency_org_id.clone()?)))
+        .collect();
+    let mandates = crate::mandate::store::current_among(db, &pairs).await?;
     for t in page {
         let (mine, rest): (Vec<_>, Vec<_>) =
             lot_rows.into_iter().partition(|l| l.tender_id == t.id);
         lot_rows = rest;
-        items.push(Tender::from_rows(t, mine)?);
+        let mandate = t
+            .agency_org_id
+            .clone()
+            .and_then(|a| mandates.get(&(t.tenderer_org_id.clone(), a)).cloned());
+        items.push(Tender::from_rows(t, mine, mandate)?);
     }
     let next_cursor = if more {
         items.last().map(encode_cursor)
