@@ -166,7 +166,7 @@ async fn put_calendar_day(
     tag = "procedures",
     security(("bearer" = [])),
     params(("day" = String, Path, description = "YYYY-MM-DD")),
-    responses((status = 204), (status = 403, body = Problem))
+    responses((status = 204), (status = 403, body = Problem), (status = 422, description = "`invalid`: the day is not a date", body = Problem))
 )]
 async fn delete_calendar_day(
     State(state): State<AppState>,

@@ -164,6 +164,7 @@ async fn ask_question(
 #[utoipa::path(
     get,
     path = "/api/v1/tenders/{id}/questions",
+    security((), ("bearer" = [])),
     tag = "clarifications",
     params(("id" = String, Path)),
     responses((status = 200, body = Items<QuestionResponse>), (status = 404, body = Problem))
@@ -266,6 +267,7 @@ async fn publish_amendment(
 #[utoipa::path(
     get,
     path = "/api/v1/tenders/{id}/amendments",
+    security((), ("bearer" = [])),
     tag = "clarifications",
     params(("id" = String, Path)),
     responses((status = 200, body = Items<AmendmentResponse>), (status = 404, body = Problem))

@@ -212,6 +212,7 @@ async fn upload_document(
 #[utoipa::path(
     get,
     path = "/api/v1/tenders/{id}/documents",
+    security((), ("bearer" = [])),
     tag = "tenders",
     params(("id" = String, Path)),
     responses((status = 200, body = Page<DocumentResponse>), (status = 404, body = Problem))

@@ -342,6 +342,7 @@ async fn cancel_tender(
 #[utoipa::path(
     get,
     path = "/api/v1/tenders/{id}",
+    security((), ("bearer" = [])),
     tag = "tenders",
     params(("id" = String, Path)),
     responses((status = 200, body = TenderResponse), (status = 404, body = Problem))
@@ -414,6 +415,7 @@ fn parse_filter(q: TenderQuery) -> ApiResult<TenderFilter> {
 #[utoipa::path(
     get,
     path = "/api/v1/tenders",
+    security((), ("bearer" = [])),
     tag = "tenders",
     params(TenderQuery, PageQuery),
     responses((status = 200, body = Page<TenderResponse>), (status = 422, body = Problem))

@@ -119,3 +119,50 @@ async fn the_openapi_document_describes_the_fixed_api_and_the_page_works_offline
     assert_eq!(script.status(), StatusCode::OK);
     Ok(())
 }
+
+/// RFC 9457: every refusal is `application/problem+json`, and the document says so; a secured
+/// operation lists 401 and 403, one with a JSON body 400 and 422 (schemathesis checks the rest
+/// against the live server in CI: .ci/schemathesis).
+#[tokio::test]
+async fn the_openapi_document_declares_refusals_as_problems_with_their_statuses() -> TestResult {
+    let app = TestApp::spawn().await?;
+    let doc: Value = app.get("/api/v1/openapi.json", None).await?.json().await?;
+    let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+    assert!(paths.len() > 40);
+    for (path, item) in &paths {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let responses = op["responses"].as_object().cloned().unwrap_or_default();
+            for (status, response) in &responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let types: Vec<&String> = response["content"]
+                        .as_object()
+                        .map(|c| c.keys().collect())
+                        .unwrap_or_default();
+                    assert_eq!(
+                        types,
+                        ["application/problem+json"],
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            if secured {
+                for status in ["401", "403"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
+            if op["requestBody"]["content"]["application/json"].is_object() {
+                for status in ["400", "422"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
