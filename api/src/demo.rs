@@ -94,7 +94,11 @@ impl Client {
 /// Runs the demo against `server`, or against a sandbox server of its own.
 pub async fn run(server: Option<String>) -> anyhow::Result<()> {
     match server {
-        Some(server) => script(&server).await.map(|_| ()),
+        Some(server) => {
+            let opening = script(&server).await?;
+            println!("\n{opening}");
+            Ok(())
+        }
         None => {
             let data = tempfile::tempdir().context("cannot make a temporary data folder")?;
             let settings = Settings {

@@ -79,3 +79,33 @@ async fn the_demo_runs_a_sealed_bid_tender_to_its_opening_on_a_server_of_its_own
     );
     Ok(())
 }
+
+/// The README promises the same transcript against a server of one's own (`--server URL`): the
+/// demo runs to the opening there and prints the signed record too.
+#[tokio::test]
+async fn the_demo_against_a_running_server_prints_the_signed_opening_record() -> anyhow::Result<()>
+{
+    let site = tenderhall_e2e::Site::new().await?;
+    let server = site.serve(&["--sandbox"]).await?;
+    let run = tokio::time::timeout(
+        Duration::from_secs(330),
+        site.run(&["demo", "--server", &server.base]),
+    )
+    .await;
+    server.stop().await?;
+    let (ok, out, err) = match run {
+        Ok(result) => result?,
+        Err(_) => bail!("the demo did not finish within 330 s"),
+    };
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("signature verified: status \"opened\""),
+        "{out}"
+    );
+    let opened = out
+        .lines()
+        .filter(|l| l.contains(" opened ") && l.contains("deposit paid"))
+        .count();
+    assert_eq!(opened, 3, "{out}");
+    Ok(())
+}
