@@ -51,7 +51,10 @@ async fn the_readmes_next_steps_run_as_written() -> anyhow::Result<()> {
         "closed",
         r#""status":"failed""#,
     ] {
-        assert!(stdout.contains(expected), "no {expected} in:\n{stdout}{stderr}");
+        assert!(
+            stdout.contains(expected),
+            "no {expected} in:\n{stdout}{stderr}"
+        );
     }
     Ok(())
 }

@@ -200,7 +200,7 @@ async fn stream_and_check(
     let outcome = match (failure, verdict) {
         (Some(failure), _) => Err(failure),
         (None, Err(e)) => Err(envelope_problem(&e)),
-        (None, Ok(_)) if state.now() >= intake.deadline => {
+        (None, Ok(_)) if submission::upload_too_late(intake, state.now()) => {
             Err(ApiError::from(submission::deadline_passed()))
         }
         (None, Ok(checked)) => Ok(checked),

@@ -10,7 +10,7 @@ pub mod store;
 
 use chrono::{DateTime, Utc};
 use ring::rand::SecureRandom;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::error::{DomainError, ErrorCode, Text};
@@ -277,51 +277,7 @@ pub mod accounts {
     }
 }
 
-/// A deposit's state as of the bid deadline (the opening record and evaluation read it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DepositStatus {
-    Paid,
-    Partial,
-    Unpaid,
-    /// An electronic guarantee (保函) stands in for the cash.
-    Guarantee,
-}
-
-impl DepositStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Paid => "paid",
-            Self::Partial => "partial",
-            Self::Unpaid => "unpaid",
-            Self::Guarantee => "guarantee",
-        }
-    }
-
-    /// From the amount credited before the deadline and the amount due.
-    pub fn from_amounts(credited_fen: i64, due_fen: i64) -> Self {
-        if credited_fen >= due_fen {
-            Self::Paid
-        } else if credited_fen > 0 {
-            Self::Partial
-        } else {
-            Self::Unpaid
-        }
-    }
-}
-
-/// Interest on a refund: principal × annual rate × days / 360, rounded half-up to the fen (docs/spec/api-contract.md;
-/// banking practice counts a 360-day year).
-pub fn refund_interest(principal_fen: i64, annual_rate: Decimal, days: i64) -> i64 {
-    if principal_fen <= 0 || days <= 0 || annual_rate <= Decimal::ZERO {
-        return 0;
-    }
-    let interest =
-        Decimal::from(principal_fen) * annual_rate * Decimal::from(days) / Decimal::from(360);
-    interest
-        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
-        .try_into()
-        .unwrap_or(0)
-}
+pub use tenderhall_model::deposit::{DepositStatus, refund_interest};
 
 /// Why a notification was refused, for the API's problem codes.
 pub fn signature_problem(e: SignatureError) -> (ErrorCode, Text) {
@@ -437,22 +393,5 @@ mod tests {
                 "{written:?}"
             );
         }
-    }
-
-    #[test]
-    fn refund_interest_counts_a_360_day_year_rounded_half_up_to_the_fen() {
-        // 10,000.00 CNY at 0.35 % for 30 days: 1,000,000 × 0.0035 × 30 / 360 = 291.666… fen.
-        assert_eq!(refund_interest(1_000_000, Decimal::new(35, 4), 30), 292);
-        // 0.5 fen rounds up.
-        assert_eq!(refund_interest(360, Decimal::new(5, 1), 1), 1);
-        assert_eq!(refund_interest(1_000_000, Decimal::new(35, 4), 0), 0);
-    }
-
-    #[test]
-    fn deposit_status_as_of_the_deadline() {
-        assert_eq!(DepositStatus::from_amounts(2000, 2000), DepositStatus::Paid);
-        assert_eq!(DepositStatus::from_amounts(2500, 2000), DepositStatus::Paid);
-        assert_eq!(DepositStatus::from_amounts(1, 2000), DepositStatus::Partial);
-        assert_eq!(DepositStatus::from_amounts(0, 2000), DepositStatus::Unpaid);
     }
 }

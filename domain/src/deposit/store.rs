@@ -255,6 +255,8 @@ pub mod guarantees {
 pub mod queries {
     use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
+    use tenderhall_model::state::RegistrationStatus;
+
     use super::registrations;
     use crate::error::DomainResult;
 
@@ -270,7 +272,7 @@ pub mod queries {
             .filter(registrations::Column::TenderId.eq(tender_id))
             .filter(registrations::Column::LotId.eq(lot_id))
             .filter(registrations::Column::OrganizationId.eq(organization_id))
-            .filter(registrations::Column::Status.eq("active"))
+            .filter(registrations::Column::Status.eq(RegistrationStatus::Active.as_str()))
             .one(db)
             .await?)
     }

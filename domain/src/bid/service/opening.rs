@@ -19,6 +19,8 @@ use super::super::store::bids;
 use crate::account::store::organizations;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::canonical::to_canonical_string;
+use tenderhall_model::state::BidStatus;
+
 use crate::deposit::store::queries::active_registration;
 use crate::error::{DomainError, DomainResult};
 use crate::keys::store::signing_keys;
@@ -111,7 +113,9 @@ pub async fn due(
     let rows = bids::Entity::find()
         .filter(bids::Column::TenderId.eq(tender_id))
         .filter(bids::Column::LotId.eq(lot_id))
-        .filter(bids::Column::Status.is_in(["current", "revoked"]))
+        .filter(
+            bids::Column::Status.is_in([BidStatus::Current.as_str(), BidStatus::Revoked.as_str()]),
+        )
         .order_by_asc(bids::Column::ReceivedAt)
         .all(db)
         .await?;
@@ -219,7 +223,7 @@ pub async fn record(
     let mut lines = Vec::new();
     if !failed {
         for b in &opening.bids {
-            let outcome = if b.bid.status == "revoked" {
+            let outcome = if b.bid.status == BidStatus::Revoked.as_str() {
                 Outcome::Revoked("revoked by the bidder after the deadline".into())
             } else {
                 outcomes.get(&b.bid.id).cloned().unwrap_or_else(|| {

@@ -24,6 +24,9 @@ use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::bid::envelope::Checked;
 use crate::canonical::to_canonical_string;
 use crate::deposit::service as deposits;
+use tenderhall_model::bid::{self as rules, BidRefusal, Revocation};
+use tenderhall_model::state::BidStatus;
+
 use crate::deposit::store::queries::active_registration;
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::keys::PlatformSigner;
@@ -101,6 +104,30 @@ pub fn deadline_passed() -> DomainError {
     }
 }
 
+/// A refusal of the bid rules ([`rules`]) as the API answers it.
+fn refusal(r: BidRefusal) -> DomainError {
+    match r {
+        BidRefusal::DeadlinePassed => deadline_passed(),
+        BidRefusal::DeadlineNotPassed => DomainError::refused(
+            r.code(),
+            "Before the bid deadline a bid is withdrawn (DELETE .../bid), not revoked.",
+            "投标截止前请撤回投标（DELETE .../bid），而非撤销。",
+        ),
+        BidRefusal::NotRegistered => DomainError::refused(
+            r.code(),
+            "Register for the lot before bidding.",
+            "请先报名该标段再投标。",
+        ),
+        BidRefusal::NoCurrentBid => DomainError::NotFound,
+    }
+}
+
+/// Whether an upload that is still arriving came too late to count (the route asks as the last
+/// byte arrives; 电子招标投标办法 Art 26).
+pub fn upload_too_late(intake: &Intake, now: DateTime<Utc>) -> bool {
+    rules::upload_too_late(intake.deadline, now)
+}
+
 fn not_registered(lot: &str) -> DomainError {
     DomainError::Invalid {
         code: ErrorCode::NotRegistered,
@@ -129,7 +156,11 @@ pub async fn prepare(
         .iter()
         .find(|l| l.id == lot_id)
         .ok_or(DomainError::NotFound)?;
-    if tender.status != TenderStatus::Active || now >= tender.bid_deadline {
+    if !rules::bidding_open(
+        tender.status == TenderStatus::Active,
+        tender.bid_deadline,
+        now,
+    ) {
         return Err(deadline_passed());
     }
     let opening_key = lot.opening_key.as_ref().ok_or(DomainError::NotFound)?;
@@ -172,7 +203,8 @@ async fn lock_before_deadline(
         .await?
         .ok_or(DomainError::NotFound)?;
     let now = clock.now();
-    if tender.status != TenderStatus::Active.as_str() || now >= tender.bid_deadline {
+    let active = tender.status == TenderStatus::Active.as_str();
+    if !rules::bidding_open(active, tender.bid_deadline, now) {
         return Err(deadline_passed());
     }
     Ok(now)
@@ -222,11 +254,14 @@ pub async fn record(
         .unwrap_or(0)
         + 1;
     bids::Entity::update_many()
-        .col_expr(bids::Column::Status, Expr::value("replaced"))
+        .col_expr(
+            bids::Column::Status,
+            Expr::value(BidStatus::Replaced.as_str()),
+        )
         .filter(bids::Column::TenderId.eq(intake.tender_id.as_str()))
         .filter(bids::Column::LotId.eq(intake.lot_id.as_str()))
         .filter(bids::Column::OrganizationId.eq(intake.organization_id.as_str()))
-        .filter(bids::Column::Status.eq("current"))
+        .filter(bids::Column::Status.eq(BidStatus::Current.as_str()))
         .exec(&txn)
         .await?;
     let receipt = Receipt {
@@ -253,7 +288,7 @@ pub async fn record(
         size: Set(i64::try_from(checked.size).map_err(DomainError::internal)?),
         signer_key_id: Set(checked.header.signer.clone()),
         received_at: Set(now),
-        status: Set("current".to_owned()),
+        status: Set(BidStatus::Current.as_str().to_owned()),
         withdrawn_at: Set(None),
         receipt: Set(receipt.to_json()?),
         withdrawal_receipt: Set(None),
@@ -294,7 +329,7 @@ pub async fn current(
         .filter(bids::Column::TenderId.eq(tender_id))
         .filter(bids::Column::LotId.eq(lot_id))
         .filter(bids::Column::OrganizationId.eq(membership.organization_id.as_str()))
-        .filter(bids::Column::Status.eq("current"))
+        .filter(bids::Column::Status.eq(BidStatus::Current.as_str()))
         .order_by_desc(bids::Column::Seq)
         .one(db)
         .await?
@@ -319,6 +354,8 @@ pub async fn withdraw(
     let txn = begin_write(db).await?;
     let now = lock_before_deadline(&txn, tender_id, clock).await?;
     let (row, _) = current(&txn, principal, tender_id, lot_id).await?;
+    let status = BidStatus::parse(&row.status);
+    let withdrawn = rules::decide_withdrawal(true, status).map_err(refusal)?;
     let receipt = Receipt {
         tender: row.tender_id.clone(),
         lot: row.lot_id.clone(),
@@ -334,7 +371,7 @@ pub async fn withdraw(
     .signed(signer)?;
     bids::Entity::update(bids::ActiveModel {
         id: Set(row.id.clone()),
-        status: Set("withdrawn".to_owned()),
+        status: Set(withdrawn.as_str().to_owned()),
         withdrawn_at: Set(Some(now)),
         withdrawal_receipt: Set(Some(receipt.to_json()?)),
         ..Default::default()
@@ -386,30 +423,24 @@ pub async fn revoke(
         .await?
         .ok_or(DomainError::NotFound)?;
     let now = clock.now();
-    if now < tender.bid_deadline {
-        return Err(DomainError::Refused {
-            code: ErrorCode::DeadlineNotPassed,
-            message: Text::new(
-                "Before the bid deadline a bid is withdrawn (DELETE .../bid), not revoked.",
-                "投标截止前请撤回投标（DELETE .../bid），而非撤销。",
-            ),
-        });
-    }
     let bid = bids::Entity::find()
         .filter(bids::Column::TenderId.eq(tender_id))
         .filter(bids::Column::LotId.eq(lot_id))
         .filter(bids::Column::OrganizationId.eq(organization_id.as_str()))
-        .filter(bids::Column::Status.is_in(["current", "revoked"]))
+        .filter(
+            bids::Column::Status.is_in([BidStatus::Current.as_str(), BidStatus::Revoked.as_str()]),
+        )
         .one(&txn)
-        .await?
-        .ok_or(DomainError::NotFound)?;
-    if bid.status == "revoked" {
+        .await?;
+    let status = bid.as_ref().and_then(|b| BidStatus::parse(&b.status));
+    let decision = rules::decide_revocation(tender.bid_deadline, now, status).map_err(refusal)?;
+    let Some(bid) = bid.filter(|_| decision == Revocation::Revoke) else {
         txn.rollback().await?;
         return Ok(());
-    }
+    };
     bids::Entity::update(bids::ActiveModel {
         id: Set(bid.id.clone()),
-        status: Set("revoked".to_owned()),
+        status: Set(BidStatus::Revoked.as_str().to_owned()),
         ..Default::default()
     })
     .exec(&txn)

@@ -14,6 +14,10 @@ use std::collections::HashMap;
 
 use super::credit::{Context, held_by, settle};
 use super::ledger::{Entry, queue_entries};
+use tenderhall_model::deposit::{self as rules, Disposition};
+
+use tenderhall_model::state::{AccountKind, AccountStatus};
+
 use crate::account::parse_bank_account;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::deposit::Payment;
@@ -247,10 +251,11 @@ async fn record(
             let payment = &batch[i].payment;
             let currency = payment.amount.currency();
             let memo = format!("{} / {}", payment.payer_name, payer);
-            let account = context
-                .accounts
-                .get(&payment.account_no)
-                .filter(|a| a.status == "open" && a.currency == currency.code());
+            let account = context.accounts.get(&payment.account_no);
+            let state =
+                account.and_then(|a| Some((AccountStatus::parse(&a.status)?, a.currency.as_str())));
+            let account = account
+                .filter(|_| rules::disposition(state, currency.code()) == Disposition::Credit);
             let receipt = match account {
                 None => {
                     journal.push(Entry {
@@ -285,7 +290,7 @@ async fn record(
                     let mut entry = NewEntry::new(
                         Chain::tender_sealed(&acct.tender_id),
                         &Actor::system(),
-                        if acct.kind == "fee" {
+                        if acct.kind == AccountKind::Fee.as_str() {
                             "fee.payment"
                         } else {
                             "deposit.payment"

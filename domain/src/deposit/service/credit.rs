@@ -18,6 +18,10 @@ use sea_orm::{
 };
 
 use super::ledger::{post, postings_of_kind};
+use tenderhall_model::deposit as rules;
+
+use tenderhall_model::state::AccountKind;
+
 use crate::account::store::organizations;
 use crate::audit::Chain;
 use crate::audit::store::{self as audit, Tips};
@@ -337,7 +341,7 @@ fn held_balance() -> sea_orm::sea_query::SimpleExpr {
 
 /// The ledger account a virtual account's money is held in.
 pub(super) fn held_by(acct: &virtual_accounts::Model) -> String {
-    if acct.kind == "fee" {
+    if acct.kind == AccountKind::Fee.as_str() {
         fee_account(&acct.account_no)
     } else {
         deposit(&acct.account_no)
@@ -379,26 +383,29 @@ pub(super) async fn settle(
     }
     for acct in &accounts {
         let held = held_by(acct);
-        // What the account held before the batch and the batch's payments (credits: negative).
-        let balance = context
-            .held_before
-            .get(&acct.account_no)
-            .copied()
-            .unwrap_or(0)
-            - paid_now.get(acct.account_no.as_str()).copied().unwrap_or(0);
-        // What it may keep: a deposit its amount due; a fee account nothing once the fee is
-        // earned, everything until then.
-        let (keep, balance) = if acct.kind == "fee" {
+        let kind = AccountKind::parse(&acct.kind).ok_or_else(|| {
+            DomainError::internal(format!("account {} has a bad kind", acct.account_no))
+        })?;
+        let fee_earned = kind == AccountKind::Fee
+            && !postings_of_kind(txn, &held, "fee_earned").await?.is_empty();
+        // Balances are credits (negative) on the ledger; the rule reads what is held (positive).
+        let decided = rules::settle(&rules::PaidAccount {
+            kind,
+            amount_due_fen: acct.amount_due_fen,
+            held_before_fen: -context
+                .held_before
+                .get(&acct.account_no)
+                .copied()
+                .unwrap_or(0),
+            paid_now_fen: paid_now.get(acct.account_no.as_str()).copied().unwrap_or(0),
+            fee_earned,
+        });
+        if decided.earn_fee_fen > 0 {
             let currency: crate::money::Currency =
                 acct.currency.parse().map_err(DomainError::internal)?;
-            match earn_fee(txn, acct, &held, currency, balance, now).await? {
-                Some(balance) => (0, balance),
-                None => continue,
-            }
-        } else {
-            (acct.amount_due_fen, balance)
-        };
-        if -balance > keep {
+            earn_fee(txn, acct, &held, currency, decided.earn_fee_fen, now).await?;
+        }
+        if decided.excess_fen > 0 {
             let accelerator = context.tenders.get(&acct.tender_id).map_or(1, |t| t.1);
             let due_by = super::refund::refund_due_by(
                 txn,
@@ -410,31 +417,24 @@ pub(super) async fn settle(
             .await?;
             // The refund is booked from the balance in the database: the batch's payments first.
             inserts.flush(txn).await?;
-            super::refund::book_excess_refund(txn, acct, &held, keep, due_by, now).await?;
+            super::refund::book_excess_refund(txn, acct, &held, decided.keep_fen, due_by, now)
+                .await?;
             refunded = true;
         }
     }
     Ok(refunded)
 }
 
-/// Once a fee account has received the whole fee, the fee is earned: it moves to the tender's fee
-/// income, once. What is paid beyond it stays owed to the payer (an overpayment, refunded).
-/// `balance` is what the account holds now; returns what it holds once the fee is earned, or `None`
-/// while the fee is not paid in full.
+/// Earns a fee the rule found paid in full (实施条例 Art 16): it moves from the fee account to the
+/// tender's fee income, in the caller's transaction.
 async fn earn_fee(
     txn: &impl ConnectionTrait,
     acct: &virtual_accounts::Model,
     held: &str,
     currency: crate::money::Currency,
-    balance: i64,
+    fee_fen: i64,
     now: DateTime<Utc>,
-) -> DomainResult<Option<i64>> {
-    if !postings_of_kind(txn, held, "fee_earned").await?.is_empty() {
-        return Ok(Some(balance));
-    }
-    if acct.amount_due_fen <= 0 || -balance < acct.amount_due_fen {
-        return Ok(None);
-    }
+) -> DomainResult<()> {
     post(
         txn,
         "fee_earned",
@@ -443,11 +443,11 @@ async fn earn_fee(
         "document fee received in full",
         currency,
         &[
-            (held.to_owned(), acct.amount_due_fen),
-            (fee_income(&acct.tender_id), -acct.amount_due_fen),
+            (held.to_owned(), fee_fen),
+            (fee_income(&acct.tender_id), -fee_fen),
         ],
         now,
     )
     .await?;
-    Ok(Some(balance + acct.amount_due_fen))
+    Ok(())
 }

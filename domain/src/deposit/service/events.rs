@@ -11,6 +11,9 @@ use sea_orm::{
 use serde_json::json;
 
 use super::refund::{RefundReason, book_forfeit, book_refund, refund_due_by};
+
+use tenderhall_model::state::{AccountStatus, RegistrationStatus};
+
 use crate::account::Principal;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::bid::store::bids;
@@ -39,7 +42,7 @@ pub async fn refund_all(
     let due_by = refund_due_by(txn, reason, false, accelerator, now).await?;
     let mut query = virtual_accounts::Entity::find()
         .filter(virtual_accounts::Column::TenderId.eq(tender_id))
-        .filter(virtual_accounts::Column::Status.eq("open"));
+        .filter(virtual_accounts::Column::Status.eq(AccountStatus::Open.as_str()));
     if let Some(lot) = lot_id {
         query = query.filter(virtual_accounts::Column::LotId.eq(lot));
     }
@@ -79,7 +82,7 @@ pub async fn withdraw_registration(
         .await?
         .filter(|r| r.tender_id == tender_id && principal.is_member_of(&r.organization_id))
         .ok_or(DomainError::NotFound)?;
-    if registration.status != "active" {
+    if registration.status != RegistrationStatus::Active.as_str() {
         return Err(DomainError::Refused {
             code: ErrorCode::AlreadyWithdrawn,
             message: Text::new(
@@ -101,7 +104,7 @@ pub async fn withdraw_registration(
         .filter(bids::Column::TenderId.eq(tender_id))
         .filter(bids::Column::LotId.eq(registration.lot_id.as_str()))
         .filter(bids::Column::OrganizationId.eq(registration.organization_id.as_str()))
-        .filter(bids::Column::Status.eq("current"))
+        .filter(bids::Column::Status.eq(tenderhall_model::state::BidStatus::Current.as_str()))
         .one(&txn)
         .await?;
     if bid.is_some() {
@@ -116,7 +119,7 @@ pub async fn withdraw_registration(
     }
     registrations::Entity::update(registrations::ActiveModel {
         id: Set(registration.id.clone()),
-        status: Set("withdrawn".to_owned()),
+        status: Set(RegistrationStatus::Withdrawn.as_str().to_owned()),
         withdrawn_at: Set(Some(now)),
         ..Default::default()
     })
@@ -178,7 +181,7 @@ pub async fn refund_withdrawn_bid(
     let Some(account) = virtual_accounts::Entity::find_by_id(registration.account_no)
         .one(txn)
         .await?
-        .filter(|a| a.status == "open")
+        .filter(|a| a.status == AccountStatus::Open.as_str())
     else {
         return Ok(None);
     };
@@ -205,10 +208,10 @@ pub async fn reopen_for_bid(
     virtual_accounts::Entity::update_many()
         .col_expr(
             virtual_accounts::Column::Status,
-            sea_orm::sea_query::Expr::value("open"),
+            sea_orm::sea_query::Expr::value(AccountStatus::Open.as_str()),
         )
         .filter(virtual_accounts::Column::AccountNo.eq(registration.account_no))
-        .filter(virtual_accounts::Column::Status.eq("closed"))
+        .filter(virtual_accounts::Column::Status.eq(AccountStatus::Closed.as_str()))
         .exec(txn)
         .await?;
     Ok(true)
@@ -292,7 +295,7 @@ async fn settle_lot(
         let Some(account) = virtual_accounts::Entity::find_by_id(registration.account_no.clone())
             .one(&txn)
             .await?
-            .filter(|a| a.status == "open")
+            .filter(|a| a.status == AccountStatus::Open.as_str())
         else {
             continue;
         };
@@ -345,7 +348,7 @@ pub async fn forfeit_registration_in(
     let Some(account) = virtual_accounts::Entity::find_by_id(registration.account_no.clone())
         .one(txn)
         .await?
-        .filter(|a| a.status == "open")
+        .filter(|a| a.status == AccountStatus::Open.as_str())
     else {
         return Ok(0);
     };

@@ -62,7 +62,7 @@ pub(super) async fn flag_payers(
 ) -> DomainResult<()> {
     let mut pairs: Vec<(&virtual_accounts::Model, &str)> = paid
         .iter()
-        .filter(|(a, _)| a.kind == "deposit")
+        .filter(|(a, _)| a.kind == tenderhall_model::state::AccountKind::Deposit.as_str())
         .map(|(a, p)| (*a, p.as_str()))
         .collect();
     if pairs.is_empty() {
@@ -74,7 +74,7 @@ pub(super) async fn flag_payers(
         let basic = basic_accounts
             .get(&acct.organization_id)
             .and_then(Option::as_deref);
-        if basic != Some(*payer) {
+        if tenderhall_model::deposit::payer_mismatch(basic, payer) {
             add_flag(
                 txn,
                 acct,
@@ -122,10 +122,18 @@ pub(super) async fn flag_payers(
         ),
     )?;
     for (acct, payer) in &pairs {
+        let this = (
+            *payer,
+            acct.tender_id.as_str(),
+            acct.organization_id.as_str(),
+        );
         for other in known.iter().filter(|k| {
-            k.payer_account == *payer
-                && k.tender_id == acct.tender_id
-                && k.organization_id != acct.organization_id
+            let that = (
+                k.payer_account.as_str(),
+                k.tender_id.as_str(),
+                k.organization_id.as_str(),
+            );
+            tenderhall_model::deposit::shared_payer(this, that)
         }) {
             let Some(other_acct) = accounts.get(&other.account_no).cloned() else {
                 let found = virtual_accounts::Entity::find_by_id(other.account_no.clone())

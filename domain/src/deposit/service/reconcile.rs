@@ -7,6 +7,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
+use tenderhall_model::state::RefundStatus;
+
 use crate::deposit::store::{bank_notifications, refunds};
 use crate::error::DomainResult;
 
@@ -68,7 +70,7 @@ pub async fn reconcile(
         .map(|n| (n.bank_txn_id.clone(), n))
         .collect();
     let paid: HashMap<String, refunds::Model> = refunds::Entity::find()
-        .filter(refunds::Column::Status.eq("confirmed"))
+        .filter(refunds::Column::Status.eq(RefundStatus::Confirmed.as_str()))
         .filter(refunds::Column::ConfirmedAt.between(from, to))
         .all(db)
         .await?
@@ -115,7 +117,7 @@ pub async fn reconcile(
                     None => refunds::Entity::find_by_id(line.reference.clone())
                         .one(db)
                         .await?
-                        .filter(|r| r.status == "confirmed"),
+                        .filter(|r| r.status == RefundStatus::Confirmed.as_str()),
                 };
                 match found {
                     None => report.bank_only.push(format!(

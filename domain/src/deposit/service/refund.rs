@@ -10,6 +10,8 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
 
 use super::ledger::{balance, post, postings_of_kind};
+use tenderhall_model::state::{AccountKind, AccountStatus, RefundStatus};
+
 use crate::account::store::organizations;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::deposit::accounts::{BANK, INTEREST, deposit, fee_account, forfeited, refunds_pending};
@@ -155,17 +157,17 @@ pub async fn book_refund(
 ) -> DomainResult<Option<String>> {
     virtual_accounts::Entity::update(virtual_accounts::ActiveModel {
         account_no: Set(account.account_no.clone()),
-        status: Set("closed".to_owned()),
+        status: Set(AccountStatus::Closed.as_str().to_owned()),
         ..Default::default()
     })
     .exec(txn)
     .await?;
-    let held_account = if account.kind == "fee" {
+    let held_account = if account.kind == AccountKind::Fee.as_str() {
         fee_account(&account.account_no)
     } else {
         deposit(&account.account_no)
     };
-    if account.kind == "fee" && reason == RefundReason::Cancelled {
+    if account.kind == AccountKind::Fee.as_str() && reason == RefundReason::Cancelled {
         // A terminated tender returns the document fees it earned (实施条例 Art 31).
         let earned: i64 = postings_of_kind(txn, &held_account, "fee_earned")
             .await?
@@ -197,7 +199,7 @@ pub async fn book_refund(
     if principal <= 0 {
         return Ok(None);
     }
-    let interest = if account.kind == "deposit" {
+    let interest = if account.kind == AccountKind::Deposit.as_str() {
         interest_on(txn, &held_account, principal, rate, now).await?
     } else {
         0
@@ -309,7 +311,7 @@ async fn book(
         currency: Set(currency.code().to_owned()),
         payee_account: Set(payee),
         due_by: Set(due_by),
-        status: Set("pending".to_owned()),
+        status: Set(RefundStatus::Pending.as_str().to_owned()),
         bank_ref: Set(None),
         last_error: Set(None),
         created_at: Set(now),
@@ -361,7 +363,7 @@ pub async fn book_forfeit(
 ) -> DomainResult<i64> {
     virtual_accounts::Entity::update(virtual_accounts::ActiveModel {
         account_no: Set(account.account_no.clone()),
-        status: Set("closed".to_owned()),
+        status: Set(AccountStatus::Closed.as_str().to_owned()),
         ..Default::default()
     })
     .exec(txn)

@@ -6,6 +6,8 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 
+use tenderhall_model::state::{AccountKind, AccountStatus, RegistrationStatus};
+
 use crate::account::{OrganizationKind, Principal};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::deposit::store::queries::active_registration;
@@ -139,7 +141,7 @@ pub async fn register(
         account_no: account_no.clone(),
         deposit_due_fen: due,
         currency: currency.clone(),
-        status: "active".to_owned(),
+        status: RegistrationStatus::Active.as_str().to_owned(),
         created_at: now,
         withdrawn_at: None,
     };
@@ -172,14 +174,14 @@ pub async fn register(
     }
     virtual_accounts::Entity::insert(virtual_accounts::ActiveModel {
         account_no: Set(account_no.clone()),
-        kind: Set("deposit".to_owned()),
+        kind: Set(AccountKind::Deposit.as_str().to_owned()),
         tender_id: Set(tender_id.to_owned()),
         lot_id: Set(lot_id.to_owned()),
         organization_id: Set(organization.clone()),
         registration_id: Set(Some(id.clone())),
         amount_due_fen: Set(due),
         currency: Set(currency),
-        status: Set("open".to_owned()),
+        status: Set(AccountStatus::Open.as_str().to_owned()),
         created_at: Set(now),
     })
     .exec_without_returning(&txn)
@@ -224,7 +226,7 @@ pub async fn fee_account(
         .filter(virtual_accounts::Column::TenderId.eq(tender_id))
         .filter(virtual_accounts::Column::LotId.eq(""))
         .filter(virtual_accounts::Column::OrganizationId.eq(organization.as_str()))
-        .filter(virtual_accounts::Column::Kind.eq("fee"))
+        .filter(virtual_accounts::Column::Kind.eq(AccountKind::Fee.as_str()))
         .one(&txn)
         .await?;
     let currency = tender.document_fee.currency();
@@ -248,14 +250,14 @@ pub async fn fee_account(
         .map_err(DomainError::internal)?;
     virtual_accounts::Entity::insert(virtual_accounts::ActiveModel {
         account_no: Set(account_no.clone()),
-        kind: Set("fee".to_owned()),
+        kind: Set(AccountKind::Fee.as_str().to_owned()),
         tender_id: Set(tender_id.to_owned()),
         lot_id: Set(String::new()),
         organization_id: Set(organization.clone()),
         registration_id: Set(None),
         amount_due_fen: Set(due),
         currency: Set(currency.code().to_owned()),
-        status: Set("open".to_owned()),
+        status: Set(AccountStatus::Open.as_str().to_owned()),
         created_at: Set(now),
     })
     .exec_without_returning(&txn)
@@ -302,7 +304,7 @@ pub async fn fee_settled(
         .filter(virtual_accounts::Column::TenderId.eq(tender.id.as_str()))
         .filter(virtual_accounts::Column::LotId.eq(""))
         .filter(virtual_accounts::Column::OrganizationId.eq(membership.organization_id.as_str()))
-        .filter(virtual_accounts::Column::Kind.eq("fee"))
+        .filter(virtual_accounts::Column::Kind.eq(AccountKind::Fee.as_str()))
         .one(db)
         .await?
     else {

@@ -9,6 +9,8 @@ use serde_json::json;
 
 use super::ledger::post;
 use super::refund::send_job;
+use tenderhall_model::state::RefundStatus;
+
 use crate::audit::store as audit;
 use crate::deposit::accounts::{BANK, refunds_pending};
 use crate::deposit::store::refunds;
@@ -31,7 +33,9 @@ pub async fn send_refund(
         .one(db)
         .await?
         .ok_or(DomainError::NotFound)?;
-    if refund.status == "instructed" || refund.status == "confirmed" {
+    if refund.status == RefundStatus::Instructed.as_str()
+        || refund.status == RefundStatus::Confirmed.as_str()
+    {
         return Ok(());
     }
     let instruction = RefundInstruction {
@@ -54,9 +58,15 @@ pub async fn send_refund(
                 .await?;
             // A bank that confirms at once (the sandbox) may have settled it already.
             refunds::Entity::update_many()
-                .col_expr(refunds::Column::Status, Expr::value("instructed"))
+                .col_expr(
+                    refunds::Column::Status,
+                    Expr::value(RefundStatus::Instructed.as_str()),
+                )
                 .filter(refunds::Column::Id.eq(refund_id))
-                .filter(refunds::Column::Status.is_in(["pending", "failed"]))
+                .filter(refunds::Column::Status.is_in([
+                    RefundStatus::Pending.as_str(),
+                    RefundStatus::Failed.as_str(),
+                ]))
                 .exec(&txn)
                 .await?;
             txn.commit().await?;
@@ -66,7 +76,7 @@ pub async fn send_refund(
             let txn = begin_write(db).await?;
             refunds::Entity::update(refunds::ActiveModel {
                 id: Set(refund.id.clone()),
-                status: Set("failed".to_owned()),
+                status: Set(RefundStatus::Failed.as_str().to_owned()),
                 last_error: Set(Some(e.to_string())),
                 ..Default::default()
             })
@@ -101,7 +111,7 @@ pub async fn confirm_refund(
         .one(&txn)
         .await?
         .ok_or(DomainError::NotFound)?;
-    if refund.status == "confirmed" {
+    if refund.status == RefundStatus::Confirmed.as_str() {
         txn.rollback().await?;
         return Ok(false);
     }
@@ -125,7 +135,7 @@ pub async fn confirm_refund(
             .await?;
             refunds::Entity::update(refunds::ActiveModel {
                 id: Set(refund.id.clone()),
-                status: Set("confirmed".to_owned()),
+                status: Set(RefundStatus::Confirmed.as_str().to_owned()),
                 confirmed_at: Set(Some(now)),
                 ..Default::default()
             })
@@ -136,7 +146,7 @@ pub async fn confirm_refund(
             let round = u32::try_from(now.timestamp_micros() % 1_000_000_000).unwrap_or(1);
             refunds::Entity::update(refunds::ActiveModel {
                 id: Set(refund.id.clone()),
-                status: Set("failed".to_owned()),
+                status: Set(RefundStatus::Failed.as_str().to_owned()),
                 last_error: Set(Some(format!("the bank reported it failed: {detail}"))),
                 ..Default::default()
             })
