@@ -87,3 +87,88 @@ pub mod login_failures {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// The questions other areas ask of organizations and accounts.
+pub mod queries {
+    use std::collections::HashMap;
+
+    use sea_orm::{
+        ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    };
+
+    use super::{accounts, organizations};
+    use crate::error::DomainResult;
+
+    /// An organization by id.
+    pub async fn organization(
+        db: &impl ConnectionTrait,
+        id: &str,
+    ) -> DomainResult<Option<organizations::Model>> {
+        Ok(organizations::Entity::find_by_id(id.to_owned())
+            .one(db)
+            .await?)
+    }
+
+    /// The registered basic account (基本账户) of an organization, if it has one.
+    pub async fn basic_account(
+        db: &impl ConnectionTrait,
+        id: &str,
+    ) -> DomainResult<Option<String>> {
+        Ok(organization(db, id).await?.and_then(|o| o.basic_account))
+    }
+
+    /// Organizations' names, by id.
+    pub async fn names(
+        db: &impl ConnectionTrait,
+        ids: impl IntoIterator<Item = String>,
+    ) -> DomainResult<HashMap<String, String>> {
+        Ok(organizations::Entity::find()
+            .filter(organizations::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect())
+    }
+
+    /// The accounts of the given ids and of every member of the given organizations, once each,
+    /// ordered by id.
+    pub async fn accounts_and_members(
+        db: &impl ConnectionTrait,
+        account_ids: Vec<String>,
+        organization_ids: &[String],
+    ) -> DomainResult<Vec<accounts::Model>> {
+        let mut ids = account_ids;
+        for chunk in organization_ids.chunks(500) {
+            let members: Vec<String> = accounts::Entity::find()
+                .select_only()
+                .column(accounts::Column::Id)
+                .filter(accounts::Column::OrganizationId.is_in(chunk.iter().cloned()))
+                .into_tuple()
+                .all(db)
+                .await?;
+            ids.extend(members);
+        }
+        ids.sort();
+        ids.dedup();
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            found.extend(
+                accounts::Entity::find()
+                    .filter(accounts::Column::Id.is_in(chunk.iter().cloned()))
+                    .order_by_asc(accounts::Column::Id)
+                    .all(db)
+                    .await?,
+            );
+        }
+        Ok(found)
+    }
+
+    /// The platform operators' accounts.
+    pub async fn operators(db: &impl ConnectionTrait) -> DomainResult<Vec<accounts::Model>> {
+        Ok(accounts::Entity::find()
+            .filter(accounts::Column::IsOperator.eq(true))
+            .all(db)
+            .await?)
+    }
+}

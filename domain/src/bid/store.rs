@@ -81,3 +81,29 @@ pub mod bid_openings {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// The questions other areas ask of bids.
+pub mod queries {
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+    use tenderhall_model::state::BidStatus;
+
+    use super::bids;
+    use crate::error::DomainResult;
+
+    /// Whether an organization has a current bid for a lot.
+    pub async fn has_current_bid(
+        db: &impl ConnectionTrait,
+        tender_id: &str,
+        lot_id: &str,
+        organization_id: &str,
+    ) -> DomainResult<bool> {
+        Ok(bids::Entity::find()
+            .filter(bids::Column::TenderId.eq(tender_id))
+            .filter(bids::Column::LotId.eq(lot_id))
+            .filter(bids::Column::OrganizationId.eq(organization_id))
+            .filter(bids::Column::Status.eq(BidStatus::Current.as_str()))
+            .one(db)
+            .await?
+            .is_some())
+    }
+}

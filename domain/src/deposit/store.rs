@@ -253,12 +253,27 @@ pub mod guarantees {
 
 /// The questions other code asks of registrations, each written once.
 pub mod queries {
-    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
     use tenderhall_model::state::RegistrationStatus;
 
     use super::registrations;
     use crate::error::DomainResult;
+
+    /// The organizations with an active registration for any lot of a tender, once each.
+    pub async fn registered_organizations(
+        db: &impl ConnectionTrait,
+        tender_id: &str,
+    ) -> DomainResult<Vec<String>> {
+        Ok(registrations::Entity::find()
+            .select_only()
+            .column(registrations::Column::OrganizationId)
+            .distinct()
+            .filter(registrations::Column::TenderId.eq(tender_id))
+            .filter(registrations::Column::Status.eq(RegistrationStatus::Active.as_str()))
+            .into_tuple()
+            .all(db)
+            .await?)
+    }
 
     /// The organization's active registration for a lot, if any. Withdrawn ones stay on record
     /// beside it (a bidder may register again after withdrawing).

@@ -42,3 +42,39 @@ pub mod signing_keys {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// The questions other areas ask of signing keys.
+pub mod queries {
+    use std::collections::HashMap;
+
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+    use super::signing_keys;
+    use crate::error::DomainResult;
+
+    /// An organization's unrevoked signing keys (the ones a new bid may be signed with).
+    pub async fn unrevoked_of(
+        db: &impl ConnectionTrait,
+        organization_id: &str,
+    ) -> DomainResult<Vec<signing_keys::Model>> {
+        Ok(signing_keys::Entity::find()
+            .filter(signing_keys::Column::OrganizationId.eq(organization_id))
+            .filter(signing_keys::Column::RevokedAt.is_null())
+            .all(db)
+            .await?)
+    }
+
+    /// Signing keys by key id, revoked or not (a bid signed before a revocation still opens).
+    pub async fn by_ids(
+        db: &impl ConnectionTrait,
+        key_ids: impl IntoIterator<Item = String>,
+    ) -> DomainResult<HashMap<String, signing_keys::Model>> {
+        Ok(signing_keys::Entity::find()
+            .filter(signing_keys::Column::KeyId.is_in(key_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|k| (k.key_id.clone(), k))
+            .collect())
+    }
+}

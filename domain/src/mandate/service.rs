@@ -8,7 +8,6 @@ use serde_json::json;
 
 use super::store::{self, agency_mandates};
 use super::{Mandate, no_mandate};
-use crate::account::store::organizations;
 use crate::account::{OrganizationKind, Principal};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode};
@@ -26,9 +25,7 @@ pub async fn grant(
     now: DateTime<Utc>,
 ) -> DomainResult<Mandate> {
     require_tenderer_member(principal, tenderer_org_id)?;
-    let agency = organizations::Entity::find_by_id(agency_org_id.to_owned())
-        .one(db)
-        .await?;
+    let agency = crate::account::store::queries::organization(db, agency_org_id).await?;
     if agency.is_none_or(|a| a.kind != OrganizationKind::Agency.as_str()) {
         return Err(DomainError::invalid(
             "agency_id",

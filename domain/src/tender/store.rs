@@ -186,10 +186,73 @@ pub mod queries {
     use std::collections::HashMap;
 
     use chrono::{DateTime, Utc};
+    use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-    use super::tenders;
+    use super::{lots, tenders};
     use crate::error::DomainResult;
+
+    /// A tender's row.
+    pub async fn by_id(
+        db: &impl ConnectionTrait,
+        tender_id: &str,
+    ) -> DomainResult<Option<tenders::Model>> {
+        Ok(tenders::Entity::find_by_id(tender_id.to_owned())
+            .one(db)
+            .await?)
+    }
+
+    /// A tender's row, locked until the caller's transaction ends: every change to its bids,
+    /// registrations and deposits takes this lock, and the deadline job too, so each is ordered
+    /// against the deadline.
+    pub async fn lock(
+        txn: &impl ConnectionTrait,
+        tender_id: &str,
+    ) -> DomainResult<Option<tenders::Model>> {
+        Ok(tenders::Entity::find_by_id(tender_id.to_owned())
+            .lock_exclusive()
+            .one(txn)
+            .await?)
+    }
+
+    /// The accelerator a tender runs with (1 for an unknown one): refund periods are divided by it.
+    pub async fn accelerator(db: &impl ConnectionTrait, tender_id: &str) -> DomainResult<u32> {
+        Ok(by_id(db, tender_id)
+            .await?
+            .map_or(1, |t| u32::try_from(t.accelerator).unwrap_or(1)))
+    }
+
+    /// Sets a lot's status (the opening decides `opened` or `failed`).
+    pub async fn set_lot_status(
+        txn: &impl ConnectionTrait,
+        tender_id: &str,
+        lot_id: &str,
+        status: &str,
+    ) -> DomainResult<()> {
+        lots::Entity::update_many()
+            .col_expr(lots::Column::Status, Expr::value(status))
+            .filter(lots::Column::TenderId.eq(tender_id))
+            .filter(lots::Column::LotId.eq(lot_id))
+            .exec(txn)
+            .await?;
+        Ok(())
+    }
+
+    /// Publishes a lot's opening public key (base64).
+    pub async fn set_opening_key(
+        txn: &impl ConnectionTrait,
+        tender_id: &str,
+        lot_id: &str,
+        public_key: &str,
+    ) -> DomainResult<()> {
+        lots::Entity::update_many()
+            .col_expr(lots::Column::OpeningPublicKey, Expr::value(public_key))
+            .filter(lots::Column::TenderId.eq(tender_id))
+            .filter(lots::Column::LotId.eq(lot_id))
+            .exec(txn)
+            .await?;
+        Ok(())
+    }
 
     /// The bid deadline of a tender, or `None` for an unknown one.
     pub async fn bid_deadline(

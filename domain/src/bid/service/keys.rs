@@ -8,13 +8,12 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use ring::rand::SystemRandom;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
 
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::keys::{MasterKey, key_id};
-use crate::tender::store::lots;
 
 use super::super::store::opening_keys;
 
@@ -50,15 +49,7 @@ pub async fn create_opening_keys(
         })
         .exec_without_returning(txn)
         .await?;
-        lots::Entity::update_many()
-            .col_expr(
-                lots::Column::OpeningPublicKey,
-                sea_orm::sea_query::Expr::value(public_key),
-            )
-            .filter(lots::Column::TenderId.eq(tender_id))
-            .filter(lots::Column::LotId.eq(lot_id.as_str()))
-            .exec(txn)
-            .await?;
+        crate::tender::store::queries::set_opening_key(txn, tender_id, lot_id, &public_key).await?;
     }
     Ok(())
 }

@@ -9,24 +9,24 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::{Value, json};
 
 use super::super::store::bids;
-use crate::account::store::organizations;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::canonical::to_canonical_string;
 use tenderhall_model::state::BidStatus;
 
+use crate::account::store::queries as organization_queries;
 use crate::deposit::store::queries::active_registration;
 use crate::error::{DomainError, DomainResult};
+use crate::keys::store::queries as key_queries;
 use crate::keys::store::signing_keys;
 use crate::keys::{MasterKey, PlatformSigner};
 use crate::store::begin_write;
-use crate::tender::store::{lots, tenders};
+use crate::tender::store::queries as tender_queries;
 
 use super::super::store::bid_openings;
 
@@ -101,10 +101,7 @@ pub async fn due(
     {
         return Ok(None);
     }
-    let Some(tender) = tenders::Entity::find_by_id(tender_id.to_owned())
-        .one(db)
-        .await?
-    else {
+    let Some(tender) = tender_queries::by_id(db, tender_id).await? else {
         return Ok(None);
     };
     if now < tender.bid_deadline || tender.status == "cancelled" || tender.status == "draft" {
@@ -119,20 +116,10 @@ pub async fn due(
         .order_by_asc(bids::Column::ReceivedAt)
         .all(db)
         .await?;
-    let names: HashMap<String, String> = organizations::Entity::find()
-        .filter(organizations::Column::Id.is_in(rows.iter().map(|b| b.organization_id.clone())))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    let keys: HashMap<String, signing_keys::Model> = signing_keys::Entity::find()
-        .filter(signing_keys::Column::KeyId.is_in(rows.iter().map(|b| b.signer_key_id.clone())))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|k| (k.key_id.clone(), k))
-        .collect();
+    let names: HashMap<String, String> =
+        organization_queries::names(db, rows.iter().map(|b| b.organization_id.clone())).await?;
+    let keys: HashMap<String, signing_keys::Model> =
+        key_queries::by_ids(db, rows.iter().map(|b| b.signer_key_id.clone())).await?;
     let bids = rows
         .into_iter()
         .map(|bid| {
@@ -297,12 +284,7 @@ pub async fn record(
     });
     let signature = signer.sign(to_canonical_string(&record).as_bytes());
     record["signature"] = Value::String(signature);
-    lots::Entity::update_many()
-        .col_expr(lots::Column::Status, Expr::value(status))
-        .filter(lots::Column::TenderId.eq(opening.tender_id.as_str()))
-        .filter(lots::Column::LotId.eq(opening.lot_id.as_str()))
-        .exec(&txn)
-        .await?;
+    tender_queries::set_lot_status(&txn, &opening.tender_id, &opening.lot_id, status).await?;
     if failed {
         crate::deposit::service::refund_all(
             &txn,
@@ -388,12 +370,11 @@ pub async fn opened_archive(
     lot_id: &str,
     bidder: &str,
 ) -> DomainResult<OpenedArchive> {
-    let tender = tenders::Entity::find_by_id(tender_id.to_owned())
-        .one(db)
+    // The tender's owners: its tenderer, and its agency while mandated (委托代理).
+    let tender = crate::tender::service::load(db, tender_id)
         .await?
         .ok_or(DomainError::NotFound)?;
-    let owner = principal.is_member_of(&tender.owner_org_id)
-        || principal.is_member_of(&tender.tenderer_org_id);
+    let owner = tender.is_owned_by(principal);
     if !(owner || principal.is_supervisor() || principal.is_member_of(bidder)) {
         return Err(DomainError::NotFound);
     }

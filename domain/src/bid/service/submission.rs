@@ -30,11 +30,10 @@ use tenderhall_model::state::BidStatus;
 use crate::deposit::store::queries::active_registration;
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::keys::PlatformSigner;
-use crate::keys::store::signing_keys;
 use crate::ports::StoredObject;
 use crate::store::begin_write;
 use crate::tender::TenderStatus;
-use crate::tender::store::tenders;
+use crate::tender::store::queries as tender_queries;
 use crate::time::Clock;
 
 use super::super::store::bids;
@@ -169,12 +168,7 @@ pub async fn prepare(
         return Err(not_registered(lot_id));
     }
     let mut signers = HashMap::new();
-    for key in signing_keys::Entity::find()
-        .filter(signing_keys::Column::OrganizationId.eq(organization_id.as_str()))
-        .filter(signing_keys::Column::RevokedAt.is_null())
-        .all(db)
-        .await?
-    {
+    for key in crate::keys::store::queries::unrevoked_of(db, &organization_id).await? {
         if let Ok(raw) = STANDARD.decode(&key.public_key) {
             signers.insert(key.key_id, raw);
         }
@@ -197,9 +191,7 @@ async fn lock_before_deadline(
     tender_id: &str,
     clock: &dyn Clock,
 ) -> DomainResult<DateTime<Utc>> {
-    let tender = tenders::Entity::find_by_id(tender_id.to_owned())
-        .lock_exclusive()
-        .one(txn)
+    let tender = tender_queries::lock(txn, tender_id)
         .await?
         .ok_or(DomainError::NotFound)?;
     let now = clock.now();
@@ -230,40 +222,48 @@ pub async fn record(
     let now = lock_before_deadline(&txn, &intake.tender_id, clock).await?;
     // The registration may have been withdrawn while the envelope was uploading; a deposit refunded
     // after an earlier withdrawal of the bid can be paid again.
-    if !deposits::reopen_for_bid(
+    let registered = deposits::reopen_for_bid(
         &txn,
         &intake.tender_id,
         &intake.lot_id,
         &intake.organization_id,
     )
-    .await?
-    {
-        return Err(not_registered(&intake.lot_id));
-    }
+    .await?;
     let mine = bids::Entity::find()
         .filter(bids::Column::TenderId.eq(intake.tender_id.as_str()))
         .filter(bids::Column::LotId.eq(intake.lot_id.as_str()))
         .filter(bids::Column::OrganizationId.eq(intake.organization_id.as_str()));
-    let seq = mine
+    let last_seq = mine
         .clone()
         .select_only()
         .column_as(Expr::cust("COALESCE(MAX(seq), 0)"), "seq")
         .into_tuple::<i64>()
         .one(&txn)
         .await?
-        .unwrap_or(0)
-        + 1;
-    bids::Entity::update_many()
-        .col_expr(
-            bids::Column::Status,
-            Expr::value(BidStatus::Replaced.as_str()),
-        )
-        .filter(bids::Column::TenderId.eq(intake.tender_id.as_str()))
-        .filter(bids::Column::LotId.eq(intake.lot_id.as_str()))
-        .filter(bids::Column::OrganizationId.eq(intake.organization_id.as_str()))
-        .filter(bids::Column::Status.eq(BidStatus::Current.as_str()))
-        .exec(&txn)
-        .await?;
+        .unwrap_or(0);
+    // Bidding is open: `lock_before_deadline` holds the tender's row and found it so.
+    let plan = rules::decide_submission(true, registered, last_seq, last_seq > 0).map_err(|r| {
+        if r == BidRefusal::NotRegistered {
+            not_registered(&intake.lot_id)
+        } else {
+            refusal(r)
+        }
+    })?;
+    let seq = plan.seq;
+    if plan.replaces {
+        // A bidder whose last bid was withdrawn has none current: this then changes nothing.
+        bids::Entity::update_many()
+            .col_expr(
+                bids::Column::Status,
+                Expr::value(BidStatus::Replaced.as_str()),
+            )
+            .filter(bids::Column::TenderId.eq(intake.tender_id.as_str()))
+            .filter(bids::Column::LotId.eq(intake.lot_id.as_str()))
+            .filter(bids::Column::OrganizationId.eq(intake.organization_id.as_str()))
+            .filter(bids::Column::Status.eq(BidStatus::Current.as_str()))
+            .exec(&txn)
+            .await?;
+    }
     let receipt = Receipt {
         tender: intake.tender_id.clone(),
         lot: intake.lot_id.clone(),
@@ -381,10 +381,7 @@ pub async fn withdraw(
     let refund =
         deposits::refund_withdrawn_bid(&txn, tender_id, lot_id, &row.organization_id, rate, now)
             .await?;
-    let deadline = tenders::Entity::find_by_id(tender_id.to_owned())
-        .one(&txn)
-        .await?
-        .map(|t| t.bid_deadline);
+    let deadline = tender_queries::bid_deadline(&txn, tender_id).await?;
     let mut entry = NewEntry::new(
         Chain::tender_sealed(tender_id),
         &Actor::account(principal.account_id.as_str(), ip),
@@ -417,9 +414,7 @@ pub async fn revoke(
     let membership = principal.require_kind(&[OrganizationKind::Bidder])?;
     let organization_id = membership.organization_id.to_string();
     let txn = begin_write(db).await?;
-    let tender = tenders::Entity::find_by_id(tender_id.to_owned())
-        .lock_exclusive()
-        .one(&txn)
+    let tender = tender_queries::lock(&txn, tender_id)
         .await?
         .ok_or(DomainError::NotFound)?;
     let now = clock.now();

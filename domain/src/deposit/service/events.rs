@@ -6,7 +6,6 @@ use rust_decimal::Decimal;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
 };
 use serde_json::json;
 
@@ -16,13 +15,12 @@ use tenderhall_model::state::{AccountStatus, RegistrationStatus};
 
 use crate::account::Principal;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
-use crate::bid::store::bids;
 use crate::deposit::store::{registrations, virtual_accounts};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::store::begin_write;
 use crate::tender::TenderStatus;
 use crate::tender::service::get;
-use crate::tender::store::tenders;
+use crate::tender::store::queries as tender_queries;
 
 /// Refunds every open account of a tender (deposits and fees) or of one lot's deposits, in the
 /// caller's transaction: a cancelled tender (实施条例 Art 31) or a failed lot.
@@ -34,11 +32,10 @@ pub async fn refund_all(
     rate: Decimal,
     now: DateTime<Utc>,
 ) -> DomainResult<Vec<String>> {
-    let tender = tenders::Entity::find_by_id(tender_id.to_owned())
-        .one(txn)
+    let accelerator = tender_queries::by_id(txn, tender_id)
         .await?
+        .map(|t| u32::try_from(t.accelerator).unwrap_or(1))
         .ok_or(DomainError::NotFound)?;
-    let accelerator = u32::try_from(tender.accelerator).unwrap_or(1);
     let due_by = refund_due_by(txn, reason, false, accelerator, now).await?;
     let mut query = virtual_accounts::Entity::find()
         .filter(virtual_accounts::Column::TenderId.eq(tender_id))
@@ -73,10 +70,7 @@ pub async fn withdraw_registration(
     let tender = get(db, Some(principal), tender_id).await?;
     let txn = begin_write(db).await?;
     // The tender's row lock orders this against a bid being recorded (which takes it too).
-    tenders::Entity::find_by_id(tender_id.to_owned())
-        .lock_exclusive()
-        .one(&txn)
-        .await?;
+    tender_queries::lock(&txn, tender_id).await?;
     let registration = registrations::Entity::find_by_id(registration_id.to_owned())
         .one(&txn)
         .await?
@@ -100,14 +94,14 @@ pub async fn withdraw_registration(
             ),
         });
     }
-    let bid = bids::Entity::find()
-        .filter(bids::Column::TenderId.eq(tender_id))
-        .filter(bids::Column::LotId.eq(registration.lot_id.as_str()))
-        .filter(bids::Column::OrganizationId.eq(registration.organization_id.as_str()))
-        .filter(bids::Column::Status.eq(tenderhall_model::state::BidStatus::Current.as_str()))
-        .one(&txn)
-        .await?;
-    if bid.is_some() {
+    let has_bid = crate::bid::store::queries::has_current_bid(
+        &txn,
+        tender_id,
+        &registration.lot_id,
+        &registration.organization_id,
+    )
+    .await?;
+    if has_bid {
         // The bid's own withdrawal gives the signed withdrawal receipt the bidder needs.
         return Err(DomainError::Refused {
             code: ErrorCode::BidCurrent,
@@ -185,10 +179,7 @@ pub async fn refund_withdrawn_bid(
     else {
         return Ok(None);
     };
-    let accelerator = tenders::Entity::find_by_id(tender_id.to_owned())
-        .one(txn)
-        .await?
-        .map_or(1, |t| u32::try_from(t.accelerator).unwrap_or(1));
+    let accelerator = tender_queries::accelerator(txn, tender_id).await?;
     let due_by = refund_due_by(txn, RefundReason::Withdrawn, false, accelerator, now).await?;
     book_refund(txn, &account, RefundReason::Withdrawn, due_by, rate, now).await
 }
@@ -275,11 +266,10 @@ async fn settle_lot(
     now: DateTime<Utc>,
 ) -> DomainResult<Vec<String>> {
     let txn = begin_write(db).await?;
-    let tender = tenders::Entity::find_by_id(tender_id.to_owned())
-        .one(&txn)
+    let accelerator = tender_queries::by_id(&txn, tender_id)
         .await?
+        .map(|t| u32::try_from(t.accelerator).unwrap_or(1))
         .ok_or(DomainError::NotFound)?;
-    let accelerator = u32::try_from(tender.accelerator).unwrap_or(1);
     let mut booked = Vec::new();
     let rows = registrations::Entity::find()
         .filter(registrations::Column::TenderId.eq(tender_id))

@@ -12,7 +12,6 @@ use serde_json::json;
 use super::ledger::{balance, post, postings_of_kind};
 use tenderhall_model::state::{AccountKind, AccountStatus, RefundStatus};
 
-use crate::account::store::organizations;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::deposit::accounts::{BANK, INTEREST, deposit, fee_account, forfeited, refunds_pending};
 use crate::deposit::store::{refunds, virtual_accounts};
@@ -259,10 +258,8 @@ async fn book(
 ) -> DomainResult<String> {
     let held_account = held_account.to_owned();
     let currency: Currency = account.currency.parse().map_err(DomainError::internal)?;
-    let payee = organizations::Entity::find_by_id(account.organization_id.clone())
-        .one(txn)
+    let payee = crate::account::store::queries::basic_account(txn, &account.organization_id)
         .await?
-        .and_then(|o| o.basic_account)
         .unwrap_or_default();
     let id = format!("rfd_{}", uuid::Uuid::now_v7().simple());
     if interest > 0 {

@@ -329,10 +329,5 @@ pub async fn payer_of(db: &DatabaseConnection, account_no: &str) -> DomainResult
     else {
         return Ok(None);
     };
-    Ok(
-        crate::account::store::organizations::Entity::find_by_id(account.organization_id)
-            .one(db)
-            .await?
-            .and_then(|o| o.basic_account),
-    )
+    crate::account::store::queries::basic_account(db, &account.organization_id).await
 }

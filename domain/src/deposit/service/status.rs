@@ -16,7 +16,6 @@ use crate::deposit::store::{deposit_flags, registrations};
 use crate::error::{DomainError, DomainResult};
 use crate::money::{Currency, Money};
 use crate::tender::service::get;
-use crate::tender::store::tenders;
 
 /// The status of a registration's deposit as of `deadline`: credited before it, by server time,
 /// less what went back before it (a withdrawn bid's refund, an overpayment's).
@@ -56,11 +55,9 @@ pub async fn deposit_status(
         .one(db)
         .await?
         .ok_or(DomainError::NotFound)?;
-    let deadline = tenders::Entity::find_by_id(registration.tender_id.clone())
-        .one(db)
+    let deadline = crate::tender::store::queries::bid_deadline(db, &registration.tender_id)
         .await?
-        .ok_or(DomainError::NotFound)?
-        .bid_deadline;
+        .ok_or(DomainError::NotFound)?;
     Ok(status_at(db, &registration, deadline).await?.0)
 }
 

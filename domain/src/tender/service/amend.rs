@@ -282,7 +282,7 @@ async fn downloaders(
     txn: &impl ConnectionTrait,
     tender_id: &str,
 ) -> DomainResult<Vec<accounts::Model>> {
-    let mut ids: Vec<String> = document_downloads::Entity::find()
+    let ids: Vec<String> = document_downloads::Entity::find()
         .select_only()
         .column(document_downloads::Column::AccountId)
         .distinct()
@@ -290,38 +290,9 @@ async fn downloaders(
         .into_tuple()
         .all(txn)
         .await?;
-    let registered: Vec<String> = crate::deposit::store::registrations::Entity::find()
-        .select_only()
-        .column(crate::deposit::store::registrations::Column::OrganizationId)
-        .distinct()
-        .filter(crate::deposit::store::registrations::Column::TenderId.eq(tender_id))
-        .filter(crate::deposit::store::registrations::Column::Status.eq("active"))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    for chunk in registered.chunks(500) {
-        let members: Vec<String> = accounts::Entity::find()
-            .select_only()
-            .column(accounts::Column::Id)
-            .filter(accounts::Column::OrganizationId.is_in(chunk.iter().cloned()))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        ids.extend(members);
-    }
-    ids.sort();
-    ids.dedup();
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        found.extend(
-            accounts::Entity::find()
-                .filter(accounts::Column::Id.is_in(chunk.iter().cloned()))
-                .order_by_asc(accounts::Column::Id)
-                .all(txn)
-                .await?,
-        );
-    }
-    Ok(found)
+    let registered =
+        crate::deposit::store::queries::registered_organizations(txn, tender_id).await?;
+    crate::account::store::queries::accounts_and_members(txn, ids, &registered).await
 }
 
 /// The published clarifications and amendments of a tender, in order (everyone, once published).

@@ -27,7 +27,7 @@ pub use self::documents::{
     Document, DownloadRecord, NewDocument, add_document, check_can_add_document, clean_filename,
     download, downloads, list_documents, servable_content_type,
 };
-use self::query::load;
+pub(crate) use self::query::load;
 pub use self::query::{Lot, Tender, TenderFilter, TenderPage, get, list};
 pub use self::scrub::{
     SCRUB_JOB, ScrubFinding, ScrubReport, next_scrub_time, schedule_scrub, scrub, scrub_job,
@@ -37,7 +37,6 @@ pub use super::input::{LotInput, TenderInput, TenderPatch, parse_input};
 use super::procedure::ProcedureSettings;
 use super::store::{lots, tenders};
 use super::{LotStatus, TenderDraft, TenderStatus, check_publication};
-use crate::account::store::organizations;
 use crate::account::{OrganizationKind, Principal, parse_name};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
@@ -167,9 +166,7 @@ pub async fn create_draft(
                     "招标代理机构须在 `tenderer_id` 中注明委托的招标人机构。",
                 ));
             };
-            let org = organizations::Entity::find_by_id(tenderer_id.to_owned())
-                .one(db)
-                .await?;
+            let org = crate::account::store::queries::organization(db, tenderer_id).await?;
             if org.is_none_or(|o| o.kind != OrganizationKind::Tenderer.as_str()) {
                 return Err(invalid(
                     "tenderer_id",

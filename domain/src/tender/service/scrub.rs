@@ -7,7 +7,6 @@ use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
-use crate::account::store::accounts;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainResult, Text};
 use crate::jobs::{NewJob, service as jobs};
@@ -184,10 +183,7 @@ async fn record(
                 ),
             ),
         );
-        let operators = accounts::Entity::find()
-            .filter(accounts::Column::IsOperator.eq(true))
-            .all(&txn)
-            .await?;
+        let operators = crate::account::store::queries::operators(&txn).await?;
         for operator in &operators {
             notify(&txn, operator, "documents.scrub", None, &message, true, now).await?;
         }
