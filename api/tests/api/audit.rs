@@ -5,7 +5,9 @@ use chrono::TimeDelta;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::{Value, json};
-use tenderhall_domain::audit::service::{sign_and_publish_head, sign_head};
+use tenderhall_domain::audit::service::{
+    head_record_name, publish_heads, sign_and_publish_head, sign_head,
+};
 use tenderhall_domain::audit::{Actor, Chain, NewEntry, store};
 use tenderhall_domain::keys::verify_ed25519;
 
@@ -244,6 +246,30 @@ async fn art_49_deleting_every_signed_head_is_caught_by_the_copies_in_the_docume
         "{:?}",
         report.breaks
     );
+    Ok(())
+}
+
+/// Heads signed while the document store was away are kept once it answers, oldest first, so the
+/// store always holds heads 1 to n without a gap.
+#[tokio::test]
+async fn heads_signed_while_the_store_was_away_are_kept_later_without_a_gap() -> TestResult {
+    let app = TestApp::spawn().await?;
+    for i in 0..3 {
+        app.register(&format!("k{i}@bidder.test"), "bidder").await?;
+        sign_head(app.state.db(), app.state.signer(), app.state.now()).await?;
+    }
+    let store = app.state.store();
+    assert!(store.get_record(&head_record_name(1)).await?.is_none());
+    assert_eq!(publish_heads(app.state.db(), store.as_ref()).await?, 3);
+    for seq in 1..=3 {
+        assert!(
+            store.get_record(&head_record_name(seq)).await?.is_some(),
+            "head {seq}"
+        );
+    }
+    assert_eq!(publish_heads(app.state.db(), store.as_ref()).await?, 0);
+    let report = tenderhall_api::cli::audit_verify(&app.settings, None).await?;
+    assert!(report.breaks.is_empty(), "{:?}", report.breaks);
     Ok(())
 }
 

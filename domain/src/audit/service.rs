@@ -323,15 +323,17 @@ async fn verify_outsiders_head(
     Ok(())
 }
 
-/// Writes the signed heads the document store does not have yet, newest first down to the first
-/// one it has. Idempotent; the head job runs it at every tick, so a write that failed is retried.
+/// Writes the signed heads the document store does not have yet: it finds the newest head the
+/// store has (looking down from the newest signed), then writes the ones after it oldest first, so
+/// the store always holds heads 1 to some n without a gap, even after a write that failed halfway
+/// (which [`verify_kept_copies`] relies on). Idempotent; the head job runs it at every tick.
 pub async fn publish_heads(
     db: &DatabaseConnection,
     documents: &dyn DocumentStore,
 ) -> DomainResult<usize> {
-    let mut written = 0;
+    let mut missing = Vec::new();
     let mut before = i64::MAX;
-    loop {
+    'find: loop {
         let page = heads::Entity::find()
             .filter(heads::Column::Seq.lt(before))
             .order_by_desc(heads::Column::Seq)
@@ -339,7 +341,7 @@ pub async fn publish_heads(
             .all(db)
             .await?;
         let Some(last) = page.last() else {
-            return Ok(written);
+            break;
         };
         before = last.seq;
         for head in page {
@@ -350,16 +352,23 @@ pub async fn publish_heads(
                 .map_err(DomainError::internal)?
                 .is_some()
             {
-                return Ok(written);
+                break 'find;
             }
-            let bytes = serde_json::to_vec(&KeptHead::from(head)).map_err(DomainError::internal)?;
-            documents
-                .put_record(&name, bytes)
-                .await
-                .map_err(DomainError::internal)?;
-            written += 1;
+            missing.push(head.seq);
         }
     }
+    let written = missing.len();
+    for seq in missing.into_iter().rev() {
+        let Some(head) = heads::Entity::find_by_id(seq).one(db).await? else {
+            continue;
+        };
+        let bytes = serde_json::to_vec(&KeptHead::from(head)).map_err(DomainError::internal)?;
+        documents
+            .put_record(&head_record_name(seq), bytes)
+            .await
+            .map_err(DomainError::internal)?;
+    }
+    Ok(written)
 }
 
 /// Signs a head ([`sign_head`]) and keeps it in the document store too. The head is committed
