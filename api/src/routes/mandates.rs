@@ -6,13 +6,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tenderhall_domain::id::{MandateId, OrganizationId};
 use tenderhall_domain::mandate::{Mandate, service as mandates};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{Items, Problem};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Auth, ClientIp};
 use crate::state::AppState;
 
@@ -78,11 +79,19 @@ async fn grant_mandate(
     Path(org): Path<String>,
     ApiJson(req): ApiJson<GrantMandateRequest>,
 ) -> ApiResult<(StatusCode, Json<MandateResponse>)> {
+    let tenderer = OrganizationId::parse(&org)?;
+    let agency = OrganizationId::parse(&req.agency_id).map_err(|_| {
+        ApiError::invalid(
+            "agency_id",
+            "`agency_id` is not an organization id.",
+            "`agency_id` 不是机构编号。",
+        )
+    })?;
     let mandate = mandates::grant(
         state.db(),
         &auth.principal,
-        &org,
-        &req.agency_id,
+        &tenderer,
+        &agency,
         Some(ip),
         state.now(),
     )
@@ -109,7 +118,7 @@ async fn list_mandates(
     auth: Auth,
     Path(org): Path<String>,
 ) -> ApiResult<Json<Items<MandateResponse>>> {
-    let items = mandates::list(state.db(), &auth.principal, &org).await?;
+    let items = mandates::list(state.db(), &auth.principal, &OrganizationId::parse(&org)?).await?;
     Ok(Json(Items {
         items: items.into_iter().map(Into::into).collect(),
     }))
@@ -139,8 +148,8 @@ async fn revoke_mandate(
     let mandate = mandates::revoke(
         state.db(),
         &auth.principal,
-        &org,
-        &mandate_id,
+        &OrganizationId::parse(&org)?,
+        &MandateId::parse(&mandate_id)?,
         Some(ip),
         state.now(),
     )

@@ -11,7 +11,7 @@ use super::{Mandate, no_mandate};
 use crate::account::{OrganizationKind, Principal};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode};
-use crate::id::MandateId;
+use crate::id::{MandateId, OrganizationId};
 use crate::store::{begin_write, unique};
 
 /// The tenderer `tenderer_org_id` (the caller must be its member) mandates `agency_org_id`.
@@ -19,11 +19,12 @@ use crate::store::{begin_write, unique};
 pub async fn grant(
     db: &DatabaseConnection,
     principal: &Principal,
-    tenderer_org_id: &str,
-    agency_org_id: &str,
+    tenderer: &OrganizationId,
+    agency: &OrganizationId,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Mandate> {
+    let (tenderer_org_id, agency_org_id) = (tenderer.as_str(), agency.as_str());
     require_tenderer_member(principal, tenderer_org_id)?;
     let agency = crate::account::store::queries::organization(db, agency_org_id).await?;
     if agency.is_none_or(|a| a.kind != OrganizationKind::Agency.as_str()) {
@@ -85,11 +86,12 @@ pub async fn grant(
 pub async fn revoke(
     db: &DatabaseConnection,
     principal: &Principal,
-    tenderer_org_id: &str,
-    mandate_id: &str,
+    tenderer: &OrganizationId,
+    mandate: &MandateId,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Mandate> {
+    let (tenderer_org_id, mandate_id) = (tenderer.as_str(), mandate.as_str());
     require_tenderer_member(principal, tenderer_org_id)?;
     let txn = begin_write(db).await?;
     let mandate = store::by_id(&txn, mandate_id)
@@ -131,8 +133,9 @@ pub async fn revoke(
 pub async fn list(
     db: &DatabaseConnection,
     principal: &Principal,
-    org_id: &str,
+    organization: &OrganizationId,
 ) -> DomainResult<Vec<Mandate>> {
+    let org_id = organization.as_str();
     if !(principal.is_member_of(org_id) || principal.is_supervisor() || principal.is_operator) {
         return Err(DomainError::forbidden(
             "Only the organization's members, supervisors and operators see its mandates.",
