@@ -138,7 +138,7 @@ async fn an_operator_created_on_the_command_line_signs_in_and_verifies_organizat
         ])
         .await?;
     assert!(ok, "{err}");
-    assert!(err.contains("process list"), "{err}");
+    assert!(err.contains("lists processes"), "{err}");
 
     let client = reqwest::Client::new();
     let server = site.serve(&[]).await?;
