@@ -6,6 +6,8 @@ pub struct Migration;
 #[derive(DeriveIden)]
 enum Registrations {
     Table,
+    TenderId,
+    LotId,
 }
 
 #[derive(DeriveIden)]
@@ -48,6 +50,17 @@ impl MigrationTrait for Migration {
              ON registrations (tender_id, lot_id, organization_id) WHERE status = 'active'",
         )
         .await?;
+        // A lot's registrations of any status (the deposits view, settling a lot).
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_registrations_tender_lot")
+                    .table(Registrations::Table)
+                    .col(Registrations::TenderId)
+                    .col(Registrations::LotId)
+                    .to_owned(),
+            )
+            .await?;
         db.execute_unprepared(
             "CREATE UNIQUE INDEX idx_virtual_accounts_fee_owner \
              ON virtual_accounts (tender_id, organization_id) WHERE kind = 'fee'",

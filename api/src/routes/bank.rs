@@ -311,8 +311,9 @@ pub struct RefundResponse {
     pub interest: MoneyResponse,
     /// `pending`, `instructed`, `confirmed` or `failed`.
     pub status: String,
-    /// The legal deadline for the refund.
-    pub due_by: DateTime<Utc>,
+    /// The legal deadline for the refund; `null` until the tender's bid deadline (it would date a
+    /// withdrawal), as are the two times below.
+    pub due_by: Option<DateTime<Utc>>,
     pub instructed_at: Option<DateTime<Utc>>,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,

@@ -259,7 +259,7 @@ async fn a_refund_the_bank_refuses_is_retried_and_shown_to_operators() -> TestRe
     // and the tender's own list is refused whatever it holds.
     let item = &failed["items"][0];
     assert!(item["account_no"].is_string() && item["principal"]["amount"] == "2000.00");
-    for hidden in ["tender_id", "organization_id", "reason"] {
+    for hidden in ["tender_id", "organization_id", "reason", "due_by"] {
         assert!(
             item[hidden].is_null(),
             "{hidden} shown before the deadline: {item}"

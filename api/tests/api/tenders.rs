@@ -450,6 +450,15 @@ async fn an_agency_acts_for_a_tenderer_only_under_its_current_mandate() -> TestR
         .json()
         .await?;
     assert_eq!(revoked["current"], false);
+    // The agency's drafts list no longer shows the tenderer's tender; the tenderer's does.
+    for (token, listed) in [(&agency, false), (&tenderer, true)] {
+        let page: Value = app
+            .get("/api/v1/tenders?mine=true", Some(token))
+            .await?
+            .json()
+            .await?;
+        assert_eq!(page.to_string().contains(&id), listed, "{page}");
+    }
     assert_problem(
         app.post(
             &format!("/api/v1/tenders/{id}/publish"),

@@ -49,6 +49,21 @@ pub async fn verify_all(
     db: &DatabaseConnection,
     witnesses: Witnesses<'_>,
 ) -> Result<AuditReport, DbErr> {
+    use sea_orm::{AccessMode, IsolationLevel};
+    // One snapshot for the heads and the chains: a head signed while verifying would otherwise
+    // move a chain's signed mark past the heads already read (PostgreSQL's default gives each
+    // statement its own snapshot; a SQLite read transaction keeps its first).
+    let txn = if crate::store::is_postgres(db) {
+        db.begin_with_config(
+            Some(IsolationLevel::RepeatableRead),
+            Some(AccessMode::ReadOnly),
+        )
+        .await?
+    } else {
+        db.begin().await?
+    };
+    let live = db;
+    let db = &txn;
     let mut report = AuditReport::default();
     let recorded = verify_heads(db, witnesses.platform_keys, &mut report).await?;
     for chain in store::chain_names(db).await? {
@@ -90,11 +105,12 @@ pub async fn verify_all(
         }
     }
     if let Some(store) = witnesses.store {
-        verify_kept_copies(db, witnesses.platform_keys, store, &mut report).await?;
+        verify_kept_copies(db, live, witnesses.platform_keys, store, &mut report).await?;
     }
     if let Some(kept) = witnesses.kept {
         verify_outsiders_head(db, witnesses.platform_keys, kept, &mut report).await?;
     }
+    txn.commit().await?;
     Ok(report)
 }
 
@@ -126,7 +142,7 @@ fn signed_mark_break(tip: &chains::Model, recorded: Option<i64>) -> Option<Strin
 /// following the one before, every chain tip they recorded still stored. Returns, per chain, the
 /// last entry any head recorded.
 async fn verify_heads(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     platform_keys: &HashMap<String, Vec<u8>>,
     report: &mut AuditReport,
 ) -> Result<HashMap<String, i64>, DbErr> {
@@ -247,7 +263,8 @@ impl From<heads::Model> for KeptHead {
 /// Every head kept in the document store (read from 1 up to the first gap) must be in the database,
 /// the same: a head deleted or replaced there is named.
 async fn verify_kept_copies(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
+    live: &DatabaseConnection,
     platform_keys: &HashMap<String, Vec<u8>>,
     documents: &dyn DocumentStore,
     report: &mut AuditReport,
@@ -278,7 +295,13 @@ async fn verify_kept_copies(
             && digest_hex(&kept.body) == kept.digest
             && signature_verifies(platform_keys, &kept.key_id, &kept.digest, &kept.signature);
         if genuine {
-            match heads::Entity::find_by_id(seq).one(db).await? {
+            // A head signed while this verification runs is in the store but not in its
+            // snapshot: the database is asked again, outside it, before calling it deleted.
+            let head = match heads::Entity::find_by_id(seq).one(db).await? {
+                Some(head) => Some(head),
+                None => heads::Entity::find_by_id(seq).one(live).await?,
+            };
+            match head {
                 Some(head) if head.digest == kept.digest => {}
                 Some(_) => report.breaks.push(format!(
                     "signed head {seq}: the database's differs from the copy kept in the document store"
@@ -299,7 +322,7 @@ async fn verify_kept_copies(
 /// A head an outsider kept (the answer of `GET /api/v1/audit/heads/latest`): if the platform
 /// signed it, the database must still hold it unchanged, and with it every entry it covers.
 async fn verify_outsiders_head(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     platform_keys: &HashMap<String, Vec<u8>>,
     kept: &SignedHead,
     report: &mut AuditReport,

@@ -79,6 +79,21 @@ pub async fn current_among(
         .collect())
 }
 
+/// The tenderers whose current mandate `agency` holds.
+pub async fn tenderers_mandating(
+    db: &impl ConnectionTrait,
+    agency: &str,
+) -> DomainResult<Vec<String>> {
+    Ok(agency_mandates::Entity::find()
+        .filter(agency_mandates::Column::AgencyOrgId.eq(agency))
+        .filter(agency_mandates::Column::RevokedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.tenderer_org_id)
+        .collect())
+}
+
 /// A mandate by id.
 pub async fn by_id(db: &impl ConnectionTrait, id: &str) -> DomainResult<Option<Mandate>> {
     Ok(agency_mandates::Entity::find_by_id(id.to_owned())

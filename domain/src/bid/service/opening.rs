@@ -139,10 +139,7 @@ pub async fn due(
             }
         })
         .collect();
-    let mut owners = vec![tender.owner_org_id.clone()];
-    if tender.tenderer_org_id != tender.owner_org_id {
-        owners.push(tender.tenderer_org_id.clone());
-    }
+    let owners = tender_queries::owner_organizations(db, &tender).await?;
     Ok(Some(LotOpening {
         tender_id: tender_id.to_owned(),
         lot_id: lot_id.to_owned(),

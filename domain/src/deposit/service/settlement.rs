@@ -235,7 +235,8 @@ pub async fn list_refunds(
 /// A refund as an operator sees it. Operators get no more than supervisors (docs/spec/visibility.md): before
 /// the tender's bid deadline a refund (an overpayment, a withdrawal) would tell that someone
 /// registered and paid (电子招标投标办法 Art 21), so it shows what the bank transfer needs (account,
-/// amount, status), never the tender, the organization or the reason.
+/// amount, status, the bank's error), never the tender, the organization, the reason, or the times
+/// that would date the withdrawal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperatorRefund {
     pub id: String,
@@ -246,7 +247,7 @@ pub struct OperatorRefund {
     pub principal_fen: i64,
     pub interest_fen: i64,
     pub status: String,
-    pub due_by: DateTime<Utc>,
+    pub due_by: Option<DateTime<Utc>>,
     pub instructed_at: Option<DateTime<Utc>>,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
@@ -255,19 +256,23 @@ pub struct OperatorRefund {
 impl OperatorRefund {
     /// `sealed`: the tender's bid deadline has not passed.
     pub fn of(r: RefundView, sealed: bool) -> Self {
-        let shown = |v: String| (!sealed).then_some(v);
+        fn shown<T>(sealed: bool) -> impl Fn(T) -> Option<T> {
+            move |v| (!sealed).then_some(v)
+        }
+        let shown_text = shown::<String>(sealed);
+        let shown = shown::<DateTime<Utc>>(sealed);
         Self {
             id: r.id,
             account_no: r.account_no,
-            tender_id: shown(r.tender_id),
-            organization_id: shown(r.organization_id),
-            reason: shown(r.reason),
+            tender_id: shown_text(r.tender_id),
+            organization_id: shown_text(r.organization_id),
+            reason: shown_text(r.reason),
             principal_fen: r.principal_fen,
             interest_fen: r.interest_fen,
             status: r.status,
-            due_by: r.due_by,
-            instructed_at: r.instructed_at,
-            confirmed_at: r.confirmed_at,
+            due_by: shown(r.due_by),
+            instructed_at: r.instructed_at.filter(|_| !sealed),
+            confirmed_at: r.confirmed_at.filter(|_| !sealed),
             last_error: r.last_error,
         }
     }

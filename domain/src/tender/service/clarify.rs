@@ -192,10 +192,13 @@ pub async fn ask_question(
     })
 }
 
+/// The tender's tenderer, and its agency while mandated (委托代理): who answers questions.
 pub(super) fn owner_orgs(tender: &Tender) -> Vec<&str> {
-    let mut orgs = vec![tender.owner_org_id.as_str()];
-    if tender.tenderer_org_id != tender.owner_org_id {
-        orgs.push(tender.tenderer_org_id.as_str());
+    let mut orgs = vec![tender.tenderer_org_id.as_str()];
+    if let Some(agency) = tender.agency_org_id.as_deref()
+        && tender.agency_mandate.is_some()
+    {
+        orgs.push(agency);
     }
     orgs
 }

@@ -556,11 +556,8 @@ pub async fn close_at_deadline(
         .to_string();
     let message = crate::notify::tender_closed(&row.title, tender_id, &deadline);
     let object = Some(format!("tender:{tender_id}"));
-    let mut owners = vec![&row.owner_org_id];
-    if row.tenderer_org_id != row.owner_org_id {
-        owners.push(&row.tenderer_org_id);
-    }
-    for org in owners {
+    let owners = crate::tender::store::queries::owner_organizations(&txn, &row).await?;
+    for org in &owners {
         crate::notify::service::notify_organization(
             &txn,
             org,

@@ -272,10 +272,16 @@ pub async fn list(
         else {
             return Err(DomainError::Unauthenticated);
         };
+        // Its own tenders, and as an agency those of the tenderers that mandate it now.
+        let mandating = crate::mandate::store::tenderers_mandating(db, &org).await?;
         query = query.filter(
             Condition::any()
-                .add(tenders::Column::OwnerOrgId.eq(org.clone()))
-                .add(tenders::Column::TendererOrgId.eq(org)),
+                .add(tenders::Column::TendererOrgId.eq(org.clone()))
+                .add(
+                    Condition::all()
+                        .add(tenders::Column::AgencyOrgId.eq(org))
+                        .add(tenders::Column::TendererOrgId.is_in(mandating)),
+                ),
         );
     } else {
         query = query.filter(tenders::Column::PublishedAt.is_not_null());
