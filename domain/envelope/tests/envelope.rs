@@ -1,7 +1,7 @@
 //! The sealed bid envelope of docs/spec/envelope.md: round trips at the chunk boundaries, each refusal of
 //! "What must hold" as its own test, and RFC 9180 Appendix A.1 through the envelope's HPKE code.
 
-// Tests: a failed unwrap is a failed test (the lints deny them outside tests, STYLE.md 10).
+// Tests: a failed unwrap is a failed test (the workspace lints deny them outside tests, Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ring::rand::SystemRandom;

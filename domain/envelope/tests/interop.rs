@@ -3,7 +3,7 @@
 //! (HPKE, AES-256-GCM, Ed25519): a different library stack for every primitive. It needs
 //! `cryptography` 45 or newer; `.ci/run` installs it, and under CI a missing one fails the test.
 
-// Tests: a failed unwrap is a failed test (the lints deny them outside tests, STYLE.md 10).
+// Tests: a failed unwrap is a failed test (the workspace lints deny them outside tests, Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;

@@ -2,43 +2,6 @@
 
 use super::*;
 
-async fn seen(
-    app: &TestApp,
-    path: &str,
-    tender: &str,
-    token: Option<&str>,
-) -> anyhow::Result<(reqwest::StatusCode, String)> {
-    let res = app.get(&path.replace("{id}", tender), token).await?;
-    let status = res.status();
-    Ok((status, res.text().await?))
-}
-
-/// Drops what differs between two tenders published alike (ids, keys, hashes, request ids) so that
-/// what remains can be compared.
-fn normalized(mut value: Value, id: &str, as_id: &str) -> Value {
-    fn walk(v: &mut Value) {
-        match v {
-            Value::Object(map) => {
-                for key in [
-                    "request_id",
-                    "opening_key",
-                    "hash",
-                    "prev_hash",
-                    "id",
-                    "object",
-                ] {
-                    map.remove(key);
-                }
-                map.values_mut().for_each(walk);
-            }
-            Value::Array(items) => items.iter_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    walk(&mut value);
-    serde_json::from_str(&value.to_string().replace(id, as_id)).unwrap_or(Value::Null)
-}
-
 /// 电子招标投标办法 Art 21, docs/spec/visibility.md: before the deadline, a tender with three
 /// registered bidders who bid looks, to the tenderer, supervisors, operators, another bidder and
 /// the public, exactly like the same tender with none, on every endpoint they can call; and no

@@ -220,3 +220,44 @@ async fn audit_actions(app: &TestApp, tender: &str) -> anyhow::Result<Vec<String
 async fn assert_record_signed(app: &TestApp, record: &Value) -> anyhow::Result<()> {
     assert_receipt_signed(app, record).await
 }
+
+/// A read answer for one tender: `path` with `{id}` replaced, as `token` sees it.
+async fn seen(
+    app: &TestApp,
+    path: &str,
+    tender: &str,
+    token: Option<&str>,
+) -> anyhow::Result<(reqwest::StatusCode, String)> {
+    let res = app.get(&path.replace("{id}", tender), token).await?;
+    let status = res.status();
+    Ok((status, res.text().await?))
+}
+
+/// Drops what differs between two tenders published alike whatever happens to them (ids, keys,
+/// hashes, request ids, their own documents' ids), and writes `id` as `as_id`, so that what
+/// remains can be compared. Timestamps are kept: a time that differs tells of something done.
+fn normalized(mut value: Value, id: &str, as_id: &str) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                for key in [
+                    "request_id",
+                    "opening_key",
+                    "hash",
+                    "prev_hash",
+                    "id",
+                    "object",
+                    "document_id",
+                    "document_ids",
+                ] {
+                    map.remove(key);
+                }
+                map.values_mut().for_each(walk);
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut value);
+    serde_json::from_str(&value.to_string().replace(id, as_id)).unwrap_or(Value::Null)
+}

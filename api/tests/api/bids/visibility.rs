@@ -124,47 +124,6 @@ async fn upload(app: &TestApp, token: &str, tender: &str, bytes: &[u8]) -> anyho
     Ok(text(&res.json::<Value>().await?["document_id"]))
 }
 
-async fn seen(
-    app: &TestApp,
-    path: &str,
-    tender: &str,
-    token: Option<&str>,
-) -> anyhow::Result<(StatusCode, String)> {
-    let res = app.get(&path.replace("{id}", tender), token).await?;
-    let status = res.status();
-    Ok((status, res.text().await?))
-}
-
-/// Drops what differs between two tenders published alike whatever happens to them (ids, keys,
-/// hashes, request ids), and writes `id` as `as_id`, so that what remains can be compared.
-/// Timestamps are kept: the test clock only moves after both tenders are published and their
-/// documents uploaded, so any time that differs tells of something done afterwards.
-fn normalized(mut value: Value, id: &str, as_id: &str) -> Value {
-    fn walk(v: &mut Value) {
-        match v {
-            Value::Object(map) => {
-                for key in [
-                    "request_id",
-                    "opening_key",
-                    "hash",
-                    "prev_hash",
-                    "id",
-                    "object",
-                    "document_id",
-                    "document_ids",
-                ] {
-                    map.remove(key);
-                }
-                map.values_mut().for_each(walk);
-            }
-            Value::Array(items) => items.iter_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    walk(&mut value);
-    serde_json::from_str(&value.to_string().replace(id, as_id)).unwrap_or(Value::Null)
-}
-
 fn parsed(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned()))
 }
