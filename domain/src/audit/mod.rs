@@ -5,6 +5,7 @@
 //! the chains that moved since the previous head and to that previous head, so a history rewritten
 //! after a head was published is detectable. Pure: hashing and verification only.
 
+mod kept;
 pub mod service;
 pub mod store;
 
