@@ -4,10 +4,12 @@
 //! decision, and apply it (docs/architecture.md, "functional core").
 //!
 //! - [`error`]: the stable error codes of the API contract, with their statuses and titles;
-//! - [`state`]: the states of bids, registrations, accounts and refunds, stored by their names;
+//! - [`state`]: the states of bids, registrations, accounts, refunds, jobs and flags, stored by
+//!   their names;
 //! - [`bid`]: when a bid may be submitted, replaced, withdrawn or revoked (电子招标投标办法 Art 26–31);
 //! - [`deposit`]: what a payment does (credit or suspense), when a fee is earned, what is refunded
-//!   as overpaid, which payers are flagged (实施条例 Art 26, 40), and refund interest.
+//!   as overpaid, which payers are flagged (实施条例 Art 26, 40), and refund interest;
+//!   [`deposit::batch`] decides a whole batch of bank payments at once.
 
 pub mod bid;
 pub mod deposit;
@@ -18,7 +20,7 @@ pub mod state;
 macro_rules! named_states {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name {
             $($(#[$vdoc])* $variant),+
         }

@@ -59,6 +59,29 @@ named_states!(
     }
 );
 
+named_states!(
+    /// A background job's life (docs/operations.md, "Background work and deadlines").
+    JobStatus {
+        /// Waiting for its time (`run_at`) or for a worker.
+        Pending => "pending",
+        /// Taken by a worker, whose lease has not run out.
+        Running => "running",
+        Done => "done",
+        /// Failed `max_attempts` times: waits for an operator (`tenderhall jobs retry`).
+        Dead => "dead",
+    }
+);
+
+named_states!(
+    /// What a deposit flag tells the supervisors (实施条例 Art 26, 40).
+    FlagKind {
+        /// Paid from another account than the bidder's registered basic account (Art 26).
+        PayerMismatch => "payer_mismatch",
+        /// One payer account paid the deposits of two bidders of one tender (Art 40).
+        SharedPayer => "shared_payer",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +102,12 @@ mod tests {
         }
         for s in RefundStatus::ALL {
             assert_eq!(RefundStatus::parse(s.as_str()), Some(*s));
+        }
+        for s in JobStatus::ALL {
+            assert_eq!(JobStatus::parse(s.as_str()), Some(*s));
+        }
+        for s in FlagKind::ALL {
+            assert_eq!(FlagKind::parse(s.as_str()), Some(*s));
         }
         assert_eq!(BidStatus::parse("Current"), None);
     }

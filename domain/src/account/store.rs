@@ -109,6 +109,13 @@ pub mod queries {
             .await?)
     }
 
+    /// The basic account of the organization whose id is the SQL expression `organization_id`,
+    /// as a scalar subquery, for a statement of another area that reads it with its own rows in one
+    /// round trip (the bank intake's lock-and-read).
+    pub fn basic_account_sql(organization_id: &str) -> String {
+        format!("(SELECT o.basic_account FROM organizations o WHERE o.id = {organization_id})")
+    }
+
     /// The registered basic account (基本账户) of an organization, if it has one.
     pub async fn basic_account(
         db: &impl ConnectionTrait,

@@ -114,33 +114,31 @@ pub async fn append(
 }
 
 /// Appends several entries, in order, in one go: the chains' tips are locked together, in the
-/// order of their names, and moved in one statement. The group commit of bank notifications records a whole batch this way.
+/// order of their names, and moved in one statement.
 pub async fn append_many(
     txn: &impl ConnectionTrait,
     news: Vec<NewEntry>,
     at: DateTime<Utc>,
 ) -> Result<Vec<Entry>, DbErr> {
-    append_many_locked(txn, news, at, Inserts::new(txn), Tips::new()).await
+    let tips = lock_tips_of(txn, &news, Tips::new(), at).await?;
+    let mut inserts = Inserts::new(txn);
+    let written = queue(&mut inserts, news, tips, at)?;
+    inserts.run(txn).await?;
+    Ok(written)
 }
 
 /// Chain tips by name, `(last_seq, last_hash)`, as locked in the current transaction.
 pub type Tips = HashMap<String, (i64, String)>;
 
-/// [`append_many`], writing `inserts` in the same statement as the entries, for a caller that may
-/// have locked some tips in this transaction already
-/// (`locked`, read `FOR UPDATE`, as the group commit of bank notifications does with the accounts it
-/// reads): those are not read again, the other chains are locked here.
-pub async fn append_many_locked(
+/// The tips of the chains `news` append to, locked: those in `locked` (read `FOR UPDATE` earlier in
+/// this transaction, as the bank intake's lock-and-read does) are taken as they are, the others
+/// are locked here, in name order.
+pub async fn lock_tips_of(
     txn: &impl ConnectionTrait,
-    news: Vec<NewEntry>,
-    at: DateTime<Utc>,
-    mut inserts: Inserts,
+    news: &[NewEntry],
     locked: Tips,
-) -> Result<Vec<Entry>, DbErr> {
-    if news.is_empty() {
-        inserts.run(txn).await?;
-        return Ok(Vec::new());
-    }
+    at: DateTime<Utc>,
+) -> Result<Tips, DbErr> {
     let mut names: Vec<String> = news.iter().map(|n| n.chain.as_str().to_owned()).collect();
     names.sort();
     names.dedup();
@@ -159,7 +157,21 @@ pub async fn append_many_locked(
         // other way round, PostgreSQL breaks the deadlock by failing one, which changes nothing.
         tips.extend(lock_or_create_tips(txn, &missing, at).await?);
     }
+    Ok(tips)
+}
 
+/// Chains `news` onto `tips` (locked by [`lock_tips_of`]) and adds the entries and the tips'
+/// moves to `inserts`, which the caller runs with its own rows in one statement. Nothing is
+/// written until it does; the entries returned are the ones it will write.
+pub fn queue(
+    inserts: &mut Inserts,
+    news: Vec<NewEntry>,
+    mut tips: Tips,
+    at: DateTime<Utc>,
+) -> Result<Vec<Entry>, DbErr> {
+    if news.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut written = Vec::with_capacity(news.len());
     for new in news {
         let chain = new.chain.as_str().to_owned();
@@ -221,8 +233,28 @@ pub async fn append_many_locked(
                 .to_owned(),
         ),
     )?;
-    inserts.run(txn).await?;
     Ok(written)
+}
+
+/// PostgreSQL: the tips of the chains named by the SQL expression `chains` (a subquery), locked
+/// in name order, as a `WITH` part of a statement of another area that reads its own rows under
+/// those locks in the same round trip (the bank intake's lock-and-read). It yields
+/// `chain, last_seq, last_hash`; [`tips_as_json_sql`] reads them back.
+pub fn lock_tips_sql(chains: &str) -> String {
+    format!(
+        "SELECT c.chain, c.last_seq, c.last_hash FROM audit_chains c \
+         WHERE c.chain IN ({chains}) ORDER BY c.chain FOR UPDATE"
+    )
+}
+
+/// The tips locked by the `WITH` part `locked` ([`lock_tips_sql`]) as one JSON array of
+/// `[chain, last_seq, last_hash, seen]`, where `seen` is the tip as the statement's snapshot saw
+/// it: where the two differ, another transaction moved the tip before the lock was granted.
+pub fn tips_as_json_sql(locked: &str) -> String {
+    format!(
+        "(SELECT CAST(json_agg(json_build_array(l.chain, l.last_seq, l.last_hash, s.last_seq)) AS TEXT) \
+         FROM {locked} l LEFT JOIN audit_chains s ON s.chain = l.chain)"
+    )
 }
 
 /// The tips of `names` (sorted), locked in that order; a chain's first entry creates its tip.

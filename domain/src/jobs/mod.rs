@@ -52,32 +52,8 @@ pub fn backoff(attempt: u32, jitter: f64) -> Duration {
     Duration::from_millis((base as f64 * 1000.0 * spread) as u64)
 }
 
-/// Job status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobStatus {
-    Pending,
-    Running,
-    Done,
-    /// Failed `max_attempts` times: waits for an operator (`tenderhall jobs retry`).
-    Dead,
-}
-
-impl JobStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Running => "running",
-            Self::Done => "done",
-            Self::Dead => "dead",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Running, Self::Done, Self::Dead]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-}
+/// A job's state, stored by its name.
+pub use tenderhall_model::state::JobStatus;
 
 #[cfg(test)]
 mod tests {

@@ -210,6 +210,14 @@ pub mod queries {
         Ok(owners)
     }
 
+    /// A tender's bid deadline and accelerator, for the tender whose id is the SQL expression
+    /// `tender_id`, as two scalar subqueries, for a statement of another area that reads them with
+    /// its own rows in one round trip (the bank intake's lock-and-read).
+    pub fn deadline_and_accelerator_sql(tender_id: &str) -> [String; 2] {
+        ["bid_deadline", "accelerator"]
+            .map(|column| format!("(SELECT t.{column} FROM tenders t WHERE t.id = {tender_id})"))
+    }
+
     /// A tender's row.
     pub async fn by_id(
         db: &impl ConnectionTrait,

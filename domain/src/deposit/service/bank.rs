@@ -12,17 +12,18 @@ use serde_json::json;
 
 use std::collections::HashMap;
 
-use super::credit::{Context, held_by, settle};
+use super::credit::{apply, held_by};
 use super::ledger::{Entry, queue_entries};
-use tenderhall_model::deposit::{self as rules, Disposition};
-
-use tenderhall_model::state::{AccountKind, AccountStatus};
+use tenderhall_model::deposit::Disposition;
+use tenderhall_model::deposit::batch as rules;
+use tenderhall_model::state::AccountKind;
 
 use crate::account::parse_bank_account;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::deposit::Payment;
 use crate::deposit::accounts::{BANK, SUSPENSE};
-use crate::deposit::store::{bank_notifications, virtual_accounts};
+use crate::deposit::store::bank_notifications;
+use crate::deposit::store::batch::lock_and_read;
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::store::begin_write;
 use crate::store::rows::{Inserts, is_in};
@@ -170,10 +171,11 @@ fn is_unique_violation(e: &DomainError) -> bool {
 
 /// One transaction for the whole batch: the known ids read with one query (when `read_known`;
 /// otherwise only repeats inside the batch are found, and the primary key refuses the others);
-/// the tenders' sealed chains locked and the accounts read with one more ([`Context`]); the journal
-/// entries, postings, notifications, new payers, audit entries and chain tips written with one
-/// statement, unless an overpayment's refund must read the postings first. BEGIN, those two and
-/// COMMIT are the four round trips of a batch. `Err` means nothing was recorded.
+/// the tenders' sealed chains locked and the accounts read with one more (`store::batch`); the
+/// batch decided by the rules (`tenderhall_model::deposit::batch::plan`); the journal entries,
+/// postings, notifications, settlements, payers, flags, audit entries and chain tips written with
+/// one statement (an overpayment's refund is booked before it). BEGIN, those two and COMMIT are
+/// the four round trips of a batch. `Err` means nothing was recorded.
 async fn record(
     db: &DatabaseConnection,
     batch: &[Notification],
@@ -235,27 +237,38 @@ async fn record(
                 )
             })
             .collect();
-        let mut context = Context::load(&txn, &paid, now).await?;
+        let mut loaded = lock_and_read(&txn, &paid, now).await?;
         tenders.extend(
-            context
+            loaded
                 .accounts
                 .values()
                 .map(|a| (a.account_no.clone(), a.tender_id.clone())),
         );
+        let payments: Vec<rules::Payment> = fresh
+            .iter()
+            .zip(&paid)
+            .map(|(&(i, amount_fen), (account_no, payer))| rules::Payment {
+                account_no,
+                amount_fen,
+                currency: batch[i].payment.amount.currency().code(),
+                payer,
+            })
+            .collect();
+        let plan = rules::plan(&loaded.accounts, &payments, &loaded.payers);
+
         let mut journal = Vec::with_capacity(fresh.len());
         let mut audits = Vec::with_capacity(fresh.len());
         let mut rows = Vec::with_capacity(fresh.len());
-        // The accounts paid into, with the payer and the amount of each payment.
-        let mut touched: Vec<(&virtual_accounts::Model, (String, i64))> = Vec::new();
-        for (&(i, amount), (_, payer)) in fresh.iter().zip(&paid) {
+        for ((&(i, amount), (_, payer)), disposition) in
+            fresh.iter().zip(&paid).zip(&plan.dispositions)
+        {
             let payment = &batch[i].payment;
             let currency = payment.amount.currency();
             let memo = format!("{} / {}", payment.payer_name, payer);
-            let account = context.accounts.get(&payment.account_no);
-            let state =
-                account.and_then(|a| Some((AccountStatus::parse(&a.status)?, a.currency.as_str())));
-            let account = account
-                .filter(|_| rules::disposition(state, currency.code()) == Disposition::Credit);
+            let account = loaded
+                .accounts
+                .get(&payment.account_no)
+                .filter(|_| *disposition == Disposition::Credit);
             let receipt = match account {
                 None => {
                     journal.push(Entry {
@@ -290,10 +303,9 @@ async fn record(
                     let mut entry = NewEntry::new(
                         Chain::tender_sealed(&acct.tender_id),
                         &Actor::system(),
-                        if acct.kind == AccountKind::Fee.as_str() {
-                            "fee.payment"
-                        } else {
-                            "deposit.payment"
+                        match acct.kind {
+                            AccountKind::Fee => "fee.payment",
+                            AccountKind::Deposit => "deposit.payment",
                         },
                         format!("account:{}", acct.account_no),
                     )
@@ -302,9 +314,8 @@ async fn record(
                         "amount_fen": amount,
                         "organization_id": acct.organization_id,
                     }));
-                    entry.withheld_until = context.tenders.get(&acct.tender_id).map(|t| t.0);
+                    entry.withheld_until = loaded.tenders.get(&acct.tender_id).map(|t| t.0);
                     audits.push(entry);
-                    touched.push((acct, (payer.clone(), amount)));
                     Receipt::Credited
                 }
             };
@@ -323,23 +334,25 @@ async fn record(
             });
             answers[i] = Some(Ok(receipt));
         }
-        // The entries, their postings, the notifications, the new payers, the audit entries and
-        // the chain tips in one statement (PostgreSQL), unless settling must read the batch's
-        // postings first (an overpayment's refund).
+        // The entries, their postings, the notifications, the settlements, the payers and flags,
+        // the audit entries and the chain tips in one statement (PostgreSQL); a refund is booked
+        // on its own before it.
         let mut inserts = Inserts::new(&txn);
         let entry_ids = queue_entries(&mut inserts, &journal, now)?;
         for (row, entry_id) in rows.iter_mut().zip(entry_ids) {
             row.entry_id = Set(entry_id);
         }
         inserts.add(rows)?;
-        let refunded = settle(&txn, &mut inserts, &context, &touched, now).await?;
+        let refunded = apply(&txn, &mut inserts, &loaded, &plan, now).await?;
         // The tips stay locked; a refund's audit entry moved them, so they are read again then.
         let tips = if refunded {
             audit::Tips::new()
         } else {
-            std::mem::take(&mut context.tips)
+            std::mem::take(&mut loaded.tips)
         };
-        audit::append_many_locked(&txn, audits, now, inserts, tips).await?;
+        let tips = audit::lock_tips_of(&txn, &audits, tips, now).await?;
+        audit::queue(&mut inserts, audits, tips, now)?;
+        inserts.run(&txn).await?;
     }
     txn.commit().await?;
     Ok(Recorded {

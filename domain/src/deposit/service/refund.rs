@@ -205,7 +205,7 @@ pub async fn book_refund(
     };
     book(
         txn,
-        account,
+        account.into(),
         &held_account,
         principal,
         interest,
@@ -217,20 +217,47 @@ pub async fn book_refund(
     .map(Some)
 }
 
-/// Books the refund of what was paid beyond the amount due (the account stays open): within 5
-/// days, without interest. Returns the refund's id, or `None` when nothing was overpaid.
-pub async fn book_excess_refund(
+/// Whose money a refund returns: the virtual account and its tender, bidder and currency.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Holder<'a> {
+    pub account_no: &'a str,
+    pub tender_id: &'a str,
+    pub organization_id: &'a str,
+    pub currency: &'a str,
+}
+
+impl<'a> From<&'a virtual_accounts::Model> for Holder<'a> {
+    fn from(a: &'a virtual_accounts::Model) -> Self {
+        Self {
+            account_no: &a.account_no,
+            tender_id: &a.tender_id,
+            organization_id: &a.organization_id,
+            currency: &a.currency,
+        }
+    }
+}
+
+impl<'a> From<&'a tenderhall_model::deposit::batch::Account> for Holder<'a> {
+    fn from(a: &'a tenderhall_model::deposit::batch::Account) -> Self {
+        Self {
+            account_no: &a.account_no,
+            tender_id: &a.tender_id,
+            organization_id: &a.organization_id,
+            currency: &a.currency,
+        }
+    }
+}
+
+/// Books the refund of `excess`, what a batch of payments put beyond what the account may keep
+/// (the account stays open): within 5 days, without interest. Returns the refund's id.
+pub(super) async fn book_overpaid(
     txn: &impl ConnectionTrait,
-    account: &virtual_accounts::Model,
+    account: Holder<'_>,
     held_account: &str,
-    keep: i64,
+    excess: i64,
     due_by: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> DomainResult<Option<String>> {
-    let excess = -balance(txn, held_account).await? - keep;
-    if excess <= 0 {
-        return Ok(None);
-    }
+) -> DomainResult<String> {
     book(
         txn,
         account,
@@ -242,13 +269,12 @@ pub async fn book_excess_refund(
         now,
     )
     .await
-    .map(Some)
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn book(
     txn: &impl ConnectionTrait,
-    account: &virtual_accounts::Model,
+    account: Holder<'_>,
     held_account: &str,
     principal: i64,
     interest: i64,
@@ -258,7 +284,7 @@ async fn book(
 ) -> DomainResult<String> {
     let held_account = held_account.to_owned();
     let currency: Currency = account.currency.parse().map_err(DomainError::internal)?;
-    let payee = crate::account::store::queries::basic_account(txn, &account.organization_id)
+    let payee = crate::account::store::queries::basic_account(txn, account.organization_id)
         .await?
         .unwrap_or_default();
     let id = format!("rfd_{}", uuid::Uuid::now_v7().simple());
@@ -267,7 +293,7 @@ async fn book(
         post(
             txn,
             "interest_accrued",
-            Some(&account.tender_id),
+            Some(account.tender_id),
             &id,
             "interest on the deposit for the days held",
             currency,
@@ -289,7 +315,7 @@ async fn book(
     post(
         txn,
         "refund",
-        Some(&account.tender_id),
+        Some(account.tender_id),
         &id,
         reason.as_str(),
         currency,
@@ -299,9 +325,9 @@ async fn book(
     .await?;
     refunds::Entity::insert(refunds::ActiveModel {
         id: Set(id.clone()),
-        account_no: Set(account.account_no.clone()),
-        tender_id: Set(account.tender_id.clone()),
-        organization_id: Set(account.organization_id.clone()),
+        account_no: Set(account.account_no.to_owned()),
+        tender_id: Set(account.tender_id.to_owned()),
+        organization_id: Set(account.organization_id.to_owned()),
         reason: Set(reason.as_str().to_owned()),
         principal_fen: Set(principal),
         interest_fen: Set(interest),
@@ -321,7 +347,7 @@ async fn book(
         txn,
         money_entry(
             txn,
-            &account.tender_id,
+            account.tender_id,
             "deposit.refund",
             format!("refund:{id}"),
             now,

@@ -1,5 +1,7 @@
 //! Persistence of registrations, virtual accounts, the ledger, bank notifications and flags.
 
+pub mod batch;
+
 pub mod registrations {
     use sea_orm::entity::prelude::*;
 

@@ -2,6 +2,8 @@
 //! goes, when a document fee is earned, what is refunded as overpaid, which payers are flagged, a
 //! deposit's status at the deadline and the interest on a refund, decided from loaded amounts.
 
+pub mod batch;
+
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::state::{AccountKind, AccountStatus};
