@@ -9,11 +9,14 @@
 //! - [`bid`]: when a bid may be submitted, replaced, withdrawn or revoked (电子招标投标办法 Art 26–31);
 //! - [`deposit`]: what a payment does (credit or suspense), when a fee is earned, what is refunded
 //!   as overpaid, which payers are flagged (实施条例 Art 26, 40), and refund interest;
-//!   [`deposit::batch`] decides a whole batch of bank payments at once.
+//!   [`deposit::batch`] decides a whole batch of bank payments at once;
+//! - [`expert`]: specialties, avoidance (政府采购法实施条例 Art 9), committee sizes and the verifiable
+//!   draw with its offline check.
 
 pub mod bid;
 pub mod deposit;
 pub mod error;
+pub mod expert;
 pub mod state;
 
 /// Implements `as_str`, `parse` and `ALL` for a state enum stored by its snake_case name.
