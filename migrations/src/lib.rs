@@ -40,6 +40,8 @@ mod m20261129_000033_index_payers_by_tender;
 mod m20261201_000034_index_notifications_by_time;
 mod m20261203_000035_registrations_again_after_withdrawal;
 mod m20261203_000036_create_agency_mandates;
+mod m20261203_000037_create_experts;
+mod m20261203_000038_create_draws;
 
 pub struct Migrator;
 
@@ -83,6 +85,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000034_index_notifications_by_time::Migration),
             Box::new(m20261203_000035_registrations_again_after_withdrawal::Migration),
             Box::new(m20261203_000036_create_agency_mandates::Migration),
+            Box::new(m20261203_000037_create_experts::Migration),
+            Box::new(m20261203_000038_create_draws::Migration),
         ]
     }
 }
