@@ -23,6 +23,7 @@ use tenderhall_domain::account::service::{
 };
 use tenderhall_domain::deposit::service::{check_ledger, register as register_for_lot};
 use tenderhall_domain::deposit::sign_notification;
+use tenderhall_domain::id::{LotId, TenderId};
 use tenderhall_domain::keys::MasterKey;
 use tenderhall_domain::money::MoneyInput;
 use tenderhall_domain::store::{loopback_without_tls, replace_database_name};
@@ -235,10 +236,15 @@ async fn measure(
         let tender = create_draft(&db, &owner, input, true, None, now)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (tender, lot) = (TenderId::parse(&tender.id), LotId::parse("1"));
+        let (tender, lot) = (
+            tender.map_err(|e| anyhow::anyhow!("{e}"))?,
+            lot.map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
         publish(
             &db,
             &owner,
-            &tender.id,
+            &tender,
             &ProcedureSettings::default(),
             state.master_key(),
             true,
@@ -248,7 +254,7 @@ async fn measure(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         for (bidder, basic) in &bidders {
-            let (reg, _) = register_for_lot(&db, bidder, &tender.id, "1", None, now)
+            let (reg, _) = register_for_lot(&db, bidder, &tender, &lot, None, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             accounts.push((reg.deposit_account.account_no, basic.clone()));

@@ -12,6 +12,7 @@ use tenderhall_domain::audit::Actor;
 use tenderhall_domain::audit::service::{
     AuditReport, SignedHead, Witnesses, sign_and_publish_head, verify_all,
 };
+use tenderhall_domain::id::{JobId, OrganizationId};
 use tenderhall_domain::keys::service::{load_or_create_platform_signer, platform_public_keys};
 use tenderhall_domain::time::{Clock, SystemClock};
 use tenderhall_workers::WorkerContext;
@@ -173,14 +174,17 @@ pub async fn create_operator(
 /// `tenderhall admin verify-org`.
 pub async fn verify_org(settings: Settings, org_id: &str) -> anyhow::Result<String> {
     let state = platform::open(settings, Arc::new(SystemClock)).await?;
-    let org = verify_organization(state.db(), &Actor::cli(), org_id, state.now())
-        .await
-        .map_err(|e| match e {
-            tenderhall_domain::DomainError::NotFound => {
-                anyhow::anyhow!("there is no organization `{org_id}`")
-            }
-            other => domain_err(other),
-        })?;
+    // An id that is no id is answered as an unknown one.
+    let verified = match OrganizationId::parse(org_id) {
+        Ok(org) => verify_organization(state.db(), &Actor::cli(), &org, state.now()).await,
+        Err(e) => Err(e),
+    };
+    let org = verified.map_err(|e| match e {
+        tenderhall_domain::DomainError::NotFound => {
+            anyhow::anyhow!("there is no organization `{org_id}`")
+        }
+        other => domain_err(other),
+    })?;
     Ok(format!(
         "{} ({}, {}) is verified",
         org.id, org.name, org.kind
@@ -457,12 +461,18 @@ pub async fn bank_reconcile(settings: &Settings, path: &std::path::Path) -> anyh
 pub async fn jobs_retry(settings: &Settings, id: &str) -> anyhow::Result<()> {
     let db = platform::connect(settings).await?;
     platform::migrate(&db).await?;
-    let job = tenderhall_domain::jobs::service::retry(&db, id, &Actor::cli(), SystemClock.now())
-        .await
-        .map_err(|e| match e {
-            tenderhall_domain::DomainError::NotFound => anyhow::anyhow!("there is no job `{id}`"),
-            other => domain_err(other),
-        })?;
+    // An id that is no id is answered as an unknown one.
+    let retried = match JobId::parse(id) {
+        Ok(job) => {
+            tenderhall_domain::jobs::service::retry(&db, &job, &Actor::cli(), SystemClock.now())
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    let job = retried.map_err(|e| match e {
+        tenderhall_domain::DomainError::NotFound => anyhow::anyhow!("there is no job `{id}`"),
+        other => domain_err(other),
+    })?;
     println!("job {} ({}) is queued again", job.id, job.kind);
     Ok(())
 }

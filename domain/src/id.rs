@@ -12,16 +12,21 @@ pub use tenderhall_envelope::is_valid_id;
 
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        typed_id!($(#[$doc])* $name);
+
+        impl $name {
+            pub fn generate() -> Self {
+                Self(format!("{}_{}", $prefix, uuid::Uuid::now_v7().simple()))
+            }
+        }
+    };
+    ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
         impl $name {
-            pub fn generate() -> Self {
-                Self(format!("{}_{}", $prefix, uuid::Uuid::now_v7().simple()))
-            }
-
             pub fn parse(s: &str) -> Result<Self, DomainError> {
                 if is_valid_id(s) {
                     Ok(Self(s.to_owned()))
@@ -76,6 +81,35 @@ typed_id!(
     /// A tenderer's mandate to an agency (委托代理).
     MandateId, "mdt"
 );
+typed_id!(
+    /// A lot of a tender (标段), named by the tenderer and unique within its tender: no prefix, and
+    /// never generated.
+    LotId
+);
+typed_id!(
+    /// A bidder's registration for a lot, with its deposit account.
+    RegistrationId, "reg"
+);
+typed_id!(
+    /// A document of a tender.
+    DocumentId, "doc"
+);
+typed_id!(
+    /// A bidder's question about a tender's documents (澄清请求).
+    QuestionId, "qst"
+);
+typed_id!(
+    /// A refund of a deposit or fee.
+    RefundId, "rfd"
+);
+typed_id!(
+    /// A notification in an account's inbox.
+    NotificationId, "ntf"
+);
+typed_id!(
+    /// A job of the chronograph's queue.
+    JobId, "job"
+);
 
 #[cfg(test)]
 mod tests {
@@ -86,6 +120,25 @@ mod tests {
         let id = OrganizationId::generate();
         assert!(is_valid_id(id.as_str()), "{id}");
         assert!(id.as_str().starts_with("org_"));
+    }
+
+    #[test]
+    fn generated_ids_keep_the_stored_format() {
+        // Rows written before these kinds were typed hold `<prefix>_<32 hex>`: new ones must too.
+        for (id, prefix) in [
+            (RegistrationId::generate().to_string(), "reg_"),
+            (DocumentId::generate().to_string(), "doc_"),
+            (QuestionId::generate().to_string(), "qst_"),
+            (RefundId::generate().to_string(), "rfd_"),
+            (NotificationId::generate().to_string(), "ntf_"),
+            (JobId::generate().to_string(), "job_"),
+        ] {
+            let hex = id.strip_prefix(prefix);
+            assert!(
+                hex.is_some_and(|h| h.len() == 32 && h.chars().all(|c| c.is_ascii_hexdigit())),
+                "{id}"
+            );
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Transac
 use tenderhall_domain::account::service::{
     NewOrganization, Registration, SignInPolicy, authenticate, register, sign_in,
 };
+use tenderhall_domain::id::TenderId;
 use tenderhall_domain::jobs::JobStatus;
 use tenderhall_domain::jobs::service::list;
 use tenderhall_domain::money::MoneyInput;
@@ -72,7 +73,7 @@ async fn due_tenders(site: &Site, n: usize) -> anyhow::Result<(DatabaseConnectio
         publish(
             &db,
             &principal,
-            &tender.id,
+            &TenderId::parse(&tender.id)?,
             &ProcedureSettings::default(),
             &tenderhall_domain::keys::MasterKey::generate()?,
             false,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use sea_orm::DatabaseConnection;
 use tenderhall_domain::deposit::service::{RefundOutcome, confirm_refund};
+use tenderhall_domain::id::RefundId;
 use tenderhall_domain::ports::{BankGateway, BoxFuture, GatewayError, RefundInstruction};
 use tenderhall_domain::time::Clock;
 
@@ -86,9 +87,12 @@ impl BankGateway for SandboxBank {
                 ));
             }
             let bank_ref = format!("SANDBOX-{}", instruction.refund_id);
+            // An id that is no id is refused as an unknown refund is: not found.
+            let refund = RefundId::parse(&instruction.refund_id)
+                .map_err(|e| GatewayError::Unavailable(e.to_string()))?;
             confirm_refund(
                 &self.db,
-                &instruction.refund_id,
+                &refund,
                 RefundOutcome::Paid,
                 &bank_ref,
                 self.clock.now(),

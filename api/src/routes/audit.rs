@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tenderhall_domain::audit::service::{latest_head, visible_entries};
 use tenderhall_domain::audit::{Chain, Entry};
-use tenderhall_domain::id::is_valid_id;
+use tenderhall_domain::id::TenderId;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -167,24 +167,25 @@ async fn tender_log(
         )
         .into());
     }
-    if !is_valid_id(&id) {
-        return Err(ApiError::not_found());
-    }
+    let tender_id = TenderId::parse(&id)?;
     let chain = match which.chain.as_deref() {
-        None | Some("tender") => Chain::tender(&id),
+        None | Some("tender") => Chain::tender(tender_id.as_str()),
         Some("sealed") => {
             // Entries carry the deadline they were written under; an amendment may have moved it
             // later since. The chain stays closed until the deadline in force now.
-            let tender =
-                tenderhall_domain::tender::service::get(state.db(), Some(&auth.principal), &id)
-                    .await?;
+            let tender = tenderhall_domain::tender::service::get(
+                state.db(),
+                Some(&auth.principal),
+                &tender_id,
+            )
+            .await?;
             if state.now() < tender.bid_deadline {
                 return Ok(Json(Page {
                     items: Vec::new(),
                     next_cursor: None,
                 }));
             }
-            Chain::tender_sealed(&id)
+            Chain::tender_sealed(tender_id.as_str())
         }
         Some(_) => {
             return Err(ApiError::invalid(

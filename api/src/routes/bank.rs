@@ -14,6 +14,7 @@ use tenderhall_domain::deposit::service::{
 use tenderhall_domain::deposit::{
     NotificationBody, sign_notification, signature_problem, verify_notification,
 };
+use tenderhall_domain::id::{RefundId, TenderId};
 use tenderhall_domain::money::{Currency, Money};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -284,7 +285,7 @@ async fn refund_confirmation(
     };
     let changed = deposits::confirm_refund(
         state.db(),
-        &confirmation.refund_id,
+        &RefundId::parse(&confirmation.refund_id)?,
         outcome,
         confirmation.detail.as_deref().unwrap_or(""),
         state.now(),
@@ -363,9 +364,14 @@ async fn list_refunds(
     ApiQuery(query): ApiQuery<RefundQuery>,
 ) -> ApiResult<Json<Items<RefundResponse>>> {
     auth.principal.require_operator()?;
+    let tender = match query.tender_id.as_deref().map(TenderId::parse).transpose() {
+        Ok(tender) => tender,
+        // A filter that is no id matches no refund: an empty list, as when it was compared as text.
+        Err(_) => return Ok(Json(Items { items: Vec::new() })),
+    };
     let items = deposits::operator_refunds(
         state.db(),
-        query.tender_id.as_deref(),
+        tender.as_ref(),
         query.status.as_deref(),
         state.now(),
     )

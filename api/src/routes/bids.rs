@@ -9,10 +9,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use serde::Serialize;
+use tenderhall_domain::account::OrganizationKind;
 use tenderhall_domain::bid::envelope::{self, EnvelopeError, Expect};
 use tenderhall_domain::bid::submission::{self, Intake, Receipt};
 use tenderhall_domain::error::ErrorCode;
 use tenderhall_domain::error::Text;
+use tenderhall_domain::id::{LotId, OrganizationId, TenderId};
 use tenderhall_domain::ports::ByteStream;
 use tenderhall_workers::docstore::BlockingRead;
 use utoipa::ToSchema;
@@ -106,7 +108,9 @@ async fn submit_bid(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<ReceiptResponse>)> {
-    let intake = submission::prepare(state.db(), &auth.principal, &id, &lot, state.now()).await?;
+    let (tender, lot) = bidder_path(&auth, &id, &lot)?;
+    let intake =
+        submission::prepare(state.db(), &auth.principal, &tender, &lot, state.now()).await?;
     let limit = state.settings().max_bid_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -129,6 +133,13 @@ async fn submit_bid(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(receipt.into())))
+}
+
+/// The tender and lot of a bidder's own route. Who may bid is answered (403) before the ids are
+/// read, whatever they name, as the services did when they took the ids as strings.
+fn bidder_path(auth: &Auth, tender: &str, lot: &str) -> ApiResult<(TenderId, LotId)> {
+    auth.principal.require_kind(&[OrganizationKind::Bidder])?;
+    Ok((TenderId::parse(tender)?, LotId::parse(lot)?))
 }
 
 /// Streams the body into the store and, at the same time, through the envelope check on a
@@ -249,11 +260,12 @@ async fn get_bid(
     auth: Auth,
     Path((id, lot)): Path<(String, String)>,
 ) -> ApiResult<Json<BidResponse>> {
-    let (_, receipt) = submission::current(state.db(), &auth.principal, &id, &lot).await?;
+    let (tender, lot) = bidder_path(&auth, &id, &lot)?;
+    let (_, receipt) = submission::current(state.db(), &auth.principal, &tender, &lot).await?;
     let deposit_status = tenderhall_domain::deposit::service::own_deposit_status(
         state.db(),
         &auth.principal,
-        &id,
+        &tender,
         &lot,
     )
     .await?;
@@ -284,11 +296,12 @@ async fn withdraw_bid(
     auth: Auth,
     Path((id, lot)): Path<(String, String)>,
 ) -> ApiResult<Json<ReceiptResponse>> {
+    // The lot is not parsed here: after the deadline any lot is answered 409 (see `withdraw`).
     let receipt = submission::withdraw(
         state.db(),
         state.signer(),
         &auth.principal,
-        &id,
+        &TenderId::parse(&id)?,
         &lot,
         state.deposits().interest_rate,
         Some(ip),
@@ -314,11 +327,13 @@ async fn opening_record(
     State(state): State<AppState>,
     Path((id, lot)): Path<(String, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let tender = tenderhall_domain::tender::service::get(state.db(), None, &id).await?;
-    if !tender.lots.iter().any(|l| l.id == lot) {
+    let tender_id = TenderId::parse(&id)?;
+    let tender = tenderhall_domain::tender::service::get(state.db(), None, &tender_id).await?;
+    let lot = LotId::parse(&lot)?;
+    if !tender.lots.iter().any(|l| l.id == lot.as_str()) {
         return Err(ApiError::not_found());
     }
-    match tenderhall_domain::bid::opening::published_record(state.db(), &id, &lot).await? {
+    match tenderhall_domain::bid::opening::published_record(state.db(), &tender_id, &lot).await? {
         Some(record) => Ok(Json(record)),
         None => Err(ApiError::from(tenderhall_domain::DomainError::Refused {
             code: ErrorCode::NotOpened,
@@ -350,10 +365,13 @@ async fn revoke_bid(
     auth: Auth,
     Path((id, lot)): Path<(String, String)>,
 ) -> ApiResult<Json<RevokedResponse>> {
+    // Who may revoke is answered (403) before the tender's id is read; the lot is not parsed:
+    // before the deadline any lot is answered 409 (see `revoke`).
+    auth.principal.require_kind(&[OrganizationKind::Bidder])?;
     submission::revoke(
         state.db(),
         &auth.principal,
-        &id,
+        &TenderId::parse(&id)?,
         &lot,
         Some(ip),
         state.clock().as_ref(),
@@ -391,9 +409,9 @@ async fn opened_bid(
     let archive = tenderhall_domain::bid::opening::opened_archive(
         state.db(),
         &auth.principal,
-        &id,
-        &lot,
-        &bidder,
+        &TenderId::parse(&id)?,
+        &LotId::parse(&lot)?,
+        &OrganizationId::parse(&bidder)?,
     )
     .await?;
     let stream = state

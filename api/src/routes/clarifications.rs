@@ -8,6 +8,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tenderhall_domain::account::OrganizationKind;
+use tenderhall_domain::id::{QuestionId, TenderId};
 use tenderhall_domain::tender::service::{self as tenders, Amendment, AmendmentInput, Question};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -148,10 +150,13 @@ async fn ask_question(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<QuestionRequest>,
 ) -> ApiResult<(StatusCode, Json<QuestionResponse>)> {
+    // Who may ask is answered (403) before the id is read, whatever it names.
+    auth.principal.require_kind(&[OrganizationKind::Bidder])?;
+    let tender = TenderId::parse(&id)?;
     let q = tenders::ask_question(
         state.db(),
         &auth.principal,
-        &id,
+        &tender,
         &body.question,
         Some(ip),
         state.now(),
@@ -174,7 +179,8 @@ async fn list_questions(
     MaybeAuth(viewer): MaybeAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Items<QuestionResponse>>> {
-    let items = tenders::list_questions(state.db(), viewer.as_ref(), &id).await?;
+    let items =
+        tenders::list_questions(state.db(), viewer.as_ref(), &TenderId::parse(&id)?).await?;
     Ok(Json(Items {
         items: items.into_iter().map(Into::into).collect(),
     }))
@@ -206,8 +212,8 @@ async fn answer_question(
     let a = tenders::answer_question(
         state.db(),
         &auth.principal,
-        &id,
-        &question_id,
+        &TenderId::parse(&id)?,
+        &QuestionId::parse(&question_id)?,
         &body.answer,
         body.affects_bids,
         Some(ip),
@@ -253,7 +259,7 @@ async fn publish_amendment(
     let a = tenders::publish_amendment(
         state.db(),
         &auth.principal,
-        &id,
+        &TenderId::parse(&id)?,
         input,
         Some(ip),
         state.now(),
@@ -277,7 +283,8 @@ async fn list_amendments(
     MaybeAuth(viewer): MaybeAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Items<AmendmentResponse>>> {
-    let items = tenders::list_amendments(state.db(), viewer.as_ref(), &id).await?;
+    let items =
+        tenders::list_amendments(state.db(), viewer.as_ref(), &TenderId::parse(&id)?).await?;
     Ok(Json(Items {
         items: items.into_iter().map(Into::into).collect(),
     }))

@@ -6,9 +6,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tenderhall_domain::account::OrganizationKind;
 use tenderhall_domain::deposit::service::{
     self as deposits, DepositLine, FlagView, OwnRegistration, Registration, VirtualAccount,
 };
+use tenderhall_domain::id::{LotId, RegistrationId, TenderId};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -100,10 +102,13 @@ async fn register(
     auth: Auth,
     Path((id, lot)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<RegistrationResponse>)> {
+    // Who may register is answered (403) before the ids are read, whatever they name.
+    auth.principal.require_kind(&[OrganizationKind::Bidder])?;
+    let (tender, lot) = (TenderId::parse(&id)?, LotId::parse(&lot)?);
     let (registration, created) = deposits::register(
         state.db(),
         &auth.principal,
-        &id,
+        &tender,
         &lot,
         Some(ip),
         state.now(),
@@ -132,8 +137,11 @@ async fn document_fee(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<AccountResponse>)> {
+    // Who may have a fee account is answered (403) before the id is read, whatever it names.
+    auth.principal.require_kind(&[OrganizationKind::Bidder])?;
+    let tender = TenderId::parse(&id)?;
     let (account, created) =
-        deposits::fee_account(state.db(), &auth.principal, &id, Some(ip), state.now()).await?;
+        deposits::fee_account(state.db(), &auth.principal, &tender, Some(ip), state.now()).await?;
     Ok((created_or_ok(created), Json(account.into())))
 }
 
@@ -226,7 +234,9 @@ async fn lot_deposits(
     auth: Auth,
     Path((id, lot)): Path<(String, String)>,
 ) -> ApiResult<Json<Items<DepositResponse>>> {
-    let lines = deposits::lot_deposits(state.db(), &auth.principal, &id, &lot, state.now()).await?;
+    let (tender, lot) = (TenderId::parse(&id)?, LotId::parse(&lot)?);
+    let lines =
+        deposits::lot_deposits(state.db(), &auth.principal, &tender, &lot, state.now()).await?;
     Ok(Json(Items {
         items: lines.into_iter().map(Into::into).collect(),
     }))
@@ -248,7 +258,10 @@ async fn tender_flags(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Items<FlagResponse>>> {
-    let flags = deposits::tender_flags(state.db(), &auth.principal, &id, state.now()).await?;
+    // Anyone but a supervisor is refused (403) before the id is read, whatever it names.
+    deposits::require_flag_reader(&auth.principal)?;
+    let tender = TenderId::parse(&id)?;
+    let flags = deposits::tender_flags(state.db(), &auth.principal, &tender, state.now()).await?;
     Ok(Json(Items {
         items: flags.into_iter().map(Into::into).collect(),
     }))
@@ -298,8 +311,14 @@ async fn own_registration(
     auth: Auth,
     Path((id, lot, registration_id)): Path<(String, String, String)>,
 ) -> ApiResult<Json<OwnRegistrationResponse>> {
-    let own = deposits::own_registration(state.db(), &auth.principal, &id, &lot, &registration_id)
-        .await?;
+    let own = deposits::own_registration(
+        state.db(),
+        &auth.principal,
+        &TenderId::parse(&id)?,
+        &LotId::parse(&lot)?,
+        &RegistrationId::parse(&registration_id)?,
+    )
+    .await?;
     Ok(Json(own.into()))
 }
 
@@ -330,11 +349,12 @@ async fn withdraw_registration(
     auth: Auth,
     Path((id, _lot, registration_id)): Path<(String, String, String)>,
 ) -> ApiResult<Json<WithdrawalResponse>> {
+    // The lot in the path names nothing the withdrawal needs: it is not read, as before.
     let refund_id = deposits::withdraw_registration(
         state.db(),
         &auth.principal,
-        &id,
-        &registration_id,
+        &TenderId::parse(&id)?,
+        &RegistrationId::parse(&registration_id)?,
         state.deposits().interest_rate,
         Some(ip),
         state.now(),
@@ -427,11 +447,12 @@ async fn present_guarantee(
     Path((id, _lot, registration_id)): Path<(String, String, String)>,
     ApiJson(req): ApiJson<GuaranteeRequest>,
 ) -> ApiResult<(StatusCode, Json<GuaranteeResponse>)> {
+    // The lot in the path is not read, as before: the registration names it.
     deposits::present_guarantee(
         state.db(),
         &auth.principal,
-        &id,
-        &registration_id,
+        &TenderId::parse(&id)?,
+        &RegistrationId::parse(&registration_id)?,
         &req.document,
         &req.signature,
         state.now(),

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tenderhall_domain::error::ErrorCode;
 use tenderhall_domain::error::Text;
+use tenderhall_domain::id::{DocumentId, TenderId};
 use tenderhall_domain::ports::{ByteStream, StoreError, StoredObject};
 use tenderhall_domain::tender::service::{self as tenders, Document, NewDocument};
 use utoipa::ToSchema;
@@ -156,8 +157,9 @@ async fn upload_document(
     Path(id): Path<String>,
     mut multipart: Multipart,
 ) -> ApiResult<(StatusCode, Json<DocumentResponse>)> {
+    let tender_id = TenderId::parse(&id)?;
     // Refuse before reading a byte of the upload.
-    tenders::check_can_add_document(state.db(), &auth.principal, &id).await?;
+    tenders::check_can_add_document(state.db(), &auth.principal, &tender_id).await?;
     let limit = state.settings().max_document_bytes;
     let mut title = None;
     let mut upload = None;
@@ -190,7 +192,7 @@ async fn upload_document(
     let document = tenders::add_document(
         state.db(),
         &auth.principal,
-        &id,
+        &tender_id,
         NewDocument {
             title,
             filename,
@@ -201,7 +203,7 @@ async fn upload_document(
         state.now(),
     )
     .await?;
-    let tender = tenders::get(state.db(), Some(&auth.principal), &id).await?;
+    let tender = tenders::get(state.db(), Some(&auth.principal), &tender_id).await?;
     Ok((
         StatusCode::CREATED,
         Json(response(document, tender.published_at)),
@@ -222,8 +224,9 @@ async fn list_documents(
     MaybeAuth(viewer): MaybeAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Page<DocumentResponse>>> {
-    let tender = tenders::get(state.db(), viewer.as_ref(), &id).await?;
-    let items = tenders::list_documents(state.db(), viewer.as_ref(), &id).await?;
+    let tender_id = TenderId::parse(&id)?;
+    let tender = tenders::get(state.db(), viewer.as_ref(), &tender_id).await?;
+    let items = tenders::list_documents(state.db(), viewer.as_ref(), &tender_id).await?;
     Ok(Json(Page {
         items: items
             .into_iter()
@@ -275,8 +278,8 @@ async fn download_document(
     let document = tenders::download(
         state.db(),
         &auth.principal,
-        &id,
-        &document_id,
+        &TenderId::parse(&id)?,
+        &DocumentId::parse(&document_id)?,
         Some(ip),
         state.now(),
     )
@@ -339,7 +342,13 @@ async fn list_downloads(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Page<DownloadResponse>>> {
-    let records = tenders::downloads(state.db(), &auth.principal, &id, state.now()).await?;
+    let records = tenders::downloads(
+        state.db(),
+        &auth.principal,
+        &TenderId::parse(&id)?,
+        state.now(),
+    )
+    .await?;
     let items = records
         .into_iter()
         .map(|d| DownloadResponse {

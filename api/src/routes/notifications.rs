@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Html;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tenderhall_domain::id::NotificationId;
 use tenderhall_domain::notify::service::{self as notify, Notification};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -106,7 +107,13 @@ async fn mark_read(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    notify::mark_read(state.db(), &auth.principal, &id, state.now()).await?;
+    notify::mark_read(
+        state.db(),
+        &auth.principal,
+        &NotificationId::parse(&id)?,
+        state.now(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenderhall_domain::account::service::{self as accounts, Organization};
 use tenderhall_domain::audit::Actor;
+use tenderhall_domain::id::OrganizationId;
 use tenderhall_domain::keys::service::{self as keys, SigningKey};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -108,6 +109,9 @@ async fn get_organization(
     auth: Auth,
     Path(org): Path<String>,
 ) -> ApiResult<Json<OrganizationResponse>> {
+    // A stranger is refused (403) before the id is read, whatever it names.
+    accounts::may_read_organization(&auth.principal, &org)?;
+    let org = OrganizationId::parse(&org)?;
     Ok(Json(
         accounts::get_organization(state.db(), &auth.principal, &org)
             .await?
@@ -133,9 +137,14 @@ async fn verify_organization(
     auth.principal.require_operator()?;
     let actor = Actor::account(auth.principal.account_id.as_str(), Some(ip));
     Ok(Json(
-        accounts::verify_organization(state.db(), &actor, &org, state.now())
-            .await?
-            .into(),
+        accounts::verify_organization(
+            state.db(),
+            &actor,
+            &OrganizationId::parse(&org)?,
+            state.now(),
+        )
+        .await?
+        .into(),
     ))
 }
 
@@ -166,6 +175,13 @@ impl From<SigningKey> for SigningKeyResponse {
     }
 }
 
+/// The organization of a members-only route. Anyone but a member is refused (403) before the id is
+/// read, as the key services did when they took it as a string; a member's own id always parses.
+fn member_org(auth: &Auth, org: &str) -> ApiResult<OrganizationId> {
+    auth.principal.require_member(org)?;
+    Ok(OrganizationId::parse(org)?)
+}
+
 /// Register a signing key for sealed bids (members of a verified organization).
 #[utoipa::path(
     post,
@@ -188,6 +204,7 @@ async fn register_signing_key(
     Path(org): Path<String>,
     ApiJson(req): ApiJson<RegisterSigningKeyRequest>,
 ) -> ApiResult<(StatusCode, Json<SigningKeyResponse>)> {
+    let org = member_org(&auth, &org)?;
     let key = keys::register_signing_key(
         state.db(),
         &auth.principal,
@@ -214,7 +231,8 @@ async fn list_signing_keys(
     auth: Auth,
     Path(org): Path<String>,
 ) -> ApiResult<Json<Page<SigningKeyResponse>>> {
-    let items = keys::list_signing_keys(state.db(), &auth.principal, &org).await?;
+    let items =
+        keys::list_signing_keys(state.db(), &auth.principal, &member_org(&auth, &org)?).await?;
     Ok(Json(Page {
         items: items.into_iter().map(Into::into).collect(),
         next_cursor: None,
@@ -242,7 +260,7 @@ async fn revoke_signing_key(
     keys::revoke_signing_key(
         state.db(),
         &auth.principal,
-        &org,
+        &member_org(&auth, &org)?,
         &key_id,
         Some(ip),
         state.now(),

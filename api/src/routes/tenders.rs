@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tenderhall_domain::id::TenderId;
 use tenderhall_domain::money::{Money, MoneyDto};
 use tenderhall_domain::tender::TenderStatus;
 use tenderhall_domain::tender::procedure::{Kind, Procedure};
@@ -251,7 +252,7 @@ async fn update_tender(
     let tender = tenders::update_draft(
         state.db(),
         &auth.principal,
-        &id,
+        &TenderId::parse(&id)?,
         patch,
         state.settings().sandbox,
         Some(ip),
@@ -281,11 +282,14 @@ async fn publish_tender(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<TenderResponse>> {
+    // An unverified caller is refused (403) before the id is read, whatever it names.
+    auth.principal.require_verified()?;
+    let tender_id = TenderId::parse(&id)?;
     let settings = state.settings();
     let tender = tenders::publish(
         state.db(),
         &auth.principal,
-        &id,
+        &tender_id,
         &settings.procedures,
         state.master_key(),
         settings.sandbox,
@@ -326,7 +330,7 @@ async fn cancel_tender(
     let tender = tenders::cancel(
         state.db(),
         &auth.principal,
-        &id,
+        &TenderId::parse(&id)?,
         &req.reason,
         rate,
         Some(ip),
@@ -353,7 +357,9 @@ async fn get_tender(
     Path(id): Path<String>,
 ) -> ApiResult<Json<TenderResponse>> {
     Ok(Json(
-        tenders::get(state.db(), viewer.as_ref(), &id).await?.into(),
+        tenders::get(state.db(), viewer.as_ref(), &TenderId::parse(&id)?)
+            .await?
+            .into(),
     ))
 }
 

@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use tenderhall_api::cli::worker_context;
+use tenderhall_domain::id::TenderId;
 use tenderhall_workers::runner::Runner;
 
 use crate::helpers::{PASSWORD, TestApp, TestResult, assert_problem, text};
@@ -231,8 +232,12 @@ async fn art_22_questions_close_ten_days_before_the_deadline_by_the_chronograph(
         .await?;
     assert_eq!(notes["items"][0]["kind"], "tender.questions_closed");
     assert!(
-        !tenderhall_domain::tender::service::close_questions(app.state.db(), &id, app.state.now())
-            .await?
+        !tenderhall_domain::tender::service::close_questions(
+            app.state.db(),
+            &TenderId::parse(&id)?,
+            app.state.now()
+        )
+        .await?
     );
     Ok(())
 }

@@ -5,6 +5,7 @@ use chrono::TimeDelta;
 use sea_orm::TransactionTrait;
 use serde_json::{Value, json};
 use tenderhall_api::cli::worker_context;
+use tenderhall_domain::id::TenderId;
 use tenderhall_domain::jobs::service::{enqueue, list};
 use tenderhall_domain::jobs::{JobStatus, NewJob};
 use tenderhall_workers::runner::Runner;
@@ -53,7 +54,7 @@ async fn a_tender_closes_at_its_deadline_once_however_often_the_job_runs() -> Te
     assert!(
         !tenderhall_domain::tender::service::close_at_deadline(
             app.state.db(),
-            &id,
+            &TenderId::parse(&id)?,
             app.state.now()
         )
         .await?

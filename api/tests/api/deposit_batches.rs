@@ -11,6 +11,7 @@ use tenderhall_domain::deposit::NotificationBody;
 use tenderhall_domain::deposit::service::{
     Notification, Receipt, check_ledger, flags_of, list_refunds, receive_all,
 };
+use tenderhall_domain::id::TenderId;
 use tokio::sync::Barrier;
 
 use crate::deposits::{BASIC, count, payment, registered};
@@ -62,7 +63,7 @@ async fn racing_payments_into_one_deposit_refund_exactly_what_was_paid_beyond_it
             .map(|i| note(&format!("RACE-{round}-{i}"), &account, "500.00", BASIC))
             .collect::<anyhow::Result<Vec<_>>>()?;
         race(&app, notes).await?;
-        let refunded: i64 = list_refunds(app.state.db(), Some(&id), None)
+        let refunded: i64 = list_refunds(app.state.db(), Some(&TenderId::parse(&id)?), None)
             .await?
             .iter()
             .filter(|r| r.reason == "overpaid")
@@ -108,7 +109,7 @@ async fn racing_payments_of_a_document_fee_earn_it_once() -> TestResult {
         report.balances.get(&format!("fee_income:{id}")),
         Some(&-20_000)
     );
-    let refunded: i64 = list_refunds(app.state.db(), Some(&id), None)
+    let refunded: i64 = list_refunds(app.state.db(), Some(&TenderId::parse(&id)?), None)
         .await?
         .iter()
         .map(|r| r.principal_fen)
@@ -137,7 +138,7 @@ async fn art_40_bidders_paid_at_once_from_one_account_are_both_flagged() -> Test
         orgs.push(org);
     }
     race(&app, notes).await?;
-    let flags = flags_of(app.state.db(), &id).await?;
+    let flags = flags_of(app.state.db(), &TenderId::parse(&id)?).await?;
     for org in &orgs {
         assert_eq!(
             flags
@@ -203,13 +204,13 @@ async fn a_batch_of_notifications_is_recorded_as_if_they_came_one_by_one() -> Te
     assert_eq!(count(&app, "bank_notifications").await?, 4);
 
     // 1,500 + 1,000 on 2,000 due: one refund of the 500 beyond it (docs/spec/rules.md "Money").
-    let refunds = list_refunds(app.state.db(), Some(&id), None).await?;
+    let refunds = list_refunds(app.state.db(), Some(&TenderId::parse(&id)?), None).await?;
     assert_eq!(refunds.len(), 1, "{refunds:?}");
     assert_eq!(refunds[0].reason, "overpaid");
     assert_eq!(refunds[0].principal_fen, 50_000);
 
     // Both bidders flagged for the shared payer, each once, and for paying from another account.
-    let flags = flags_of(app.state.db(), &id).await?;
+    let flags = flags_of(app.state.db(), &TenderId::parse(&id)?).await?;
     for org in [&first_org, &second_org] {
         for kind in ["shared_payer", "payer_mismatch"] {
             assert_eq!(

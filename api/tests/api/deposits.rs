@@ -7,6 +7,7 @@ use chrono::TimeDelta;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tenderhall_domain::deposit::{is_account_no, sign_notification};
+use tenderhall_domain::id::RegistrationId;
 
 use crate::helpers::{PASSWORD, TestApp, TestResult, assert_problem, text};
 
@@ -470,9 +471,12 @@ async fn partial_payments_add_up_and_only_money_in_before_the_deadline_counts() 
     // The domain query the opening record will read.
     let reg_id = text(&a["registration_id"]);
     assert_eq!(
-        tenderhall_domain::deposit::service::deposit_status(app.state.db(), &reg_id)
-            .await?
-            .as_str(),
+        tenderhall_domain::deposit::service::deposit_status(
+            app.state.db(),
+            &RegistrationId::parse(&reg_id)?
+        )
+        .await?
+        .as_str(),
         "paid"
     );
     // Other bidders never see the deposits.

@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::{Value, json};
 use tenderhall_domain::canonical::to_canonical_string;
+use tenderhall_domain::id::RegistrationId;
 
 use crate::helpers::{PASSWORD, TestApp, TestResult, assert_problem, text};
 
@@ -108,9 +109,12 @@ async fn a_registered_issuers_guarantee_stands_in_for_the_deposit_in_government_
         .await?;
     assert_eq!(view["items"][0]["status"], "guarantee");
     assert_eq!(
-        tenderhall_domain::deposit::service::deposit_status(app.state.db(), &reg_id)
-            .await?
-            .as_str(),
+        tenderhall_domain::deposit::service::deposit_status(
+            app.state.db(),
+            &RegistrationId::parse(&reg_id)?
+        )
+        .await?
+        .as_str(),
         "guarantee"
     );
     Ok(())

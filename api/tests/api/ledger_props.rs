@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tenderhall_api::cli::worker_context;
 use tenderhall_domain::deposit::service::{check_ledger, forfeit_registration, list_refunds};
+use tenderhall_domain::id::{RegistrationId, TenderId};
 use tenderhall_workers::runner::Runner;
 
 use crate::helpers::{TestApp, text};
@@ -128,7 +129,7 @@ async fn apply(w: &World, op: &Op) -> anyhow::Result<()> {
         Op::Forfeit { who } => {
             forfeit_registration(
                 app.state.db(),
-                &w.bidders[*who].1,
+                &RegistrationId::parse(&w.bidders[*who].1)?,
                 "bid revoked",
                 app.state.now(),
             )
@@ -150,7 +151,7 @@ async fn apply(w: &World, op: &Op) -> anyhow::Result<()> {
             tenderhall_domain::tender::service::cancel(
                 app.state.db(),
                 &owner,
-                &w.tender,
+                &TenderId::parse(&w.tender)?,
                 "性质测试终止",
                 Decimal::new(35, 4),
                 None,

@@ -12,6 +12,7 @@ mod documents;
 mod guarantees;
 mod helpers;
 mod http;
+mod ids;
 mod ledger_props;
 mod mail;
 mod organizations;

@@ -13,6 +13,7 @@ use tenderhall_domain::deposit::service::{
     refund_losers_after_award,
 };
 use tenderhall_domain::deposit::sign_notification;
+use tenderhall_domain::id::{LotId, RegistrationId, TenderId};
 use tenderhall_workers::runner::Runner;
 
 use crate::helpers::{PASSWORD, TestApp, TestResult, assert_problem, text};
@@ -81,7 +82,7 @@ async fn art_35_a_withdrawal_before_the_deadline_is_refunded_within_5_days_with_
     let withdrawn_at = app.state.now();
     drain(&app).await?;
 
-    let refunds = list_refunds(app.state.db(), Some(&id), None).await?;
+    let refunds = list_refunds(app.state.db(), Some(&TenderId::parse(&id)?), None).await?;
     assert_eq!(refunds.len(), 1);
     let refund = &refunds[0];
     assert_eq!(refund.id, refund_id);
@@ -165,7 +166,7 @@ async fn art_31_a_cancelled_tender_refunds_every_deposit_and_fee_with_interest()
     assert_eq!(res.status(), StatusCode::OK);
     drain(&app).await?;
 
-    let refunds = list_refunds(app.state.db(), Some(&id), None).await?;
+    let refunds = list_refunds(app.state.db(), Some(&TenderId::parse(&id)?), None).await?;
     let mut amounts: Vec<(i64, i64, String)> = refunds
         .iter()
         .map(|r| (r.principal_fen, r.interest_fen, r.status.clone()))
@@ -367,27 +368,35 @@ async fn order_87_art_38_losers_within_5_working_days_of_the_award_winner_after_
     app.clock.advance(TimeDelta::days(22));
     let db = app.state.db();
     let rate = Decimal::new(35, 4);
+    let (tender, lot) = (TenderId::parse(&id)?, LotId::parse("1")?);
+    let winner = RegistrationId::parse(&winner)?;
 
     // The refuser's deposit is kept (实施条例 Art 74) before the others are settled.
     assert_eq!(
-        forfeit_registration(db, &refuser, "winner refused to sign", app.state.now()).await?,
+        forfeit_registration(
+            db,
+            &RegistrationId::parse(&refuser)?,
+            "winner refused to sign",
+            app.state.now()
+        )
+        .await?,
         200_000
     );
     // Award notice on Saturday 2026-12-19 (China time): the losers' refunds are due five working
     // days later, Friday 2026-12-25.
     let award_at: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-12-19T10:00:00+08:00")?.into();
     app.clock.set(award_at);
-    let losers = refund_losers_after_award(db, &id, "1", &winner, rate, award_at).await?;
+    let losers = refund_losers_after_award(db, &tender, &lot, &winner, rate, award_at).await?;
     assert_eq!(losers.len(), 1);
     // The worker takes the refund job as soon as it is due.
     drain(&app).await?;
     let signed_at = award_at + TimeDelta::days(10);
     app.clock.set(signed_at);
-    let winners = refund_after_contract(db, &id, "1", &winner, true, rate, signed_at).await?;
+    let winners = refund_after_contract(db, &tender, &lot, &winner, true, rate, signed_at).await?;
     assert_eq!(winners.len(), 1);
     drain(&app).await?;
 
-    let refunds = list_refunds(db, Some(&id), None).await?;
+    let refunds = list_refunds(db, Some(&TenderId::parse(&id)?), None).await?;
     let lost = refunds
         .iter()
         .find(|r| r.reason == "lost")
@@ -432,7 +441,7 @@ async fn an_overpayment_is_recorded_and_the_excess_refunded_within_5_days() -> T
     .await?;
     let paid_at = app.state.now();
     drain(&app).await?;
-    let refunds = list_refunds(app.state.db(), Some(&id), None).await?;
+    let refunds = list_refunds(app.state.db(), Some(&TenderId::parse(&id)?), None).await?;
     assert_eq!(refunds.len(), 1);
     assert_eq!(refunds[0].reason, "overpaid");
     assert_eq!(refunds[0].principal_fen, 50_000);
@@ -441,9 +450,12 @@ async fn an_overpayment_is_recorded_and_the_excess_refunded_within_5_days() -> T
     assert_eq!(refunds[0].due_by, paid_at + TimeDelta::days(5));
     // The deposit itself stays paid and held.
     assert_eq!(
-        tenderhall_domain::deposit::service::deposit_status(app.state.db(), &reg)
-            .await?
-            .as_str(),
+        tenderhall_domain::deposit::service::deposit_status(
+            app.state.db(),
+            &RegistrationId::parse(&reg)?
+        )
+        .await?
+        .as_str(),
         "paid"
     );
     let report = check_ledger(app.state.db()).await?;
@@ -471,7 +483,9 @@ async fn a_bank_statement_is_reconciled_against_notifications_and_refunds() -> T
     .await?;
     drain(&app).await?;
     let db = app.state.db();
-    let refund = list_refunds(db, Some(&id), None).await?.remove(0);
+    let refund = list_refunds(db, Some(&TenderId::parse(&id)?), None)
+        .await?
+        .remove(0);
     let notes = {
         use sea_orm::EntityTrait;
         tenderhall_domain::deposit::store::bank_notifications::Entity::find()
@@ -558,7 +572,7 @@ async fn refund_deadlines_are_met_in_an_accelerated_tender() -> TestResult {
     .await?;
     let withdrawn_at = app.state.now();
     drain(&app).await?;
-    let refund = list_refunds(app.state.db(), Some(&id), None)
+    let refund = list_refunds(app.state.db(), Some(&TenderId::parse(&id)?), None)
         .await?
         .remove(0);
     assert_eq!(refund.due_by, withdrawn_at + TimeDelta::seconds(5));

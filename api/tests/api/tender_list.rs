@@ -6,6 +6,7 @@ use chrono::{Duration, TimeDelta};
 use reqwest::StatusCode;
 use serde_json::Value;
 use tenderhall_domain::account::service::authenticate;
+use tenderhall_domain::id::TenderId;
 use tenderhall_domain::money::MoneyInput;
 use tenderhall_domain::tender::service::{LotInput, TenderInput, cancel, create_draft, publish};
 
@@ -49,10 +50,11 @@ async fn seed(app: &TestApp) -> anyhow::Result<()> {
         if i >= TOTAL {
             continue; // left as drafts
         }
+        let tender_id = TenderId::parse(&tender.id)?;
         publish(
             db,
             &principal,
-            &tender.id,
+            &tender_id,
             procedures,
             app.state.master_key(),
             true,
@@ -64,7 +66,7 @@ async fn seed(app: &TestApp) -> anyhow::Result<()> {
             cancel(
                 db,
                 &principal,
-                &tender.id,
+                &tender_id,
                 "预算调整",
                 rust_decimal::Decimal::ZERO,
                 None,

@@ -16,6 +16,7 @@ use super::store::jobs;
 use super::{JobStatus, NewJob, backoff};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode};
+use crate::id::JobId;
 use crate::store::begin_write;
 
 /// A job as a worker or an operator sees it.
@@ -65,7 +66,7 @@ pub async fn enqueue(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let inserted = jobs::Entity::insert(jobs::ActiveModel {
-        id: Set(format!("job_{}", uuid::Uuid::now_v7().simple())),
+        id: Set(JobId::generate().to_string()),
         kind: Set(job.kind.to_owned()),
         payload: Set(job.payload.to_string()),
         run_at: Set(job.run_at),
@@ -253,10 +254,11 @@ pub async fn list(
 /// An operator sends a dead job back to the queue, due now, with its attempts reset.
 pub async fn retry(
     db: &DatabaseConnection,
-    id: &str,
+    job: &JobId,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> DomainResult<Job> {
+    let id = job.as_str();
     let txn = begin_write(db).await?;
     let row = jobs::Entity::find_by_id(id.to_owned())
         .one(&txn)

@@ -14,6 +14,7 @@ use super::{MasterKey, PlatformSigner, key_id, parse_ed25519_public_key};
 use crate::account::Principal;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode};
+use crate::id::OrganizationId;
 use crate::store::begin_write;
 
 const RECEIPT_PURPOSE: &str = "receipt";
@@ -131,11 +132,12 @@ impl From<signing_keys::Model> for SigningKey {
 pub async fn register_signing_key(
     db: &DatabaseConnection,
     principal: &Principal,
-    org_id: &str,
+    organization: &OrganizationId,
     public_key_base64: &str,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<SigningKey> {
+    let org_id = organization.as_str();
     principal.require_member_of_verified(org_id)?;
     let raw = parse_ed25519_public_key(public_key_base64).map_err(|e| {
         DomainError::invalid(
@@ -194,15 +196,17 @@ pub async fn register_signing_key(
     Ok(model.into())
 }
 
-/// Revokes a signing key: it signs no new bid, but bids it signed earlier still open.
+/// Revokes a signing key: it signs no new bid, but bids it signed earlier still open. `key_id` is
+/// the key's SHA-256 in hex, a digest rather than an id the platform gives, so it stays a string.
 pub async fn revoke_signing_key(
     db: &DatabaseConnection,
     principal: &Principal,
-    org_id: &str,
+    organization: &OrganizationId,
     key_id: &str,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
+    let org_id = organization.as_str();
     principal.require_member(org_id)?;
     let txn = begin_write(db).await?;
     let key = signing_keys::Entity::find_by_id(key_id.to_owned())
@@ -241,8 +245,9 @@ pub async fn revoke_signing_key(
 pub async fn list_signing_keys(
     db: &DatabaseConnection,
     principal: &Principal,
-    org_id: &str,
+    organization: &OrganizationId,
 ) -> DomainResult<Vec<SigningKey>> {
+    let org_id = organization.as_str();
     principal.require_member(org_id)?;
     Ok(signing_keys::Entity::find()
         .filter(signing_keys::Column::OrganizationId.eq(org_id))

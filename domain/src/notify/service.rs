@@ -16,6 +16,7 @@ use crate::account::store::{accounts, sessions};
 use crate::account::{Email, Principal, password};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
+use crate::id::NotificationId;
 use crate::jobs::{NewJob, service as jobs};
 use crate::store::begin_write;
 
@@ -41,7 +42,7 @@ pub async fn notify(
     mail: bool,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
-    let id = format!("ntf_{}", uuid::Uuid::now_v7().simple());
+    let id = NotificationId::generate().to_string();
     let title = in_language(title, &account.language);
     let body = in_language(body, &account.language);
     notifications::Entity::insert(notifications::ActiveModel {
@@ -148,10 +149,10 @@ pub async fn list(
 pub async fn mark_read(
     db: &DatabaseConnection,
     principal: &Principal,
-    id: &str,
+    notification: &NotificationId,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
-    let found = notifications::Entity::find_by_id(id.to_owned())
+    let found = notifications::Entity::find_by_id(notification.as_str().to_owned())
         .one(db)
         .await?
         .filter(|n| n.account_id == principal.account_id.as_str())

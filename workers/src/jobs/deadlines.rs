@@ -2,6 +2,7 @@
 //! deadline, and the tender moves to `closed` at the deadline.
 
 use anyhow::Context;
+use tenderhall_domain::id::TenderId;
 use tenderhall_domain::jobs::service::Job;
 use tenderhall_domain::tender::service::{close_at_deadline, close_questions};
 
@@ -11,8 +12,12 @@ pub async fn close_tender(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> 
     let tender_id = job.payload["tender_id"]
         .as_str()
         .context("deadline job without tender_id")?;
+    // An id that is no id names no tender: nothing to close, as for any unknown one.
+    let Ok(tender) = TenderId::parse(tender_id) else {
+        return Ok(());
+    };
     let now = ctx.clock.now();
-    let closed = close_at_deadline(&ctx.db, tender_id, now)
+    let closed = close_at_deadline(&ctx.db, &tender, now)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if closed {
@@ -29,7 +34,11 @@ pub async fn close_question_period(ctx: &WorkerContext, job: &Job) -> anyhow::Re
     let tender_id = job.payload["tender_id"]
         .as_str()
         .context("question cut-off job without tender_id")?;
-    if close_questions(&ctx.db, tender_id, ctx.clock.now())
+    // As above: an id that is no id has no question period to end.
+    let Ok(tender) = TenderId::parse(tender_id) else {
+        return Ok(());
+    };
+    if close_questions(&ctx.db, &tender, ctx.clock.now())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
     {

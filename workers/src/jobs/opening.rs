@@ -11,6 +11,7 @@ use futures_util::StreamExt as _;
 use tenderhall_domain::bid::envelope::{self, EnvelopeError, Expect};
 use tenderhall_domain::bid::opening::{self, BidToOpen, LotOpening, Outcome};
 use tenderhall_domain::bid::price::read_price;
+use tenderhall_domain::id::{LotId, TenderId};
 use tenderhall_domain::jobs::service::Job;
 use tenderhall_domain::keys::key_id;
 use tenderhall_domain::ports::ByteStream;
@@ -28,9 +29,13 @@ pub async fn open_lot(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
     let lot_id = job.payload["lot_id"]
         .as_str()
         .context("opening job without lot_id")?;
+    // Ids that are no ids name no lot: nothing is due, as for any unknown one.
+    let (Ok(tender), Ok(lot)) = (TenderId::parse(tender_id), LotId::parse(lot_id)) else {
+        return Ok(());
+    };
     let now = ctx.clock.now();
     let domain = |e: tenderhall_domain::DomainError| anyhow::anyhow!("{e}");
-    let Some(lot) = opening::due(&ctx.db, tender_id, lot_id, now)
+    let Some(lot) = opening::due(&ctx.db, &tender, &lot, now)
         .await
         .map_err(domain)?
     else {
@@ -98,8 +103,8 @@ async fn open_one(
     ));
     let store = ctx.store.clone();
     let put = tokio::spawn(async move { store.put(plaintext, u64::MAX).await });
-    let expect_tender = lot.tender_id.clone();
-    let expect_lot = lot.lot_id.clone();
+    let expect_tender = lot.tender_id.to_string();
+    let expect_lot = lot.lot_id.to_string();
     let expect_bidder = bid.bid.organization_id.clone();
     let secret = *secret;
     let recipient = recipient.to_owned();
@@ -140,7 +145,7 @@ async fn open_one(
     };
     let stored = put.await;
     match opened {
-        Ok(prefix) => match read_price(&prefix, &lot.lot_id, &lot.opening_fields) {
+        Ok(prefix) => match read_price(&prefix, lot.lot_id.as_str(), &lot.opening_fields) {
             Ok(fields) => match stored {
                 Ok(Ok(object)) => Outcome::Opened {
                     fields,

@@ -2,6 +2,7 @@
 
 use super::*;
 use tenderhall_domain::deposit::service::{check_ledger, list_refunds};
+use tenderhall_domain::id::TenderId;
 
 /// docs/spec/api-contract.md `bid/revoke`, 实施条例 Art 35: before the deadline a bid is withdrawn, not revoked; after
 /// it, revoking forfeits the paid deposit through the ledger, and the opening records the bid as
@@ -162,7 +163,7 @@ async fn art_35_a_withdrawn_bids_deposit_comes_back_within_5_days_and_a_new_bid_
     assert_eq!(res.status(), reqwest::StatusCode::OK);
     let withdrawn_at = app.state.now();
     drain(&app).await?;
-    let refunds = list_refunds(app.state.db(), Some(&id), None).await?;
+    let refunds = list_refunds(app.state.db(), Some(&TenderId::parse(&id)?), None).await?;
     assert_eq!(refunds.len(), 1, "{refunds:?}");
     let refund = &refunds[0];
     assert_eq!(refund.reason, "withdrawn");

@@ -2,6 +2,7 @@
 
 use super::*;
 use tenderhall_domain::bid::keys::unwrap_opening_key;
+use tenderhall_domain::id::{LotId, TenderId};
 
 /// docs/spec/envelope.md "Keys": publication gives every lot an X25519 opening key, published with the
 /// lot; its private half unwraps only at the deadline (server time), and every unwrap is audited.
@@ -23,11 +24,12 @@ async fn every_lot_gets_an_opening_key_that_unwraps_only_after_the_deadline() ->
 
     let deadline = app.state.now() + TimeDelta::days(21);
     let db = app.state.db();
+    let (tender, lot) = (TenderId::parse(&id)?, LotId::parse("1")?);
     let early = unwrap_opening_key(
         db,
         app.state.master_key(),
-        &id,
-        "1",
+        &tender,
+        &lot,
         deadline,
         app.state.now(),
     )
@@ -46,8 +48,8 @@ async fn every_lot_gets_an_opening_key_that_unwraps_only_after_the_deadline() ->
     let secret = unwrap_opening_key(
         db,
         app.state.master_key(),
-        &id,
-        "1",
+        &tender,
+        &lot,
         deadline,
         app.state.now(),
     )

@@ -6,6 +6,7 @@
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
+use tenderhall_domain::id::TenderId;
 
 use super::*;
 use crate::helpers::{PASSWORD, registration};
@@ -291,9 +292,12 @@ async fn before_the_deadline_every_read_answer_is_the_same_for_a_tender_with_act
 
     // The activity happened: the refunds are booked (b's 500.00 overpaid, c's and e's withdrawn
     // bids, d's withdrawn registration) and b's payer is flagged.
-    let refunds =
-        tenderhall_domain::deposit::service::list_refunds(app.state.db(), Some(&busy), None)
-            .await?;
+    let refunds = tenderhall_domain::deposit::service::list_refunds(
+        app.state.db(),
+        Some(&TenderId::parse(&busy)?),
+        None,
+    )
+    .await?;
     let mut reasons: Vec<&str> = refunds.iter().map(|r| r.reason.as_str()).collect();
     reasons.sort_unstable();
     assert_eq!(
@@ -306,9 +310,13 @@ async fn before_the_deadline_every_read_answer_is_the_same_for_a_tender_with_act
         "refunds paid: {refunds:?}"
     );
     assert!(
-        tenderhall_domain::deposit::service::list_refunds(app.state.db(), Some(&quiet), None)
-            .await?
-            .is_empty()
+        tenderhall_domain::deposit::service::list_refunds(
+            app.state.db(),
+            Some(&TenderId::parse(&quiet)?),
+            None
+        )
+        .await?
+        .is_empty()
     );
 
     for x in &bidders {

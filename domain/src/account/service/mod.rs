@@ -205,19 +205,27 @@ impl From<organizations::Model> for Organization {
 }
 
 /// Members, operators and supervisors may read an organization; anyone else is refused before
-/// the database is asked, so a refusal says nothing of whether it exists.
+/// the database is asked, so a refusal says nothing of whether it exists. The route asks it before
+/// it parses the id, so a stranger is refused (403) whatever it names.
+pub fn may_read_organization(principal: &Principal, org_id: &str) -> DomainResult<()> {
+    if principal.is_member_of(org_id) || principal.is_operator || principal.is_supervisor() {
+        Ok(())
+    } else {
+        Err(DomainError::forbidden(
+            "Only the organization's members, operators and supervisors may read it.",
+            "只有该机构成员、平台运营人员和监督人员可以查看。",
+        ))
+    }
+}
+
+/// An organization, for those [`may_read_organization`] lets read it.
 pub async fn get_organization(
     db: &DatabaseConnection,
     principal: &Principal,
-    org_id: &str,
+    organization: &OrganizationId,
 ) -> DomainResult<Organization> {
-    if !(principal.is_member_of(org_id) || principal.is_operator || principal.is_supervisor()) {
-        return Err(DomainError::forbidden(
-            "Only the organization's members, operators and supervisors may read it.",
-            "只有该机构成员、平台运营人员和监督人员可以查看。",
-        ));
-    }
-    organizations::Entity::find_by_id(org_id.to_owned())
+    may_read_organization(principal, organization.as_str())?;
+    organizations::Entity::find_by_id(organization.as_str().to_owned())
         .one(db)
         .await?
         .map(Organization::from)
@@ -260,9 +268,10 @@ pub async fn list_organizations(
 pub async fn verify_organization(
     db: &DatabaseConnection,
     actor: &Actor,
-    org_id: &str,
+    organization: &OrganizationId,
     now: DateTime<Utc>,
 ) -> DomainResult<Organization> {
+    let org_id = organization.as_str();
     let txn = begin_write(db).await?;
     let org = organizations::Entity::find_by_id(org_id.to_owned())
         .one(&txn)

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
+use crate::id::{LotId, TenderId};
 use crate::keys::{MasterKey, key_id};
 
 use super::super::store::opening_keys;
@@ -59,11 +60,12 @@ pub async fn create_opening_keys(
 pub async fn unwrap_opening_key(
     txn: &impl ConnectionTrait,
     master: &MasterKey,
-    tender_id: &str,
-    lot_id: &str,
+    tender: &TenderId,
+    lot: &LotId,
     deadline: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> DomainResult<[u8; 32]> {
+    let (tender_id, lot_id) = (tender.as_str(), lot.as_str());
     if now < deadline {
         return Err(DomainError::Refused {
             code: ErrorCode::NotOpened,

@@ -22,6 +22,7 @@ use tenderhall_model::state::BidStatus;
 use crate::account::store::queries as organization_queries;
 use crate::deposit::store::queries::active_registration;
 use crate::error::{DomainError, DomainResult};
+use crate::id::{LotId, OrganizationId, TenderId};
 use crate::keys::store::queries as key_queries;
 use crate::keys::store::signing_keys;
 use crate::keys::{MasterKey, PlatformSigner};
@@ -45,8 +46,8 @@ pub fn open_lot_job(tender_id: &str, lot_id: &str, at: DateTime<Utc>) -> crate::
 /// A lot due for opening, with its current bids in the order received.
 #[derive(Debug, Clone)]
 pub struct LotOpening {
-    pub tender_id: String,
-    pub lot_id: String,
+    pub tender_id: TenderId,
+    pub lot_id: LotId,
     pub title: String,
     pub deadline: DateTime<Utc>,
     pub min_bids: usize,
@@ -90,10 +91,11 @@ impl Outcome {
 /// The lot when its opening is due and not yet recorded; `None` otherwise.
 pub async fn due(
     db: &impl ConnectionTrait,
-    tender_id: &str,
-    lot_id: &str,
+    tender: &TenderId,
+    lot: &LotId,
     now: DateTime<Utc>,
 ) -> DomainResult<Option<LotOpening>> {
+    let (tender_id, lot_id) = (tender.as_str(), lot.as_str());
     if bid_openings::Entity::find_by_id((tender_id.to_owned(), lot_id.to_owned()))
         .one(db)
         .await?
@@ -101,10 +103,10 @@ pub async fn due(
     {
         return Ok(None);
     }
-    let Some(tender) = tender_queries::by_id(db, tender_id).await? else {
+    let Some(row) = tender_queries::by_id(db, tender_id).await? else {
         return Ok(None);
     };
-    if now < tender.bid_deadline || tender.status == "cancelled" || tender.status == "draft" {
+    if now < row.bid_deadline || row.status == "cancelled" || row.status == "draft" {
         return Ok(None);
     }
     let rows = bids::Entity::find()
@@ -139,17 +141,17 @@ pub async fn due(
             }
         })
         .collect();
-    let owners = tender_queries::owner_organizations(db, &tender).await?;
+    let owners = tender_queries::owner_organizations(db, &row).await?;
     Ok(Some(LotOpening {
-        tender_id: tender_id.to_owned(),
-        lot_id: lot_id.to_owned(),
-        title: tender.title,
-        deadline: tender.bid_deadline,
-        min_bids: tender
+        tender_id: tender.clone(),
+        lot_id: lot.clone(),
+        title: row.title,
+        deadline: row.bid_deadline,
+        min_bids: row
             .min_bids
             .and_then(|n| usize::try_from(n).ok())
             .unwrap_or(3),
-        opening_fields: serde_json::from_str(&tender.opening_fields).unwrap_or_default(),
+        opening_fields: serde_json::from_str(&row.opening_fields).unwrap_or_default(),
         owners,
         bids,
     }))
@@ -195,10 +197,12 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> DomainResult<Value> {
     let txn = begin_write(db).await?;
-    if let Some(existing) =
-        bid_openings::Entity::find_by_id((opening.tender_id.clone(), opening.lot_id.clone()))
-            .one(&txn)
-            .await?
+    if let Some(existing) = bid_openings::Entity::find_by_id((
+        opening.tender_id.to_string(),
+        opening.lot_id.to_string(),
+    ))
+    .one(&txn)
+    .await?
     {
         txn.rollback().await?;
         return serde_json::from_str(&existing.record).map_err(DomainError::internal);
@@ -216,8 +220,8 @@ pub async fn record(
             };
             let registration = active_registration(
                 &txn,
-                &opening.tender_id,
-                &opening.lot_id,
+                opening.tender_id.as_str(),
+                opening.lot_id.as_str(),
                 &b.bid.organization_id,
             )
             .await?;
@@ -271,8 +275,8 @@ pub async fn record(
         )
     });
     let mut record = json!({
-        "tender": opening.tender_id,
-        "lot": opening.lot_id,
+        "tender": opening.tender_id.as_str(),
+        "lot": opening.lot_id.as_str(),
         "status": status,
         "reason": reason,
         "opened_at": crate::time::rfc3339(now),
@@ -281,7 +285,13 @@ pub async fn record(
     });
     let signature = signer.sign(to_canonical_string(&record).as_bytes());
     record["signature"] = Value::String(signature);
-    tender_queries::set_lot_status(&txn, &opening.tender_id, &opening.lot_id, status).await?;
+    tender_queries::set_lot_status(
+        &txn,
+        opening.tender_id.as_str(),
+        opening.lot_id.as_str(),
+        status,
+    )
+    .await?;
     if failed {
         crate::deposit::service::refund_all(
             &txn,
@@ -294,8 +304,8 @@ pub async fn record(
         .await?;
     }
     bid_openings::Entity::insert(bid_openings::ActiveModel {
-        tender_id: Set(opening.tender_id.clone()),
-        lot_id: Set(opening.lot_id.clone()),
+        tender_id: Set(opening.tender_id.to_string()),
+        lot_id: Set(opening.lot_id.to_string()),
         status: Set(status.to_owned()),
         record: Set(to_canonical_string(&record)),
         opened_at: Set(now),
@@ -305,7 +315,7 @@ pub async fn record(
     audit::append(
         &txn,
         NewEntry::new(
-            Chain::tender(&opening.tender_id),
+            Chain::tender(opening.tender_id.as_str()),
             &Actor::system(),
             if failed { "lot.fail" } else { "lot.open" },
             format!("lot:{}/{}", opening.tender_id, opening.lot_id),
@@ -314,8 +324,12 @@ pub async fn record(
         now,
     )
     .await?;
-    let message =
-        crate::notify::lot_opened(&opening.title, &opening.tender_id, &opening.lot_id, failed);
+    let message = crate::notify::lot_opened(
+        &opening.title,
+        opening.tender_id.as_str(),
+        opening.lot_id.as_str(),
+        failed,
+    );
     let object = Some(format!("lot:{}/{}", opening.tender_id, opening.lot_id));
     let mut told: Vec<&str> = opening.owners.iter().map(String::as_str).collect();
     told.extend(opening.bids.iter().map(|b| b.bid.organization_id.as_str()));
@@ -340,10 +354,10 @@ pub async fn record(
 /// The signed record of a lot, once opened or failed (anyone).
 pub async fn published_record(
     db: &impl ConnectionTrait,
-    tender_id: &str,
-    lot_id: &str,
+    tender: &TenderId,
+    lot: &LotId,
 ) -> DomainResult<Option<Value>> {
-    bid_openings::Entity::find_by_id((tender_id.to_owned(), lot_id.to_owned()))
+    bid_openings::Entity::find_by_id((tender.to_string(), lot.to_string()))
         .one(db)
         .await?
         .map(|row| serde_json::from_str(&row.record).map_err(DomainError::internal))
@@ -363,10 +377,11 @@ pub struct OpenedArchive {
 pub async fn opened_archive(
     db: &impl ConnectionTrait,
     principal: &crate::account::Principal,
-    tender_id: &str,
-    lot_id: &str,
-    bidder: &str,
+    tender: &TenderId,
+    lot: &LotId,
+    bidder: &OrganizationId,
 ) -> DomainResult<OpenedArchive> {
+    let (tender_id, lot_id, bidder) = (tender.as_str(), lot.as_str(), bidder.as_str());
     // The tender's owners: its tenderer, and its agency while mandated (委托代理).
     let tender = crate::tender::service::load(db, tender_id)
         .await?

@@ -29,6 +29,7 @@ use tenderhall_model::state::BidStatus;
 
 use crate::deposit::store::queries::active_registration;
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
+use crate::id::{LotId, TenderId};
 use crate::keys::PlatformSigner;
 use crate::ports::StoredObject;
 use crate::store::begin_write;
@@ -143,13 +144,14 @@ fn not_registered(lot: &str) -> DomainError {
 pub async fn prepare(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
-    lot_id: &str,
+    tender: &TenderId,
+    lot: &LotId,
     now: DateTime<Utc>,
 ) -> DomainResult<Intake> {
+    let (tender_id, lot_id) = (tender.as_str(), lot.as_str());
     let membership = principal.require_kind(&[OrganizationKind::Bidder])?;
     let organization_id = membership.organization_id.to_string();
-    let tender = crate::tender::service::get(db, Some(principal), tender_id).await?;
+    let tender = crate::tender::service::get(db, Some(principal), tender).await?;
     let lot = tender
         .lots
         .iter()
@@ -321,6 +323,15 @@ pub async fn record(
 pub async fn current(
     db: &impl ConnectionTrait,
     principal: &Principal,
+    tender: &TenderId,
+    lot: &LotId,
+) -> DomainResult<(bids::Model, Receipt)> {
+    current_bid(db, principal, tender.as_str(), lot.as_str()).await
+}
+
+async fn current_bid(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
     tender_id: &str,
     lot_id: &str,
 ) -> DomainResult<(bids::Model, Receipt)> {
@@ -339,21 +350,24 @@ pub async fn current(
 }
 
 /// Withdraws (撤回) the caller's current bid before the deadline and signs the withdrawal receipt;
-/// the deposit goes back within 5 days, with interest at `rate` (实施条例 Art 35).
+/// the deposit goes back within 5 days, with interest at `rate` (实施条例 Art 35). The lot stays a
+/// string: the deadline is answered (409) before the lot is looked up, so a lot that cannot be one
+/// must reach that check as any unknown lot does.
 #[allow(clippy::too_many_arguments)]
 pub async fn withdraw(
     db: &DatabaseConnection,
     signer: &PlatformSigner,
     principal: &Principal,
-    tender_id: &str,
+    tender: &TenderId,
     lot_id: &str,
     rate: Decimal,
     ip: Option<String>,
     clock: &dyn Clock,
 ) -> DomainResult<Receipt> {
+    let tender_id = tender.as_str();
     let txn = begin_write(db).await?;
     let now = lock_before_deadline(&txn, tender_id, clock).await?;
-    let (row, _) = current(&txn, principal, tender_id, lot_id).await?;
+    let (row, _) = current_bid(&txn, principal, tender_id, lot_id).await?;
     let status = BidStatus::parse(&row.status);
     let withdrawn = rules::decide_withdrawal(true, status).map_err(refusal)?;
     let receipt = Receipt {
@@ -402,15 +416,17 @@ pub async fn withdraw(
 
 /// Revokes (撤销) the caller's bid after the deadline: the bid no longer counts and its deposit is
 /// forfeited (实施条例 Art 35), in one transaction with the audit entry. Before the deadline a bid is
-/// withdrawn instead (refunded); revoking twice changes nothing.
+/// withdrawn instead (refunded); revoking twice changes nothing. The lot stays a string, as for
+/// [`withdraw`]: before the deadline any lot is answered 409.
 pub async fn revoke(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
+    tender: &TenderId,
     lot_id: &str,
     ip: Option<String>,
     clock: &dyn Clock,
 ) -> DomainResult<()> {
+    let tender_id = tender.as_str();
     let membership = principal.require_kind(&[OrganizationKind::Bidder])?;
     let organization_id = membership.organization_id.to_string();
     let txn = begin_write(db).await?;

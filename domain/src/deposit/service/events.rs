@@ -17,6 +17,7 @@ use crate::account::Principal;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::deposit::store::{registrations, virtual_accounts};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
+use crate::id::{LotId, RegistrationId, TenderId};
 use crate::store::begin_write;
 use crate::tender::TenderStatus;
 use crate::tender::service::get;
@@ -26,12 +27,13 @@ use crate::tender::store::queries as tender_queries;
 /// caller's transaction: a cancelled tender (实施条例 Art 31) or a failed lot.
 pub async fn refund_all(
     txn: &impl ConnectionTrait,
-    tender_id: &str,
-    lot_id: Option<&str>,
+    tender: &TenderId,
+    lot: Option<&LotId>,
     reason: RefundReason,
     rate: Decimal,
     now: DateTime<Utc>,
 ) -> DomainResult<Vec<String>> {
+    let tender_id = tender.as_str();
     let accelerator = tender_queries::by_id(txn, tender_id)
         .await?
         .map(|t| u32::try_from(t.accelerator).unwrap_or(1))
@@ -40,8 +42,8 @@ pub async fn refund_all(
     let mut query = virtual_accounts::Entity::find()
         .filter(virtual_accounts::Column::TenderId.eq(tender_id))
         .filter(virtual_accounts::Column::Status.eq(AccountStatus::Open.as_str()));
-    if let Some(lot) = lot_id {
-        query = query.filter(virtual_accounts::Column::LotId.eq(lot));
+    if let Some(lot) = lot {
+        query = query.filter(virtual_accounts::Column::LotId.eq(lot.as_str()));
     }
     let mut booked = Vec::new();
     for account in query
@@ -61,13 +63,14 @@ pub async fn refund_all(
 pub async fn withdraw_registration(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
-    registration_id: &str,
+    tender: &TenderId,
+    registration: &RegistrationId,
     rate: Decimal,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Option<String>> {
-    let tender = get(db, Some(principal), tender_id).await?;
+    let (tender_id, registration_id) = (tender.as_str(), registration.as_str());
+    let tender = get(db, Some(principal), tender).await?;
     let txn = begin_write(db).await?;
     // The tender's row lock orders this against a bid being recorded (which takes it too).
     tender_queries::lock(&txn, tender_id).await?;
@@ -212,19 +215,19 @@ pub async fn reopen_for_bid(
 /// (87号令 Art 38). Tested now; the award issue calls it.
 pub async fn refund_losers_after_award(
     db: &DatabaseConnection,
-    tender_id: &str,
-    lot_id: &str,
-    winner_registration_id: &str,
+    tender: &TenderId,
+    lot: &LotId,
+    winner: &RegistrationId,
     rate: Decimal,
     now: DateTime<Utc>,
 ) -> DomainResult<Vec<String>> {
     let settle = Settle {
-        winner: winner_registration_id,
+        winner: winner.as_str(),
         include_winner: false,
         include_losers: true,
         government_procurement: true,
     };
-    settle_lot(db, tender_id, lot_id, settle, rate, now).await
+    settle_lot(db, tender.as_str(), lot.as_str(), settle, rate, now).await
 }
 
 /// After the contract is signed: the winner's deposit, and (outside government procurement, where
@@ -232,21 +235,21 @@ pub async fn refund_losers_after_award(
 /// 87号令 Art 38). Tested now; the contract issue calls it.
 pub async fn refund_after_contract(
     db: &DatabaseConnection,
-    tender_id: &str,
-    lot_id: &str,
-    winner_registration_id: &str,
+    tender: &TenderId,
+    lot: &LotId,
+    winner: &RegistrationId,
     government_procurement: bool,
     rate: Decimal,
     now: DateTime<Utc>,
 ) -> DomainResult<Vec<String>> {
     let settle = Settle {
-        winner: winner_registration_id,
+        winner: winner.as_str(),
         include_winner: true,
         // Outside government procurement the losers waited for the contract too.
         include_losers: !government_procurement,
         government_procurement,
     };
-    settle_lot(db, tender_id, lot_id, settle, rate, now).await
+    settle_lot(db, tender.as_str(), lot.as_str(), settle, rate, now).await
 }
 
 /// Whose deposits a settlement returns, and under which timing rule.
@@ -314,12 +317,12 @@ async fn settle_lot(
 /// winner refusing to sign (实施条例 Art 74). Returns the amount kept.
 pub async fn forfeit_registration(
     db: &DatabaseConnection,
-    registration_id: &str,
+    registration: &RegistrationId,
     reason: &str,
     now: DateTime<Utc>,
 ) -> DomainResult<i64> {
     let txn = begin_write(db).await?;
-    let kept = forfeit_registration_in(&txn, registration_id, reason, now).await?;
+    let kept = forfeit_registration_in(&txn, registration.as_str(), reason, now).await?;
     txn.commit().await?;
     Ok(kept)
 }

@@ -16,6 +16,7 @@ use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::canonical::to_canonical_string;
 use crate::deposit::store::{guarantee_issuers, guarantees, registrations};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
+use crate::id::{RegistrationId, TenderId};
 use crate::money::{Currency, Money};
 use crate::store::begin_write;
 use crate::tender::TenderStatus;
@@ -118,14 +119,15 @@ pub fn guarantees_allowed(kind: Kind) -> bool {
 pub async fn present_guarantee(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
-    registration_id: &str,
+    tender: &TenderId,
+    registration: &RegistrationId,
     document: &Value,
     signature_b64: &str,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
-    let tender = get(db, Some(principal), tender_id).await?;
-    let registration = registrations::Entity::find_by_id(registration_id.to_owned())
+    let tender_id = tender.as_str();
+    let tender = get(db, Some(principal), tender).await?;
+    let registration = registrations::Entity::find_by_id(registration.as_str().to_owned())
         .one(db)
         .await?
         .filter(|r| r.tender_id == tender_id && principal.is_member_of(&r.organization_id))

@@ -16,6 +16,7 @@ use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::deposit::accounts::{BANK, INTEREST, deposit, fee_account, forfeited, refunds_pending};
 use crate::deposit::store::{refunds, virtual_accounts};
 use crate::error::{DomainError, DomainResult};
+use crate::id::RefundId;
 use crate::jobs::{NewJob, service as jobs};
 use crate::money::Currency;
 use crate::tender::procedure::Period;
@@ -287,7 +288,7 @@ async fn book(
     let payee = crate::account::store::queries::basic_account(txn, account.organization_id)
         .await?
         .unwrap_or_default();
-    let id = format!("rfd_{}", uuid::Uuid::now_v7().simple());
+    let id = RefundId::generate().to_string();
     if interest > 0 {
         // The collecting account earned the interest at the bank; it is owed to the bidder.
         post(

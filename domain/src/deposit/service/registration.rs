@@ -14,6 +14,7 @@ use crate::deposit::store::queries::active_registration;
 use crate::deposit::store::{registrations, virtual_accounts};
 use crate::deposit::{accounts, new_account_no};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
+use crate::id::{LotId, RegistrationId, TenderId};
 use crate::money::{Currency, Money};
 use crate::store::begin_write;
 use crate::tender::TenderStatus;
@@ -92,14 +93,15 @@ async fn fresh_account_no(txn: &impl ConnectionTrait) -> DomainResult<String> {
 pub async fn register(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
-    lot_id: &str,
+    tender: &TenderId,
+    lot: &LotId,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<(Registration, bool)> {
+    let (tender_id, lot_id) = (tender.as_str(), lot.as_str());
     let membership = principal.require_kind(&[OrganizationKind::Bidder])?;
     let organization = membership.organization_id.to_string();
-    let tender = get(db, Some(principal), tender_id).await?;
+    let tender = get(db, Some(principal), tender).await?;
     let lot = tender
         .lots
         .iter()
@@ -129,7 +131,7 @@ pub async fn register(
         });
     }
     let account_no = fresh_account_no(&txn).await?;
-    let id = format!("reg_{}", uuid::Uuid::now_v7().simple());
+    let id = RegistrationId::generate().to_string();
     let due = lot.deposit.minor_units().map_err(DomainError::internal)?;
     let currency = lot.deposit.currency().code().to_owned();
     let row = registrations::Model {
@@ -205,13 +207,14 @@ pub async fn register(
 pub async fn fee_account(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
+    tender: &TenderId,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<(VirtualAccount, bool)> {
+    let tender_id = tender.as_str();
     let membership = principal.require_kind(&[OrganizationKind::Bidder])?;
     let organization = membership.organization_id.to_string();
-    let tender = get(db, Some(principal), tender_id).await?;
+    let tender = get(db, Some(principal), tender).await?;
     if !tender.document_fee.is_positive() {
         return Err(DomainError::Refused {
             code: ErrorCode::NoDocumentFee,

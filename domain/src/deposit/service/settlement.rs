@@ -15,6 +15,7 @@ use crate::audit::store as audit;
 use crate::deposit::accounts::{BANK, refunds_pending};
 use crate::deposit::store::refunds;
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
+use crate::id::{RefundId, TenderId};
 use crate::jobs::service as jobs;
 use crate::money::Currency;
 use crate::ports::{BankGateway, RefundInstruction};
@@ -26,9 +27,10 @@ use crate::tender::store::queries;
 pub async fn send_refund(
     db: &DatabaseConnection,
     gateway: &dyn BankGateway,
-    refund_id: &str,
+    refund: &RefundId,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
+    let refund_id = refund.as_str();
     let refund = refunds::Entity::find_by_id(refund_id.to_owned())
         .one(db)
         .await?
@@ -100,13 +102,13 @@ pub enum RefundOutcome {
 /// a failed one is queued to be sent again and stays visible to operators.
 pub async fn confirm_refund(
     db: &DatabaseConnection,
-    refund_id: &str,
+    refund: &RefundId,
     outcome: RefundOutcome,
     detail: &str,
     now: DateTime<Utc>,
 ) -> DomainResult<bool> {
     let txn = begin_write(db).await?;
-    let refund = refunds::Entity::find_by_id(refund_id.to_owned())
+    let refund = refunds::Entity::find_by_id(refund.as_str().to_owned())
         .lock_exclusive()
         .one(&txn)
         .await?
@@ -213,12 +215,12 @@ impl From<refunds::Model> for RefundView {
 /// Operators see them through [`operator_refunds`].
 pub async fn list_refunds(
     db: &DatabaseConnection,
-    tender_id: Option<&str>,
+    tender: Option<&TenderId>,
     status: Option<&str>,
 ) -> DomainResult<Vec<RefundView>> {
     let mut query = refunds::Entity::find();
-    if let Some(t) = tender_id {
-        query = query.filter(refunds::Column::TenderId.eq(t));
+    if let Some(t) = tender {
+        query = query.filter(refunds::Column::TenderId.eq(t.as_str()));
     }
     if let Some(s) = status {
         query = query.filter(refunds::Column::Status.eq(s));
@@ -283,12 +285,14 @@ impl OperatorRefund {
 /// differ from a full one.
 pub async fn operator_refunds(
     db: &DatabaseConnection,
-    tender_id: Option<&str>,
+    tender: Option<&TenderId>,
     status: Option<&str>,
     now: DateTime<Utc>,
 ) -> DomainResult<Vec<OperatorRefund>> {
-    if let Some(t) = tender_id
-        && queries::bid_deadline(db, t).await?.is_some_and(|d| now < d)
+    if let Some(t) = tender
+        && queries::bid_deadline(db, t.as_str())
+            .await?
+            .is_some_and(|d| now < d)
     {
         return Err(DomainError::Refused {
             code: ErrorCode::DeadlineNotPassed,
@@ -298,7 +302,7 @@ pub async fn operator_refunds(
             ),
         });
     }
-    let rows = list_refunds(db, tender_id, status).await?;
+    let rows = list_refunds(db, tender, status).await?;
     let mut ids: Vec<String> = rows.iter().map(|r| r.tender_id.clone()).collect();
     ids.sort();
     ids.dedup();

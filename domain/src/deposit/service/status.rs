@@ -14,6 +14,7 @@ use crate::deposit::accounts::deposit;
 use crate::deposit::store::queries::active_registration;
 use crate::deposit::store::{deposit_flags, registrations};
 use crate::error::{DomainError, DomainResult};
+use crate::id::{LotId, RegistrationId, TenderId};
 use crate::money::{Currency, Money};
 use crate::tender::service::get;
 
@@ -49,8 +50,12 @@ pub async fn status_at(
 /// opening record reads it).
 pub async fn deposit_status(
     db: &DatabaseConnection,
-    registration_id: &str,
+    registration: &RegistrationId,
 ) -> DomainResult<DepositStatus> {
+    status_of(db, registration.as_str()).await
+}
+
+async fn status_of(db: &DatabaseConnection, registration_id: &str) -> DomainResult<DepositStatus> {
     let registration = registrations::Entity::find_by_id(registration_id.to_owned())
         .one(db)
         .await?
@@ -108,11 +113,12 @@ pub struct DepositLine {
 pub async fn lot_deposits(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
-    lot_id: &str,
+    tender: &TenderId,
+    lot: &LotId,
     now: DateTime<Utc>,
 ) -> DomainResult<Vec<DepositLine>> {
-    let tender = get(db, Some(principal), tender_id).await?;
+    let (tender_id, lot_id) = (tender.as_str(), lot.as_str());
+    let tender = get(db, Some(principal), tender).await?;
     if !tender.lots.iter().any(|l| l.id == lot_id) {
         return Err(DomainError::NotFound);
     }
@@ -182,9 +188,9 @@ pub async fn lot_deposits(
 
 /// Every collusion flag of a tender, whole: for the platform's own work and the tests. Supervisors
 /// see them through [`tender_flags`].
-pub async fn flags_of(db: &impl ConnectionTrait, tender_id: &str) -> DomainResult<Vec<Flag>> {
+pub async fn flags_of(db: &impl ConnectionTrait, tender: &TenderId) -> DomainResult<Vec<Flag>> {
     Ok(deposit_flags::Entity::find()
-        .filter(deposit_flags::Column::TenderId.eq(tender_id))
+        .filter(deposit_flags::Column::TenderId.eq(tender.as_str()))
         .order_by_asc(deposit_flags::Column::Id)
         .all(db)
         .await?
@@ -234,38 +240,50 @@ pub fn visible_flags(flags: Vec<Flag>, sealed: bool) -> Vec<FlagView> {
         .collect()
 }
 
+/// Who sees payment flags: supervisors alone, refused before anything is read. The route asks it
+/// before it parses the tender's id, so anyone else is refused (403) whatever id they name.
+pub fn require_flag_reader(principal: &Principal) -> DomainResult<()> {
+    if principal.is_supervisor() {
+        Ok(())
+    } else {
+        Err(DomainError::forbidden(
+            "Only supervisors see payment flags.",
+            "只有监督人员可以查看缴款预警。",
+        ))
+    }
+}
+
 /// The collusion flags of a tender: supervisors only, before and after the deadline (the flag, not
 /// the bids), shown as [`visible_flags`] allows at `now`.
 pub async fn tender_flags(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
+    tender: &TenderId,
     now: DateTime<Utc>,
 ) -> DomainResult<Vec<FlagView>> {
-    if !principal.is_supervisor() {
-        return Err(DomainError::forbidden(
-            "Only supervisors see payment flags.",
-            "只有监督人员可以查看缴款预警。",
-        ));
-    }
-    let tender = get(db, Some(principal), tender_id).await?;
-    let flags = flags_of(db, tender_id).await?;
-    Ok(visible_flags(flags, now < tender.bid_deadline))
+    require_flag_reader(principal)?;
+    let deadline = get(db, Some(principal), tender).await?.bid_deadline;
+    let flags = flags_of(db, tender).await?;
+    Ok(visible_flags(flags, now < deadline))
 }
 
 /// The caller's own deposit status for a lot, now (a bidder sees its own before the deadline).
 pub async fn own_deposit_status(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
-    lot_id: &str,
+    tender: &TenderId,
+    lot: &LotId,
 ) -> DomainResult<DepositStatus> {
     let membership = principal.require_kind(&[crate::account::OrganizationKind::Bidder])?;
-    let registration =
-        active_registration(db, tender_id, lot_id, membership.organization_id.as_str())
-            .await?
-            .ok_or(DomainError::NotFound)?;
-    deposit_status(db, &registration.id).await
+    let registration = active_registration(
+        db,
+        tender.as_str(),
+        lot.as_str(),
+        membership.organization_id.as_str(),
+    )
+    .await?
+    .ok_or(DomainError::NotFound)?;
+    status_of(db, &registration.id).await
 }
 
 /// A bidder's own registration with its deposit so far: from registration on, not only once it has
@@ -285,11 +303,12 @@ pub struct OwnRegistration {
 pub async fn own_registration(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
-    lot_id: &str,
-    registration_id: &str,
+    tender: &TenderId,
+    lot: &LotId,
+    registration: &RegistrationId,
 ) -> DomainResult<OwnRegistration> {
-    let row = registrations::Entity::find_by_id(registration_id.to_owned())
+    let (tender_id, lot_id) = (tender.as_str(), lot.as_str());
+    let row = registrations::Entity::find_by_id(registration.as_str().to_owned())
         .one(db)
         .await?
         .filter(|r| {

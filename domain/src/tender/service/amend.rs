@@ -19,6 +19,7 @@ use crate::account::Principal;
 use crate::account::store::accounts;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
+use crate::id::TenderId;
 use crate::jobs::service as jobs;
 use crate::notify::service::notify;
 use crate::notify::tender_amended;
@@ -81,7 +82,7 @@ pub struct AmendmentInput {
 pub async fn publish_amendment(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
+    tender: &TenderId,
     input: AmendmentInput,
     ip: Option<String>,
     now: DateTime<Utc>,
@@ -92,7 +93,7 @@ pub async fn publish_amendment(
         ..input
     };
     let txn = begin_write(db).await?;
-    let tender = load_owned(&txn, principal, tender_id).await?;
+    let tender = load_owned(&txn, principal, tender).await?;
     record_mandate_use(&txn, principal, &tender, "tender.amend", ip.clone(), now).await?;
     let amendment = publish_in(&txn, principal, &tender, input, None, ip, now).await?;
     txn.commit().await?;
@@ -299,11 +300,11 @@ async fn downloaders(
 pub async fn list_amendments(
     db: &DatabaseConnection,
     viewer: Option<&Principal>,
-    tender_id: &str,
+    tender: &TenderId,
 ) -> DomainResult<Vec<Amendment>> {
-    get(db, viewer, tender_id).await?;
+    get(db, viewer, tender).await?;
     tender_amendments::Entity::find()
-        .filter(tender_amendments::Column::TenderId.eq(tender_id))
+        .filter(tender_amendments::Column::TenderId.eq(tender.as_str()))
         .order_by_asc(tender_amendments::Column::Seq)
         .all(db)
         .await?

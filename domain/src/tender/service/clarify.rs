@@ -18,7 +18,7 @@ use super::{conflict, load_owned, record_mandate_use};
 use crate::account::{OrganizationKind, Principal};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
-use crate::id::is_valid_id;
+use crate::id::{QuestionId, TenderId};
 use crate::jobs::NewJob;
 use crate::notify::questions_closed;
 use crate::notify::service::notify_organization;
@@ -99,15 +99,16 @@ pub(super) fn shown(t: DateTime<Utc>) -> String {
 pub async fn ask_question(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
+    tender: &TenderId,
     question: &str,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Question> {
+    let tender_id = tender.as_str();
     let membership = principal.require_kind(&[OrganizationKind::Bidder])?;
     let organization = membership.organization_id.to_string();
     let question = parse_text("question", question, MAX_QUESTION_CHARS)?;
-    let tender = get(db, Some(principal), tender_id).await?;
+    let tender = get(db, Some(principal), tender).await?;
     if tender.status != TenderStatus::Active || now >= tender.bid_deadline {
         return Err(not_active(&tender));
     }
@@ -126,7 +127,7 @@ pub async fn ask_question(
             ),
         ));
     }
-    let id = format!("qst_{}", uuid::Uuid::now_v7().simple());
+    let id = QuestionId::generate().to_string();
     let txn = begin_write(db).await?;
     tender_questions::Entity::insert(tender_questions::ActiveModel {
         id: Set(id.clone()),
@@ -208,9 +209,10 @@ pub(super) fn owner_orgs(tender: &Tender) -> Vec<&str> {
 pub async fn list_questions(
     db: &DatabaseConnection,
     viewer: Option<&Principal>,
-    tender_id: &str,
+    tender: &TenderId,
 ) -> DomainResult<Vec<Question>> {
-    let tender = get(db, viewer, tender_id).await?;
+    let tender_id = tender.as_str();
+    let tender = get(db, viewer, tender).await?;
     let owner = viewer.is_some_and(|p| tender.is_owned_by(p));
     let own_org = viewer
         .and_then(|p| p.membership.as_ref())
@@ -243,19 +245,17 @@ pub async fn list_questions(
 pub async fn answer_question(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
-    question_id: &str,
+    tender: &TenderId,
+    question: &QuestionId,
     answer: &str,
     affects_bids: bool,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Amendment> {
+    let (tender_id, question_id) = (tender.as_str(), question.as_str());
     let answer = parse_text("answer", answer, MAX_BODY_CHARS)?;
-    if !is_valid_id(question_id) {
-        return Err(DomainError::NotFound);
-    }
     let txn = begin_write(db).await?;
-    let tender = load_owned(&txn, principal, tender_id).await?;
+    let tender = load_owned(&txn, principal, tender).await?;
     record_mandate_use(&txn, principal, &tender, "question.answer", ip.clone(), now).await?;
     let question = tender_questions::Entity::find_by_id(question_id.to_owned())
         .one(&txn)
@@ -296,9 +296,10 @@ pub async fn answer_question(
 /// Returns whether this call closed it.
 pub async fn close_questions(
     db: &DatabaseConnection,
-    tender_id: &str,
+    tender: &TenderId,
     now: DateTime<Utc>,
 ) -> DomainResult<bool> {
+    let tender_id = tender.as_str();
     let txn = begin_write(db).await?;
     let Some(row) = tenders::Entity::find_by_id(tender_id.to_owned())
         .lock_exclusive()

@@ -12,6 +12,7 @@ use super::{load_owned, record_mandate_use};
 use crate::account::{Principal, parse_name};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
+use crate::id::{DocumentId, TenderId};
 use crate::ports::StoredObject;
 use crate::store::begin_write;
 use crate::tender::TenderStatus;
@@ -50,9 +51,9 @@ impl From<documents::Model> for Document {
 pub async fn check_can_add_document(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
+    tender: &TenderId,
 ) -> DomainResult<()> {
-    let tender = load_owned(db, principal, tender_id).await?;
+    let tender = load_owned(db, principal, tender).await?;
     if !matches!(tender.status, TenderStatus::Draft | TenderStatus::Active) {
         return Err(DomainError::Refused {
             code: ErrorCode::TenderClosed,
@@ -142,12 +143,13 @@ pub struct NewDocument {
 pub async fn add_document(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
+    tender: &TenderId,
     upload: NewDocument,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Document> {
-    check_can_add_document(db, principal, tender_id).await?;
+    let tender_id = tender.as_str();
+    check_can_add_document(db, principal, tender).await?;
     let NewDocument {
         title,
         filename,
@@ -159,9 +161,9 @@ pub async fn add_document(
         Some(t) => parse_name("title", t, 200)?,
         None => filename.clone(),
     };
-    let id = format!("doc_{}", uuid::Uuid::now_v7().simple());
+    let id = DocumentId::generate().to_string();
     let txn = begin_write(db).await?;
-    let tender = load_owned(&txn, principal, tender_id).await?;
+    let tender = load_owned(&txn, principal, tender).await?;
     record_mandate_use(&txn, principal, &tender, "document.add", ip.clone(), now).await?;
     let model = documents::Model {
         id: id.clone(),
@@ -208,11 +210,11 @@ pub async fn add_document(
 pub async fn list_documents(
     db: &DatabaseConnection,
     viewer: Option<&Principal>,
-    tender_id: &str,
+    tender: &TenderId,
 ) -> DomainResult<Vec<Document>> {
-    get(db, viewer, tender_id).await?;
+    get(db, viewer, tender).await?;
     Ok(documents::Entity::find()
-        .filter(documents::Column::TenderId.eq(tender_id))
+        .filter(documents::Column::TenderId.eq(tender.as_str()))
         .order_by_asc(documents::Column::Id)
         .all(db)
         .await?
@@ -226,13 +228,14 @@ pub async fn list_documents(
 pub async fn download(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
-    document_id: &str,
+    tender: &TenderId,
+    document: &DocumentId,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Document> {
-    let tender = get(db, Some(principal), tender_id).await?;
-    let document = documents::Entity::find_by_id(document_id.to_owned())
+    let tender_id = tender.as_str();
+    let tender = get(db, Some(principal), tender).await?;
+    let document = documents::Entity::find_by_id(document.as_str().to_owned())
         .one(db)
         .await?
         .filter(|d| d.tender_id == tender_id)
@@ -298,10 +301,11 @@ pub struct DownloadRecord {
 pub async fn downloads(
     db: &DatabaseConnection,
     principal: &Principal,
-    tender_id: &str,
+    tender: &TenderId,
     now: DateTime<Utc>,
 ) -> DomainResult<Vec<DownloadRecord>> {
-    let tender = get(db, Some(principal), tender_id).await?;
+    let tender_id = tender.as_str();
+    let tender = get(db, Some(principal), tender).await?;
     let mut query = document_downloads::Entity::find()
         .filter(document_downloads::Column::TenderId.eq(tender_id));
     let sees_all =

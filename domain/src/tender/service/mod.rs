@@ -40,7 +40,7 @@ use super::{LotStatus, TenderDraft, TenderStatus, check_publication};
 use crate::account::{OrganizationKind, Principal, parse_name};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
-use crate::id::{TenderId, is_valid_id};
+use crate::id::TenderId;
 use crate::jobs::{NewJob, service as jobs};
 use crate::money::Money;
 use crate::store::begin_write;
@@ -54,11 +54,9 @@ fn fen(m: Money) -> DomainResult<i64> {
 async fn load_owned(
     txn: &impl ConnectionTrait,
     principal: &Principal,
-    id: &str,
+    tender: &TenderId,
 ) -> DomainResult<Tender> {
-    if !is_valid_id(id) {
-        return Err(DomainError::NotFound);
-    }
+    let id = tender.as_str();
     tenders::Entity::find_by_id(id.to_owned())
         .lock_exclusive()
         .one(txn)
@@ -256,14 +254,15 @@ pub async fn create_draft(
 pub async fn update_draft(
     db: &DatabaseConnection,
     principal: &Principal,
-    id: &str,
+    tender: &TenderId,
     patch: TenderPatch,
     sandbox: bool,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Tender> {
+    let id = tender.as_str();
     let txn = begin_write(db).await?;
-    let current = load_owned(&txn, principal, id).await?;
+    let current = load_owned(&txn, principal, tender).await?;
     record_mandate_use(&txn, principal, &current, "tender.update", ip.clone(), now).await?;
     if current.status != TenderStatus::Draft {
         return Err(not_draft(&current));
@@ -341,17 +340,18 @@ pub async fn update_draft(
 pub async fn publish(
     db: &DatabaseConnection,
     principal: &Principal,
-    id: &str,
+    tender: &TenderId,
     procedures: &ProcedureSettings,
     master: &crate::keys::MasterKey,
     sandbox: bool,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Tender> {
+    let id = tender.as_str();
     principal.require_verified()?;
     let calendar = load_calendar(db).await?;
     let txn = begin_write(db).await?;
-    let current = load_owned(&txn, principal, id).await?;
+    let current = load_owned(&txn, principal, tender).await?;
     record_mandate_use(&txn, principal, &current, "tender.publish", ip.clone(), now).await?;
     if current.status != TenderStatus::Draft {
         return Err(not_draft(&current));
@@ -407,15 +407,16 @@ pub async fn publish(
 pub async fn cancel(
     db: &DatabaseConnection,
     principal: &Principal,
-    id: &str,
+    tender: &TenderId,
     reason: &str,
     interest_rate: rust_decimal::Decimal,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Tender> {
+    let id = tender.as_str();
     let reason = parse_name("reason", reason, 2000)?;
     let txn = begin_write(db).await?;
-    let current = load_owned(&txn, principal, id).await?;
+    let current = load_owned(&txn, principal, tender).await?;
     record_mandate_use(&txn, principal, &current, "tender.cancel", ip.clone(), now).await?;
     if !matches!(
         current.status,
@@ -451,7 +452,7 @@ pub async fn cancel(
     // Document fees, deposits and their interest go back (实施条例 Art 31), in this transaction.
     let refunds = crate::deposit::service::refund_all(
         &txn,
-        id,
+        tender,
         None,
         crate::deposit::service::RefundReason::Cancelled,
         interest_rate,
@@ -509,9 +510,10 @@ fn deadline_job(tender_id: &str, deadline: DateTime<Utc>) -> NewJob {
 /// Returns whether this call closed it.
 pub async fn close_at_deadline(
     db: &DatabaseConnection,
-    tender_id: &str,
+    tender: &TenderId,
     now: DateTime<Utc>,
 ) -> DomainResult<bool> {
+    let tender_id = tender.as_str();
     let txn = begin_write(db).await?;
     let Some(row) = tenders::Entity::find_by_id(tender_id.to_owned())
         .lock_exclusive()

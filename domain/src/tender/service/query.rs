@@ -11,7 +11,7 @@ use sea_orm::{
 
 use crate::account::Principal;
 use crate::error::{DomainError, DomainResult};
-use crate::id::is_valid_id;
+use crate::id::{TenderId, is_valid_id};
 use crate::money::{Currency, Money};
 use crate::tender::input::{LotInput, TenderInput, invalid};
 use crate::tender::procedure::{AwardMethod, Kind, Procedure};
@@ -189,12 +189,11 @@ pub(crate) async fn load(db: &impl ConnectionTrait, id: &str) -> DomainResult<Op
 pub async fn get(
     db: &DatabaseConnection,
     viewer: Option<&Principal>,
-    id: &str,
+    tender: &TenderId,
 ) -> DomainResult<Tender> {
-    if !is_valid_id(id) {
-        return Err(DomainError::NotFound);
-    }
-    let tender = load(db, id).await?.ok_or(DomainError::NotFound)?;
+    let tender = load(db, tender.as_str())
+        .await?
+        .ok_or(DomainError::NotFound)?;
     if tender.published_at.is_none() && !viewer.is_some_and(|p| tender.is_owned_by(p)) {
         return Err(DomainError::NotFound);
     }
