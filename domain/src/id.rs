@@ -110,6 +110,15 @@ typed_id!(
     /// A job of the chronograph's queue.
     JobId, "job"
 );
+typed_id!(
+    /// An expert of the pool (评标专家), named by the operators' import: no prefix of its own, and
+    /// never generated.
+    ExpertId
+);
+typed_id!(
+    /// An expert draw (专家抽取).
+    DrawId, "drw"
+);
 
 #[cfg(test)]
 mod tests {

@@ -24,6 +24,8 @@ enum Experts {
     Status,
     SuspendedReason,
     SuspendedUntil,
+    SigningKeyId,
+    SigningPublicKey,
     CreatedAt,
     UpdatedAt,
 }
@@ -55,7 +57,8 @@ enum ExpertRelations {
 /// The expert pool (评标专家库): experts are accounts (`accounts.expert_id`), with their specialties
 /// (one row each, so a draw finds `A01` and everything within it by an index), the days they cannot
 /// sit and their declared relationships (former employers with the day they left, relatives'
-/// employers), which the draw's avoidance rules read.
+/// employers), which the draw's avoidance rules read. An expert's Ed25519 public key (its id is the
+/// key's SHA-256, as for bidders' keys) verifies the scores it signs.
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -74,6 +77,8 @@ impl MigrationTrait for Migration {
                     .col(string_len(Experts::Status, 16))
                     .col(string_len_null(Experts::SuspendedReason, 500))
                     .col(date_null(Experts::SuspendedUntil))
+                    .col(string_len_null(Experts::SigningKeyId, 64))
+                    .col(string_len_null(Experts::SigningPublicKey, 64))
                     .col(timestamp_with_time_zone(Experts::CreatedAt))
                     .col(timestamp_with_time_zone(Experts::UpdatedAt))
                     .to_owned(),
@@ -121,7 +126,11 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(ExpertRelations::Table)
-                    .col(big_integer(ExpertRelations::Id).auto_increment().primary_key())
+                    .col(
+                        big_integer(ExpertRelations::Id)
+                            .auto_increment()
+                            .primary_key(),
+                    )
                     .col(string_len(ExpertRelations::ExpertId, 64))
                     .col(string_len(ExpertRelations::Kind, 32))
                     .col(string_len(ExpertRelations::CreditCode, 18))

@@ -35,7 +35,6 @@ enum DrawCandidates {
     Reason,
     Employer,
     Fills,
-    Position,
 }
 
 #[derive(DeriveIden)]
@@ -64,9 +63,10 @@ enum DrawInvitations {
 
 /// Expert draws (在线专家抽取, docs/spec/draws.md): the draw with its commitment and its secret
 /// (sealed under the master key until the committee is complete), the pool snapshot it committed to
-/// (each candidate eligible or excluded with the reason, and its place in the ranking once the
-/// public input is fixed), the supervisors' random contributions, and the invitations with their
-/// answers. A draw's candidates are written once, when it is requested.
+/// (each candidate eligible or excluded with the reason), the supervisors' random contributions,
+/// and the invitations with their answers. A draw's candidates are written once, when it is
+/// requested; the ranking is not stored: it is a function of the secret, the public input and the
+/// eligible ids, computed again when needed.
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -114,7 +114,6 @@ impl MigrationTrait for Migration {
                     .col(string_len_null(DrawCandidates::Reason, 32))
                     .col(string_len(DrawCandidates::Employer, 18))
                     .col(string_len(DrawCandidates::Fills, 200))
-                    .col(integer_null(DrawCandidates::Position))
                     .primary_key(
                         Index::create()
                             .col(DrawCandidates::DrawId)

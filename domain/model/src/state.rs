@@ -82,6 +82,20 @@ named_states!(
     }
 );
 
+named_states!(
+    /// An expert draw's life (docs/spec/draws.md).
+    DrawStatus {
+        /// Committed to its secret and pool; waiting for the public input.
+        AwaitingInput => "awaiting_input",
+        /// Ranked; invitations out, seats being accepted.
+        Inviting => "inviting",
+        /// Every seat accepted; the secret is revealed in the proof.
+        Complete => "complete",
+        /// No eligible expert is left for a seat still open.
+        Exhausted => "exhausted",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +122,9 @@ mod tests {
         }
         for s in FlagKind::ALL {
             assert_eq!(FlagKind::parse(s.as_str()), Some(*s));
+        }
+        for s in DrawStatus::ALL {
+            assert_eq!(DrawStatus::parse(s.as_str()), Some(*s));
         }
         assert_eq!(BidStatus::parse("Current"), None);
     }

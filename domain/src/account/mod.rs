@@ -182,6 +182,8 @@ pub struct Principal {
     pub name: String,
     pub membership: Option<Membership>,
     pub is_operator: bool,
+    /// The expert of the pool this account is (评标专家), if any.
+    pub expert_id: Option<crate::id::ExpertId>,
 }
 
 impl Principal {
@@ -329,6 +331,7 @@ mod tests {
                 verified,
             }),
             is_operator: false,
+            expert_id: None,
         }
     }
 

@@ -40,6 +40,8 @@ pub mod accounts {
         pub created_at: ChronoDateTimeUtc,
         /// `zh-CN` or `en`: the language of the account's mail and notifications.
         pub language: String,
+        /// The expert of the pool this account is, if any.
+        pub expert_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -114,6 +116,44 @@ pub mod queries {
     /// round trip (the bank intake's lock-and-read).
     pub fn basic_account_sql(organization_id: &str) -> String {
         format!("(SELECT o.basic_account FROM organizations o WHERE o.id = {organization_id})")
+    }
+
+    /// The unified social credit codes of organizations, by id (unknown ids are left out).
+    pub async fn credit_codes(
+        db: &impl ConnectionTrait,
+        ids: Vec<String>,
+    ) -> DomainResult<Vec<String>> {
+        Ok(organizations::Entity::find()
+            .select_only()
+            .column(organizations::Column::CreditCode)
+            .filter(organizations::Column::Id.is_in(ids))
+            .into_tuple()
+            .all(db)
+            .await?)
+    }
+
+    /// The credit codes of every verified supervisor organization (监督部门): their staff sit on no
+    /// committee.
+    pub async fn supervisor_credit_codes(db: &impl ConnectionTrait) -> DomainResult<Vec<String>> {
+        Ok(organizations::Entity::find()
+            .select_only()
+            .column(organizations::Column::CreditCode)
+            .filter(organizations::Column::Kind.eq("supervisor"))
+            .filter(organizations::Column::Verified.eq(true))
+            .into_tuple()
+            .all(db)
+            .await?)
+    }
+
+    /// The account of an expert of the pool.
+    pub async fn account_of_expert(
+        db: &impl ConnectionTrait,
+        expert_id: &str,
+    ) -> DomainResult<Option<accounts::Model>> {
+        Ok(accounts::Entity::find()
+            .filter(accounts::Column::ExpertId.eq(expert_id))
+            .one(db)
+            .await?)
     }
 
     /// The registered basic account (基本账户) of an organization, if it has one.

@@ -360,3 +360,16 @@ pub async fn entry_at(
         .await?
         .map(Entry::from))
 }
+
+/// The first head signed after `at`: the draw's public input when nobody contributed one
+/// (docs/spec/draws.md "Public input").
+pub async fn first_head_after(
+    db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+) -> Result<Option<heads::Model>, DbErr> {
+    heads::Entity::find()
+        .filter(heads::Column::SignedAt.gt(at))
+        .order_by_asc(heads::Column::Seq)
+        .one(db)
+        .await
+}

@@ -87,8 +87,22 @@ pub mod queries {
     use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
     use tenderhall_model::state::BidStatus;
 
-    use super::bids;
+    use super::{bid_openings, bids};
     use crate::error::DomainResult;
+
+    /// A lot's published opening record (canonical JSON), once the lot was opened or failed.
+    pub async fn opening_record(
+        db: &impl ConnectionTrait,
+        tender_id: &str,
+        lot_id: &str,
+    ) -> DomainResult<Option<String>> {
+        Ok(
+            bid_openings::Entity::find_by_id((tender_id.to_owned(), lot_id.to_owned()))
+                .one(db)
+                .await?
+                .map(|o| o.record),
+        )
+    }
 
     /// Whether an organization has a current bid for a lot.
     pub async fn has_current_bid(

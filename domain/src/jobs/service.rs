@@ -58,14 +58,9 @@ impl TryFrom<jobs::Model> for Job {
     }
 }
 
-/// Adds `job` inside the caller's transaction. Returns false when a job with the same idempotency
-/// key exists already (the effect was asked for before).
-pub async fn enqueue(
-    txn: &impl ConnectionTrait,
-    job: NewJob,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let inserted = jobs::Entity::insert(jobs::ActiveModel {
+/// A job's row, as first stored.
+fn row(job: NewJob, now: DateTime<Utc>) -> jobs::ActiveModel {
+    jobs::ActiveModel {
         id: Set(JobId::generate().to_string()),
         kind: Set(job.kind.to_owned()),
         payload: Set(job.payload.to_string()),
@@ -80,15 +75,42 @@ pub async fn enqueue(
         created_at: Set(now),
         updated_at: Set(now),
         finished_at: Set(None),
-    })
-    .on_conflict(
-        OnConflict::column(jobs::Column::IdempotencyKey)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
+    }
+}
+
+/// Adds `job` inside the caller's transaction; a job with the same idempotency key is kept and
+/// this one dropped. True when it was added.
+pub async fn enqueue(
+    txn: &impl ConnectionTrait,
+    job: NewJob,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let inserted = jobs::Entity::insert(row(job, now))
+        .on_conflict(
+            OnConflict::column(jobs::Column::IdempotencyKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
     Ok(inserted > 0)
+}
+
+/// [`enqueue`] for many jobs, added to `inserts` to be written with the caller's other rows (an
+/// import's activation mails).
+pub fn queue(
+    inserts: &mut crate::store::rows::Inserts,
+    jobs_to_add: Vec<NewJob>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    inserts.add_on_conflict(
+        jobs_to_add.into_iter().map(|job| row(job, now)).collect(),
+        Some(
+            OnConflict::column(jobs::Column::IdempotencyKey)
+                .do_nothing()
+                .to_owned(),
+        ),
+    )
 }
 
 fn due(now: DateTime<Utc>) -> Condition {

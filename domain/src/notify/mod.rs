@@ -34,6 +34,36 @@ pub fn in_language(text: &Text, language: &str) -> String {
     }
 }
 
+/// The job that sends `message`, once per its key.
+pub fn mail_job(
+    message: &MailMessage,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<crate::jobs::NewJob, sea_orm::DbErr> {
+    let key = format!("{MAIL_JOB}:{}", message.message_key);
+    let payload =
+        serde_json::to_value(message).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    Ok(crate::jobs::NewJob::new(MAIL_JOB, payload, now, key))
+}
+
+/// The message that welcomes an expert imported into the pool, with the link that sets its
+/// password (single use, like a reset).
+pub fn expert_activation(name: &str, link: &str, days: i64) -> (Text, Text) {
+    (
+        Text::new(
+            "You are in Tenderhall's expert pool: set your password",
+            "您已入选 Tenderhall 评标专家库：请设置密码",
+        ),
+        Text::new(
+            format!(
+                "Dear {name},\n\nThe platform's operators added you to the pool of evaluation experts. To sign in, choose a password by opening this link within {days} days; it works once:\n\n{link}\n\nThen keep your unavailable days, your former employers and your relatives' employers current, and register your signing key: the draw reads them to keep conflicts of interest off committees.\n"
+            ),
+            format!(
+                "{name}，您好：\n\n平台运营方已将您纳入评标专家库。请在 {days} 天内打开以下链接设置登录密码（仅可使用一次）：\n\n{link}\n\n登录后请及时维护不可参加评标的日期、曾任职单位及近亲属任职单位，并登记签名公钥：专家抽取将据此执行回避规则。\n"
+            ),
+        ),
+    )
+}
+
 /// The message of a password reset link.
 pub fn password_reset(link: &str, minutes: i64) -> (Text, Text) {
     (

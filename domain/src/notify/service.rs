@@ -10,14 +10,14 @@ use sea_orm::{
 use serde_json::json;
 
 use super::store::{mail_log, notifications, password_resets};
-use super::{MAIL_JOB, MailMessage, in_language, password_reset};
+use super::{MailMessage, in_language, password_reset};
 use crate::account::service::{random_token, token_hash};
 use crate::account::store::{accounts, sessions};
 use crate::account::{Email, Principal, password};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::id::NotificationId;
-use crate::jobs::{NewJob, service as jobs};
+use crate::jobs::service as jobs;
 use crate::store::begin_write;
 
 /// Adds `message` to the mail queue inside the caller's transaction, once per key.
@@ -26,9 +26,7 @@ pub async fn enqueue_mail(
     message: MailMessage,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let key = format!("{MAIL_JOB}:{}", message.message_key);
-    let payload = serde_json::to_value(&message).map_err(|e| DbErr::Custom(e.to_string()))?;
-    jobs::enqueue(txn, NewJob::new(MAIL_JOB, payload, now, key), now).await
+    jobs::enqueue(txn, super::mail_job(&message, now)?, now).await
 }
 
 /// Notifies one account in its language: a notification in the platform and, with `mail`, a message

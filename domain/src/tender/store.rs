@@ -218,6 +218,17 @@ pub mod queries {
             .map(|column| format!("(SELECT t.{column} FROM tenders t WHERE t.id = {tender_id})"))
     }
 
+    /// The ids of the tenders of a tenderer, as a subquery for another area's statement (the draw's
+    /// count of an expert's recent committees for the same tenderer).
+    pub fn ids_of_tenderer(tenderer_org_id: &str) -> sea_orm::sea_query::SelectStatement {
+        use sea_orm::sea_query::Query;
+        Query::select()
+            .column(tenders::Column::Id)
+            .from(tenders::Entity)
+            .and_where(tenders::Column::TendererOrgId.eq(tenderer_org_id))
+            .to_owned()
+    }
+
     /// A tender's row.
     pub async fn by_id(
         db: &impl ConnectionTrait,

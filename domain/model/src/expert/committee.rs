@@ -52,7 +52,7 @@ impl Panel {
     /// Every panel has an odd number of members, at least its minimum.
     pub fn check(self, seats: u32) -> Result<(), SizeRefusal> {
         let (minimum, article) = self.minimum();
-        if seats < minimum || seats % 2 == 0 {
+        if seats < minimum || seats.is_multiple_of(2) {
             return Err(SizeRefusal {
                 minimum,
                 too_small: seats < minimum,
@@ -64,6 +64,8 @@ impl Panel {
 }
 
 #[cfg(test)]
+// Tests: a failed unwrap is a failed test.
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -90,6 +90,29 @@ pub enum Answer {
 }
 
 impl Answer {
+    /// The name it is stored under.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accepted => "accepted",
+            Self::Declined => "declined",
+            Self::TimedOut => "timed_out",
+            Self::Withdrew => "withdrew",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Accepted,
+            Self::Declined,
+            Self::TimedOut,
+            Self::Withdrew,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == name)
+    }
+
     /// Holds a seat (accepted, or invited and not yet answered).
     fn holds_seat(self) -> bool {
         matches!(self, Self::Accepted | Self::Pending)
@@ -320,6 +343,8 @@ pub fn verify(proof: &Proof) -> Result<(), Mismatch> {
 }
 
 #[cfg(test)]
+// Tests: a failed unwrap is a failed test.
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

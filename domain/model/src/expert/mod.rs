@@ -235,6 +235,8 @@ pub fn eligibility(
 }
 
 #[cfg(test)]
+// Tests: a failed unwrap is a failed test.
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -257,6 +257,11 @@ async fn principal_of(
         name: account.name,
         membership,
         is_operator: account.is_operator,
+        expert_id: account
+            .expert_id
+            .as_deref()
+            .map(crate::id::ExpertId::parse)
+            .transpose()?,
     })
 }
 

@@ -277,6 +277,24 @@ pub mod queries {
             .await?)
     }
 
+    /// The organizations with an active registration for one lot.
+    pub async fn registered_organizations_of_lot(
+        db: &impl ConnectionTrait,
+        tender_id: &str,
+        lot_id: &str,
+    ) -> DomainResult<Vec<String>> {
+        Ok(registrations::Entity::find()
+            .select_only()
+            .column(registrations::Column::OrganizationId)
+            .distinct()
+            .filter(registrations::Column::TenderId.eq(tender_id))
+            .filter(registrations::Column::LotId.eq(lot_id))
+            .filter(registrations::Column::Status.eq(RegistrationStatus::Active.as_str()))
+            .into_tuple()
+            .all(db)
+            .await?)
+    }
+
     /// The organization's active registration for a lot, if any. Withdrawn ones stay on record
     /// beside it (a bidder may register again after withdrawing).
     pub async fn active_registration(

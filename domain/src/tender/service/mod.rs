@@ -51,7 +51,7 @@ fn fen(m: Money) -> DomainResult<i64> {
 
 /// Loads a tender for its owner, locked for the change; anyone else gets `NotFound` (a draft is
 /// its owner's alone, and a stranger learns nothing from the answer).
-async fn load_owned(
+pub(crate) async fn load_owned(
     txn: &impl ConnectionTrait,
     principal: &Principal,
     tender: &TenderId,
@@ -75,7 +75,7 @@ async fn load_owned(
 
 /// Records, in the caller's transaction, that an agency acted on the tender under its mandate
 /// (nothing when the tenderer acts itself).
-async fn record_mandate_use(
+pub(crate) async fn record_mandate_use(
     txn: &impl ConnectionTrait,
     principal: &Principal,
     tender: &Tender,
