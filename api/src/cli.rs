@@ -61,6 +61,8 @@ pub fn worker_context(state: &AppState) -> anyhow::Result<WorkerContext> {
         store: state.store().clone(),
         master_key: state.master_key().clone(),
         interest_rate: state.deposits().interest_rate,
+        draws: settings.draw_settings()?,
+        public_url: settings.public_url(),
         bank: if settings.sandbox {
             std::sync::Arc::new(tenderhall_workers::bank::SandboxBank::new(
                 state.db().clone(),
@@ -331,6 +333,33 @@ pub async fn documents_scrub(settings: Settings) -> anyhow::Result<()> {
         "{} damaged or missing objects: restore them from backup (the operators were notified)",
         report.findings.len()
     )
+}
+
+/// `tenderhall experts import FILE.csv`: the operator's import at the server's console.
+pub async fn experts_import(settings: &Settings, path: &std::path::Path) -> anyhow::Result<()> {
+    use tenderhall_domain::expert::service::{Importer, import_csv};
+    let csv = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let db = platform::connect(settings).await?;
+    let report = import_csv(
+        &db,
+        Importer::Console,
+        &csv,
+        &settings.public_url(),
+        SystemClock.now(),
+    )
+    .await
+    .map_err(domain_err)?;
+    println!("{} experts imported 已导入", report.imported);
+    for rejected in &report.rejected {
+        println!("line {}: {}", rejected.line, rejected.reason);
+    }
+    if !report.rejected.is_empty() {
+        bail!(
+            "{} rows rejected (listed above); fix them and import the file again",
+            report.rejected.len()
+        );
+    }
+    Ok(())
 }
 
 /// `tenderhall ledger check`: read-only.

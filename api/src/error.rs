@@ -51,6 +51,10 @@ impl ApiError {
         Self::new(ErrorCode::Invalid, Text::new(en, zh)).with_field(field)
     }
 
+    pub fn unsupported_media_type(en: impl Into<String>, zh: impl Into<String>) -> Self {
+        Self::new(ErrorCode::UnsupportedMediaType, Text::new(en, zh))
+    }
+
     pub fn too_large(limit: usize) -> Self {
         Self::new(
             ErrorCode::TooLarge,

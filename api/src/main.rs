@@ -62,6 +62,12 @@ enum Command {
     /// The collecting bank.
     #[command(subcommand)]
     Bank(BankCommand),
+    /// The expert pool (评标专家库).
+    #[command(subcommand)]
+    Experts(ExpertsCommand),
+    /// Expert draws: check one from its proof, offline.
+    #[command(subcommand)]
+    Draw(DrawCommand),
     /// Bidder: make an Ed25519 signing key (PKCS#8) and print its public key and key id, to
     /// register at POST /api/v1/organizations/{org}/signing-keys.
     Keygen {
@@ -141,6 +147,29 @@ enum BankCommand {
     Reconcile {
         /// The statement file.
         statement: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ExpertsCommand {
+    /// Import the pool from a CSV with the header
+    /// `expert_id,name,email,specialty,region,employer_credit_code,title,years`: each good row
+    /// creates or updates an expert (new ones get an activation mail); each bad row is reported by
+    /// line and changes nothing. Exit 1 if any row was rejected.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DrawCommand {
+    /// Recompute a draw from its proof alone (the JSON of GET /api/v1/draws/{id}/proof): the
+    /// commitment, the eligibility order, the ranking and the seats; name the first part that
+    /// differs and exit 1. Needs no server.
+    Verify {
+        /// The proof.
+        file: PathBuf,
     },
 }
 
@@ -289,6 +318,25 @@ async fn run(args: Args) -> anyhow::Result<()> {
             return Ok(());
         }
         Command::Demo { server } => return tenderhall_api::demo::run(server).await,
+        Command::Draw(DrawCommand::Verify { file }) => {
+            let text = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let proof: tenderhall_domain::draw::Proof = serde_json::from_slice(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not a draw proof: {e}", file.display()))?;
+            match tenderhall_domain::draw::verify(&proof) {
+                Ok(()) => {
+                    println!(
+                        "valid: the commitment, the eligibility order, the ranking of {} experts and the {} accepted seats all recompute 抽取结果复核一致",
+                        proof.ranking.len(),
+                        proof.accepted.len()
+                    );
+                    return Ok(());
+                }
+                Err(mismatch) => {
+                    anyhow::bail!("the proof does not hold: {mismatch} 抽取结果复核不一致")
+                }
+            }
+        }
         Command::VerifyReceipt {
             file,
             platform_key,
@@ -354,6 +402,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Command::Bank(BankCommand::Reconcile { statement }) => {
             cli::bank_reconcile(&settings, &statement).await
         }
+        Command::Experts(ExpertsCommand::Import { file }) => {
+            cli::experts_import(&settings, &file).await
+        }
         Command::Audit(AuditCommand::Verify { head }) => {
             cli::print_report(&cli::audit_verify(&settings, head.as_deref()).await?)
         }
@@ -361,6 +412,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         | Command::Seal { .. }
         | Command::Submit { .. }
         | Command::Demo { .. }
+        | Command::Draw(_)
         | Command::VerifyReceipt { .. } => Ok(()),
         Command::Audit(AuditCommand::SignHead) => {
             match cli::audit_sign_head(settings).await? {

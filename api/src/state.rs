@@ -22,6 +22,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     settings: Settings,
     deposits: DepositSettings,
+    draws: tenderhall_domain::draw::DrawSettings,
+    public_url: String,
     signer: Arc<PlatformSigner>,
     master_key: MasterKey,
     sign_in: SignInPolicy,
@@ -43,6 +45,8 @@ impl AppState {
         store: Arc<dyn DocumentStore>,
     ) -> anyhow::Result<Self> {
         let deposits = settings.deposit_settings()?;
+        let draws = settings.draw_settings()?;
+        let public_url = settings.public_url();
         let sign_in = SignInPolicy {
             session_ttl: TimeDelta::minutes(i64::from(settings.session_ttl_minutes)),
             ..SignInPolicy::default()
@@ -53,6 +57,8 @@ impl AppState {
             clock,
             settings,
             deposits,
+            draws,
+            public_url,
             signer,
             master_key,
             sign_in,
@@ -65,6 +71,15 @@ impl AppState {
     /// The deposit settings, in their types.
     pub fn deposits(&self) -> &DepositSettings {
         &self.0.deposits
+    }
+
+    /// What the draw use cases need: the master key, the draw settings and the portal's address.
+    pub fn draw_context(&self) -> tenderhall_domain::draw::service::DrawContext<'_> {
+        tenderhall_domain::draw::service::DrawContext {
+            master: &self.0.master_key,
+            settings: self.0.draws,
+            public_url: &self.0.public_url,
+        }
     }
 
     pub fn db(&self) -> &DatabaseConnection {

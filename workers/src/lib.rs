@@ -47,6 +47,21 @@ pub struct WorkerContext {
     pub master_key: tenderhall_domain::keys::MasterKey,
     /// Yearly interest on deposits refunded (a failed lot).
     pub interest_rate: rust_decimal::Decimal,
+    /// How long draws wait for contributions and answers.
+    pub draws: tenderhall_domain::draw::DrawSettings,
+    /// The portal's address, for the links in invitations.
+    pub public_url: String,
+}
+
+impl WorkerContext {
+    /// What the draw use cases need.
+    pub fn draw_context(&self) -> tenderhall_domain::draw::service::DrawContext<'_> {
+        tenderhall_domain::draw::service::DrawContext {
+            master: &self.master_key,
+            settings: self.draws,
+            public_url: &self.public_url,
+        }
+    }
 }
 
 /// A worker name unique to this process: host, process id and a random suffix.

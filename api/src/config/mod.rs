@@ -11,6 +11,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use tenderhall_domain::deposit::DepositSettings;
+use tenderhall_domain::draw::DrawSettings;
 use tenderhall_domain::keys::MasterKey;
 use tenderhall_domain::money::{Currency, Money};
 
@@ -75,6 +76,17 @@ pub struct Settings {
     /// one is refused with 422. Empty: 10,000,000,000.00.
     #[serde(deserialize_with = "lenient_opt_string")]
     pub max_notification_amount: Option<String>,
+    /// Expert draws may be requested from this many hours before the bid deadline (÷ a sandbox
+    /// tender's accelerator).
+    pub draw_window_hours: u32,
+    /// Minutes supervisors (and the tenderer) have to post their random contributions to a draw.
+    pub draw_contribution_minutes: u32,
+    /// Hours an expert's invitation waits for an answer before the seat passes on.
+    pub invitation_hours: u32,
+    /// The repeat limit: an expert who sat on this many committees of one tenderer …
+    pub expert_repeat_limit: u32,
+    /// … within this many months is not drawn for that tenderer.
+    pub expert_repeat_months: u32,
     /// Per-deployment values of the procedure table's unverified and local numbers (docs/spec/rules.md),
     /// e.g. `[procedures.overrides.construction] deposit_cap_yuan = "500000"`.
     pub procedures: tenderhall_domain::tender::procedure::ProcedureSettings,
@@ -119,6 +131,11 @@ impl Default for Settings {
             public_url: None,
             deposit_interest_rate: None,
             max_notification_amount: None,
+            draw_window_hours: 48,
+            draw_contribution_minutes: 15,
+            invitation_hours: 24,
+            expert_repeat_limit: 3,
+            expert_repeat_months: 12,
             procedures: Default::default(),
         }
     }
@@ -150,6 +167,11 @@ const ENV_KEYS: &[&str] = &[
     "public_url",
     "deposit_interest_rate",
     "max_notification_amount",
+    "draw_window_hours",
+    "draw_contribution_minutes",
+    "invitation_hours",
+    "expert_repeat_limit",
+    "expert_repeat_months",
 ];
 
 impl Settings {
@@ -401,7 +423,48 @@ impl Settings {
                     })
                     .unwrap_or_else(|e| e.to_string()),
             ),
+            (
+                "TENDERHALL_DRAW_WINDOW_HOURS",
+                self.draw_window_hours.to_string(),
+            ),
+            (
+                "TENDERHALL_DRAW_CONTRIBUTION_MINUTES",
+                self.draw_contribution_minutes.to_string(),
+            ),
+            (
+                "TENDERHALL_INVITATION_HOURS",
+                self.invitation_hours.to_string(),
+            ),
+            (
+                "TENDERHALL_EXPERT_REPEAT_LIMIT",
+                self.expert_repeat_limit.to_string(),
+            ),
+            (
+                "TENDERHALL_EXPERT_REPEAT_MONTHS",
+                self.expert_repeat_months.to_string(),
+            ),
         ]
+    }
+
+    /// The draw settings in their types, parsed once at start.
+    pub fn draw_settings(&self) -> anyhow::Result<DrawSettings> {
+        if self.draw_contribution_minutes == 0 || self.invitation_hours == 0 {
+            bail!(
+                "TENDERHALL_DRAW_CONTRIBUTION_MINUTES and TENDERHALL_INVITATION_HOURS must be at least 1"
+            );
+        }
+        if self.expert_repeat_months == 0 || self.expert_repeat_months > 120 {
+            bail!("TENDERHALL_EXPERT_REPEAT_MONTHS must be from 1 to 120");
+        }
+        Ok(DrawSettings {
+            window: chrono::TimeDelta::hours(i64::from(self.draw_window_hours)),
+            contribution_window: chrono::TimeDelta::minutes(i64::from(
+                self.draw_contribution_minutes,
+            )),
+            invitation_validity: chrono::TimeDelta::hours(i64::from(self.invitation_hours)),
+            max_evaluations_per_tenderer: self.expert_repeat_limit,
+            repeat_months: self.expert_repeat_months,
+        })
     }
 
     /// The deposit settings in their types, parsed once at start (the platform keeps them).

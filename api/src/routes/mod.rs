@@ -9,6 +9,8 @@ pub mod calendar;
 pub mod clarifications;
 pub mod deposits;
 pub mod documents;
+pub mod draws;
+pub mod experts;
 pub mod health;
 pub mod mandates;
 pub mod notifications;
@@ -52,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .merge(bank::router())
         .merge(bids::router())
         .merge(notifications::router())
+        .merge(experts::router())
+        .merge(draws::router())
         .merge(documents::router(state.settings().max_document_bytes))
         .merge(health::router())
         .split_for_parts();

@@ -200,6 +200,32 @@ impl TestApp {
         self.publish_tender(token, &body).await
     }
 
+    /// Runs every job that is due now (deadlines, mail, draws), as a worker would.
+    pub async fn drain(&self) -> anyhow::Result<()> {
+        let runner = tenderhall_workers::runner::Runner::new(tenderhall_api::cli::worker_context(
+            &self.state,
+        )?);
+        while runner.run_one().await? {}
+        Ok(())
+    }
+
+    /// The messages in the embedded default's outbox folder, oldest first, quoted-printable undone.
+    pub fn outbox(&self) -> anyhow::Result<Vec<String>> {
+        let dir = self.settings.outbox_dir();
+        let mut found = Vec::new();
+        if dir.is_dir() {
+            let mut paths: Vec<_> = std::fs::read_dir(&dir)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                .collect();
+            paths.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+            for path in paths {
+                found.push(decoded_mail(&std::fs::read_to_string(path)?));
+            }
+        }
+        Ok(found)
+    }
+
     /// A verified supervisor's token.
     pub async fn supervisor(&self, operator: &str) -> anyhow::Result<String> {
         let (token, org) = self
@@ -219,6 +245,27 @@ impl TestApp {
         );
         Ok(token)
     }
+}
+
+/// A message's headers and its body as text: a base64 body decoded, quoted-printable undone.
+fn decoded_mail(raw: &str) -> String {
+    use base64::Engine as _;
+    let raw = raw.replace("\r\n", "\n");
+    let Some((headers, body)) = raw.split_once("\n\n") else {
+        return raw;
+    };
+    let lower = headers.to_ascii_lowercase();
+    let body = if lower.contains("content-transfer-encoding: base64") {
+        let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_else(|| body.to_owned())
+    } else {
+        body.replace("=\n", "").replace("=3D", "=")
+    };
+    format!("{headers}\n\n{body}")
 }
 
 pub const PASSWORD: &str = "correct-horse-42";

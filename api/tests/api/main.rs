@@ -9,6 +9,8 @@ mod deadlines;
 mod deposit_batches;
 mod deposits;
 mod documents;
+mod draws;
+mod experts;
 mod guarantees;
 mod helpers;
 mod http;

@@ -130,22 +130,29 @@ const CREDIT_CODE_WEIGHTS: [usize; 17] = [
     1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
 ];
 
-/// Whether `code` (upper case) is 18 characters of the alphabet with the right check character:
-/// C18 = 31 − (Σ Ci × Wi mod 31), with 31 written as 0.
-pub fn credit_code_is_valid(code: &str) -> bool {
+/// The check character of the first 17 characters of a credit code (GB 32100-2015):
+/// C18 = 31 − (Σ Ci × Wi mod 31), with 31 written as 0. `None` when a character is not of the
+/// code's alphabet.
+pub fn credit_code_check(first17: &str) -> Option<char> {
     let value = |b: u8| CREDIT_CODE_ALPHABET.iter().position(|&c| c == b);
-    let bytes = code.as_bytes();
-    if bytes.len() != 18 {
-        return false;
+    let bytes = first17.as_bytes();
+    if bytes.len() != 17 {
+        return None;
     }
     let mut sum = 0;
-    for (&b, w) in bytes[..17].iter().zip(CREDIT_CODE_WEIGHTS) {
-        match value(b) {
-            Some(v) => sum += v * w,
-            None => return false,
-        }
+    for (&b, w) in bytes.iter().zip(CREDIT_CODE_WEIGHTS) {
+        sum += value(b)? * w;
     }
-    value(bytes[17]) == Some((31 - sum % 31) % 31)
+    CREDIT_CODE_ALPHABET
+        .get((31 - sum % 31) % 31)
+        .map(|&c| char::from(c))
+}
+
+/// Whether `code` (upper case) is 18 characters of the alphabet with the right check character.
+pub fn credit_code_is_valid(code: &str) -> bool {
+    code.len() == 18
+        && code.is_char_boundary(17)
+        && credit_code_check(&code[..17]).is_some_and(|check| code[17..] == *check.to_string())
 }
 
 /// 基本账户: the organization's basic bank account number. Spaces and hyphens that people type

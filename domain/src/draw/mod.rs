@@ -9,7 +9,7 @@ pub mod store;
 use chrono::TimeDelta;
 
 use crate::error::Text;
-pub use tenderhall_model::expert::draw::{Answer, Proof, SeatGroup};
+pub use tenderhall_model::expert::draw::{Answer, Mismatch, Proof, SeatGroup, verify};
 pub use tenderhall_model::state::DrawStatus;
 
 /// The job that fixes a draw's public input when its contribution window ends.

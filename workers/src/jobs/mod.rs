@@ -3,6 +3,7 @@
 
 pub mod audit_heads;
 pub mod deadlines;
+pub mod draws;
 pub mod mail;
 pub mod opening;
 pub mod refunds;
@@ -11,6 +12,7 @@ pub mod scrub;
 use anyhow::bail;
 use tenderhall_domain::bid::opening::OPEN_LOT_JOB;
 use tenderhall_domain::deposit::service::REFUND_JOB;
+use tenderhall_domain::draw::{EXPIRY_JOB, INPUT_JOB};
 use tenderhall_domain::jobs::service::Job;
 use tenderhall_domain::notify::MAIL_JOB;
 use tenderhall_domain::tender::service::{DEADLINE_JOB, QUESTIONS_CLOSE_JOB, SCRUB_JOB};
@@ -25,6 +27,8 @@ pub async fn dispatch(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
         MAIL_JOB => mail::send(ctx, job).await,
         SCRUB_JOB => scrub::run(ctx, job).await,
         REFUND_JOB => refunds::send(ctx, job).await,
+        INPUT_JOB => draws::fix_input(ctx, job).await,
+        EXPIRY_JOB => draws::expire_invitation(ctx, job).await,
         other => bail!("no handler for job kind `{other}`"),
     }
 }

@@ -297,19 +297,27 @@ pub async fn invitation(
     })
 }
 
+/// One of an expert's own invitations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnInvitation {
+    pub draw_id: String,
+    pub status: String,
+    pub invited_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// The principal's own invitations (an expert), newest first.
 pub async fn my_invitations(
     db: &DatabaseConnection,
     principal: &Principal,
-) -> DomainResult<Vec<Member>> {
+) -> DomainResult<Vec<OwnInvitation>> {
     let expert = principal.expert_id.as_ref().ok_or(DomainError::NotFound)?;
-    let mut list: Vec<Member> = super::invite::draws_of_expert(db, expert.as_str())
+    let mut list: Vec<OwnInvitation> = super::invite::draws_of_expert(db, expert.as_str())
         .await?
         .into_iter()
-        .map(|i| Member {
-            expert_id: i.draw_id,
+        .map(|i| OwnInvitation {
+            draw_id: i.draw_id,
             status: i.status,
-            group: i.group_index,
             invited_at: i.invited_at,
             expires_at: i.expires_at,
         })
