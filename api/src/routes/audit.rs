@@ -20,6 +20,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(latest_signed_head))
+        .routes(routes!(signed_head))
         .routes(routes!(platform_log))
         .routes(routes!(tender_log))
 }
@@ -74,6 +75,32 @@ pub struct SignedHeadResponse {
 )]
 async fn latest_signed_head(State(state): State<AppState>) -> ApiResult<Json<SignedHeadResponse>> {
     let head = latest_head(state.db())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(SignedHeadResponse {
+        seq: head.seq,
+        signed_at: head.signed_at,
+        digest: head.digest,
+        key_id: head.key_id,
+        signature: head.signature,
+    }))
+}
+
+/// A signed head by its sequence number (public, as the latest is): a draw's public input may name
+/// one (docs/spec/draws.md).
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/heads/{seq}",
+    tag = "audit",
+    params(("seq" = i64, Path)),
+    responses((status = 200, body = SignedHeadResponse), (status = 404, body = Problem))
+)]
+async fn signed_head(
+    State(state): State<AppState>,
+    Path(seq): Path<String>,
+) -> ApiResult<Json<SignedHeadResponse>> {
+    let seq: i64 = seq.parse().map_err(|_| ApiError::not_found())?;
+    let head = tenderhall_domain::audit::service::head_at(state.db(), seq)
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Json(SignedHeadResponse {

@@ -211,6 +211,53 @@ pub mod queries {
         Ok(found)
     }
 
+    /// The member accounts of one organization.
+    pub async fn members(
+        db: &impl ConnectionTrait,
+        organization_id: &str,
+    ) -> DomainResult<Vec<accounts::Model>> {
+        Ok(accounts::Entity::find()
+            .filter(accounts::Column::OrganizationId.eq(organization_id))
+            .all(db)
+            .await?)
+    }
+
+    /// The account with this (normalized) email, if any.
+    pub async fn by_email(
+        db: &impl ConnectionTrait,
+        email: &str,
+    ) -> DomainResult<Option<accounts::Model>> {
+        Ok(accounts::Entity::find()
+            .filter(accounts::Column::Email.eq(email))
+            .one(db)
+            .await?)
+    }
+
+    /// Sets an account's password hash and ends every session it has (a password reset or an
+    /// expert's activation): whoever knew the old password is signed out.
+    pub async fn set_password_ending_sessions(
+        db: &impl ConnectionTrait,
+        account_id: &str,
+        password_hash: String,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<()> {
+        use sea_orm::ActiveValue::Set;
+        accounts::Entity::update(accounts::ActiveModel {
+            id: Set(account_id.to_owned()),
+            password_hash: Set(password_hash),
+            ..Default::default()
+        })
+        .exec(db)
+        .await?;
+        super::sessions::Entity::update_many()
+            .col_expr(super::sessions::Column::RevokedAt, Some(now).into())
+            .filter(super::sessions::Column::AccountId.eq(account_id))
+            .filter(super::sessions::Column::RevokedAt.is_null())
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
     /// The platform operators' accounts.
     pub async fn operators(db: &impl ConnectionTrait) -> DomainResult<Vec<accounts::Model>> {
         Ok(accounts::Entity::find()

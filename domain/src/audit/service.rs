@@ -339,6 +339,15 @@ pub async fn latest_head(db: &impl ConnectionTrait) -> Result<Option<SignedHead>
         .map(SignedHead::from))
 }
 
+/// The signed head of sequence number `seq`, if any: public, as the latest is (a draw's public
+/// input may name one).
+pub async fn head_at(db: &impl ConnectionTrait, seq: i64) -> Result<Option<SignedHead>, DbErr> {
+    Ok(heads::Entity::find_by_id(seq)
+        .one(db)
+        .await?
+        .map(SignedHead::from))
+}
+
 /// A page of a chain as supervisors see it: entries withheld until a time still to come are left
 /// out (docs/spec/visibility.md).
 pub async fn visible_entries(

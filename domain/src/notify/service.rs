@@ -12,7 +12,7 @@ use serde_json::json;
 use super::store::{mail_log, notifications, password_resets};
 use super::{MailMessage, in_language, password_reset};
 use crate::account::service::{random_token, token_hash};
-use crate::account::store::{accounts, sessions};
+use crate::account::store::{accounts, queries};
 use crate::account::{Email, Principal, password};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
@@ -81,10 +81,7 @@ pub async fn notify_organization(
     mail: bool,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
-    let members = accounts::Entity::find()
-        .filter(accounts::Column::OrganizationId.eq(organization_id))
-        .all(txn)
-        .await?;
+    let members = queries::members(txn, organization_id).await?;
     for account in &members {
         notify(txn, account, kind, object.clone(), message, mail, now).await?;
     }
@@ -183,11 +180,7 @@ pub async fn request_password_reset(
     let Ok(email) = Email::parse(email) else {
         return Ok(());
     };
-    let Some(account) = accounts::Entity::find()
-        .filter(accounts::Column::Email.eq(email.as_str()))
-        .one(db)
-        .await?
-    else {
+    let Some(account) = queries::by_email(db, email.as_str()).await? else {
         return Ok(());
     };
     let recent = password_resets::Entity::find()
@@ -276,19 +269,7 @@ pub async fn reset_password(
     })
     .exec(&txn)
     .await?;
-    accounts::Entity::update(accounts::ActiveModel {
-        id: Set(reset.account_id.clone()),
-        password_hash: Set(hash),
-        ..Default::default()
-    })
-    .exec(&txn)
-    .await?;
-    sessions::Entity::update_many()
-        .col_expr(sessions::Column::RevokedAt, Some(now).into())
-        .filter(sessions::Column::AccountId.eq(reset.account_id.clone()))
-        .filter(sessions::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
+    queries::set_password_ending_sessions(&txn, &reset.account_id, hash, now).await?;
     audit::append(
         &txn,
         NewEntry::new(
