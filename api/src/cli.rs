@@ -339,13 +339,14 @@ pub async fn documents_scrub(settings: Settings) -> anyhow::Result<()> {
 pub async fn experts_import(settings: &Settings, path: &std::path::Path) -> anyhow::Result<()> {
     use tenderhall_domain::expert::service::{Importer, import_csv};
     let csv = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let db = platform::connect(settings).await?;
+    // As the operator's other tasks: the schema is brought up to date first.
+    let state = platform::open(settings.clone(), Arc::new(SystemClock)).await?;
     let report = import_csv(
-        &db,
+        state.db(),
         Importer::Console,
         &csv,
         &settings.public_url(),
-        SystemClock.now(),
+        state.now(),
     )
     .await
     .map_err(domain_err)?;

@@ -220,7 +220,9 @@ impl TestApp {
                 .collect();
             paths.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
             for path in paths {
-                found.push(decoded_mail(&std::fs::read_to_string(path)?));
+                found.push(tenderhall_workers::testing::decoded_mail(
+                    &std::fs::read_to_string(path)?,
+                ));
             }
         }
         Ok(found)
@@ -245,27 +247,6 @@ impl TestApp {
         );
         Ok(token)
     }
-}
-
-/// A message's headers and its body as text: a base64 body decoded, quoted-printable undone.
-fn decoded_mail(raw: &str) -> String {
-    use base64::Engine as _;
-    let raw = raw.replace("\r\n", "\n");
-    let Some((headers, body)) = raw.split_once("\n\n") else {
-        return raw;
-    };
-    let lower = headers.to_ascii_lowercase();
-    let body = if lower.contains("content-transfer-encoding: base64") {
-        let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-        base64::engine::general_purpose::STANDARD
-            .decode(compact)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .unwrap_or_else(|| body.to_owned())
-    } else {
-        body.replace("=\n", "").replace("=3D", "=")
-    };
-    format!("{headers}\n\n{body}")
 }
 
 pub const PASSWORD: &str = "correct-horse-42";

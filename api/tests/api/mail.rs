@@ -11,7 +11,7 @@ use tenderhall_api::cli::worker_context;
 use tenderhall_domain::jobs::JobStatus;
 use tenderhall_domain::jobs::service::list;
 use tenderhall_workers::runner::Runner;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tenderhall_workers::testing::SmtpServer;
 
 use crate::helpers::{PASSWORD, TestApp, TestResult, assert_problem, registration, text};
 
@@ -256,88 +256,13 @@ async fn the_tenderer_is_notified_in_the_platform_and_by_mail_when_bids_close() 
     Ok(())
 }
 
-/// A real SMTP server on loopback (Python's aiosmtpd) that keeps every message it accepts.
-struct SmtpServer {
-    port: u16,
-    dir: PathBuf,
-    _child: tokio::process::Child,
-    _tmp: tempfile::TempDir,
-}
-
-const SMTP_SCRIPT: &str = r#"
-import os, sys
-from aiosmtpd.controller import Controller
-port, out = int(sys.argv[1]), sys.argv[2]
-class Keep:
-    async def handle_DATA(self, server, session, envelope):
-        name = os.path.join(out, "%04d.eml" % len(os.listdir(out)))
-        with open(name + ".part", "wb") as f:
-            f.write(envelope.content)
-        os.rename(name + ".part", name)
-        return "250 Message accepted"
-controller = Controller(Keep(), hostname="127.0.0.1", port=port)
-controller.start()
-print("ready", flush=True)
-sys.stdin.read()
-"#;
-
-impl SmtpServer {
-    /// Starts one, or returns `None` (saying why) where aiosmtpd is missing outside CI.
-    async fn start() -> anyhow::Result<Option<Self>> {
-        let python = tenderhall_workers::testing::test_python();
-        let probe = tokio::process::Command::new(&python)
-            .args(["-c", "import aiosmtpd"])
-            .output()
-            .await;
-        if !probe.is_ok_and(|o| o.status.success()) {
-            return tenderhall_workers::testing::unavailable(
-                "an SMTP server",
-                &format!(
-                    "`{python}` has no aiosmtpd (pip install aiosmtpd, or set TENDERHALL_TEST_PYTHON)"
-                ),
-            );
-        }
-        let tmp = tempfile::tempdir()?;
-        let dir = tmp.path().join("received");
-        std::fs::create_dir_all(&dir)?;
-        let script = tmp.path().join("smtp.py");
-        std::fs::write(&script, SMTP_SCRIPT)?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let mut child = tokio::process::Command::new(&python)
-            .arg(&script)
-            .arg(port.to_string())
-            .arg(&dir)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
-        let mut lines = BufReader::new(stdout).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await??;
-        anyhow::ensure!(
-            ready.as_deref() == Some("ready"),
-            "the SMTP server did not start"
-        );
-        Ok(Some(Self {
-            port,
-            dir,
-            _child: child,
-            _tmp: tmp,
-        }))
-    }
-}
-
 #[tokio::test]
 async fn mail_goes_through_a_real_smtp_server_once() -> TestResult {
-    let Some(smtp) = SmtpServer::start().await? else {
+    let tmp = tempfile::tempdir()?;
+    let Some(smtp) = SmtpServer::start_in(tmp.path()).await? else {
         return Ok(());
     };
-    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let url = smtp.url();
     let app = TestApp::spawn_with(|s| s.smtp_url = Some(tenderhall_api::config::Secret::new(url)))
         .await?;
     register_en(&app, "smtp@bidder.test").await?;
@@ -349,7 +274,7 @@ async fn mail_goes_through_a_real_smtp_server_once() -> TestResult {
     .await?;
     drain(&app).await?;
 
-    let received = messages(&smtp.dir)?;
+    let received = smtp.messages()?;
     assert_eq!(received.len(), 1);
     let message = &received[0];
     assert!(message.contains("To: smtp@bidder.test"), "{message}");
@@ -368,7 +293,7 @@ async fn mail_goes_through_a_real_smtp_server_once() -> TestResult {
     let done = list(app.state.db(), Some(JobStatus::Done), 10).await?;
     tenderhall_workers::jobs::dispatch(&worker_context(&app.state)?, &done[0]).await?;
     assert_eq!(
-        messages(&smtp.dir)?.len(),
+        smtp.messages()?.len(),
         1,
         "a retried job sent the message again"
     );

@@ -97,9 +97,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::hint::black_box(seating);
     }
     let (floor, draw) = (median(floor), median(draw));
-    println!("pool {size} experts, 5000 relationships, 200 bidders; {eligible} eligible; {rounds} rounds (medians)");
-    println!("floor: sort of {size} random 32-byte keys  {:>8.2} ms", floor.as_secs_f64() * 1e3);
-    println!("draw: avoidance + ranking + seating    {:>8.2} ms", draw.as_secs_f64() * 1e3);
+    println!(
+        "pool {size} experts, 5000 relationships, 200 bidders; {eligible} eligible; {rounds} rounds (medians)"
+    );
+    println!(
+        "floor: sort of {size} random 32-byte keys  {:>8.2} ms",
+        floor.as_secs_f64() * 1e3
+    );
+    println!(
+        "draw: avoidance + ranking + seating    {:>8.2} ms",
+        draw.as_secs_f64() * 1e3
+    );
     println!(
         "ratio draw / floor: {:.1}x (goal: at most 10x, and under 100 ms)",
         draw.as_secs_f64() / floor.as_secs_f64()
