@@ -1,8 +1,7 @@
 //! Mail and notifications: the outbox folder of the embedded default, a real SMTP server on
 //! loopback, idempotent sending, password reset by mailed link, notifications in the platform.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use chrono::TimeDelta;
 use reqwest::StatusCode;
