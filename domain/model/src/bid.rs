@@ -110,6 +110,73 @@ pub fn upload_too_late(deadline: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now >= deadline
 }
 
+/// What became of one bid at the opening (电子招标投标办法 Art 29–31).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Decrypted and read: its opening fields go into the record.
+    Opened {
+        fields: std::collections::BTreeMap<String, String>,
+        plaintext_sha256: String,
+    },
+    /// 撤销: it cannot be decrypted or read through the bidder's fault, or the bidder revoked it
+    /// after the deadline; its deposit is forfeited (实施条例 Art 35).
+    Revoked(String),
+    /// 撤回: lost through the platform's fault (电子招标投标办法 Art 31); the deposit goes back.
+    Withdrawn(String),
+}
+
+impl Outcome {
+    /// The name the record and the bid's row carry.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Self::Opened { .. } => "opened",
+            Self::Revoked(_) => "revoked",
+            Self::Withdrawn(_) => "withdrawn",
+        }
+    }
+}
+
+/// Whose fault an envelope that does not open is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// A data key or a chunk that does not decrypt, or a price file that does not read: the
+    /// bidder sealed it so.
+    Bidder,
+    /// Anything the upload check had passed that fails now, or an envelope the store lost or
+    /// changed.
+    Platform,
+}
+
+/// 电子招标投标办法 Art 31: a bid that does not open is revoked when the bidder is at fault and
+/// counts as withdrawn when the platform is.
+pub fn failed_opening(fault: Fault, reason: String) -> Outcome {
+    match fault {
+        Fault::Bidder => Outcome::Revoked(reason),
+        Fault::Platform => Outcome::Withdrawn(reason),
+    }
+}
+
+/// 招标投标法 Art 28 and the procedure's minimum: with fewer bids than `min_bids` the lot fails and
+/// nothing is decrypted.
+pub fn lot_fails_unopened(bids: usize, min_bids: usize) -> bool {
+    bids < min_bids
+}
+
+/// A bid's line in the opening record: a bid the bidder revoked after the deadline stays revoked
+/// (it is not decrypted); one the platform did not manage to open counts as withdrawn, never as the
+/// bidder's fault.
+pub fn outcome_at_opening(stored: Option<BidStatus>, opened: Option<&Outcome>) -> Outcome {
+    match (stored, opened) {
+        (Some(BidStatus::Revoked), _) => {
+            Outcome::Revoked("revoked by the bidder after the deadline".to_owned())
+        }
+        (_, Some(outcome)) => outcome.clone(),
+        (_, None) => {
+            Outcome::Withdrawn("the platform could not open the stored envelope".to_owned())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeDelta;
@@ -118,6 +185,36 @@ mod tests {
 
     fn deadline() -> DateTime<Utc> {
         DateTime::<Utc>::UNIX_EPOCH + TimeDelta::days(20_000)
+    }
+
+    #[test]
+    fn art_31_at_the_opening_a_revoked_bid_stays_revoked_and_a_platform_fault_is_a_withdrawal() {
+        let opened = Outcome::Opened {
+            fields: std::collections::BTreeMap::new(),
+            plaintext_sha256: "00".into(),
+        };
+        assert_eq!(
+            outcome_at_opening(Some(BidStatus::Revoked), Some(&opened)).status(),
+            "revoked"
+        );
+        assert_eq!(
+            outcome_at_opening(Some(BidStatus::Current), Some(&opened)),
+            opened
+        );
+        assert_eq!(
+            outcome_at_opening(Some(BidStatus::Current), None).status(),
+            "withdrawn"
+        );
+        assert_eq!(
+            failed_opening(Fault::Bidder, "x".into()).status(),
+            "revoked"
+        );
+        assert_eq!(
+            failed_opening(Fault::Platform, "x".into()).status(),
+            "withdrawn"
+        );
+        assert!(lot_fails_unopened(2, 3));
+        assert!(!lot_fails_unopened(3, 3));
     }
 
     #[test]

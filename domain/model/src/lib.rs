@@ -6,7 +6,8 @@
 //! - [`error`]: the stable error codes of the API contract, with their statuses and titles;
 //! - [`state`]: the states of bids, registrations, accounts, refunds, jobs and flags, stored by
 //!   their names;
-//! - [`bid`]: when a bid may be submitted, replaced, withdrawn or revoked (电子招标投标办法 Art 26–31);
+//! - [`bid`]: when a bid may be submitted, replaced, withdrawn or revoked, and what becomes of it at
+//!   the opening (电子招标投标办法 Art 26–31);
 //! - [`deposit`]: what a payment does (credit or suspense), when a fee is earned, what is refunded
 //!   as overpaid, which payers are flagged (实施条例 Art 26, 40), and refund interest;
 //!   [`deposit::batch`] decides a whole batch of bank payments at once;

@@ -9,7 +9,9 @@ use anyhow::Context;
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use tenderhall_domain::bid::envelope::{self, EnvelopeError, Expect};
-use tenderhall_domain::bid::opening::{self, BidToOpen, LotOpening, Outcome};
+use tenderhall_domain::bid::opening::{
+    self, BidToOpen, Fault, LotOpening, Outcome, failed_opening,
+};
 use tenderhall_domain::bid::price::read_price;
 use tenderhall_domain::id::{LotId, TenderId};
 use tenderhall_domain::jobs::service::Job;
@@ -166,15 +168,22 @@ async fn open_one(
 async fn classify(ctx: &WorkerContext, sha: &str, error: &EnvelopeError) -> Outcome {
     let intact = matches!(ctx.store.verify(sha).await, Ok(object) if object.sha256 == sha);
     if !intact {
-        return Outcome::Withdrawn(
+        return failed_opening(
+            Fault::Platform,
             "the stored envelope no longer matches its receipt (a platform fault)".into(),
         );
     }
     match error {
         EnvelopeError::WrappedKey | EnvelopeError::Chunk(_) | EnvelopeError::Archive(_) => {
-            Outcome::Revoked(format!("the bid cannot be decrypted: {error}"))
+            failed_opening(
+                Fault::Bidder,
+                format!("the bid cannot be decrypted: {error}"),
+            )
         }
-        other => Outcome::Withdrawn(format!("the platform could not open the envelope: {other}")),
+        other => failed_opening(
+            Fault::Platform,
+            format!("the platform could not open the envelope: {other}"),
+        ),
     }
 }
 

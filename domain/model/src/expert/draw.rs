@@ -26,21 +26,59 @@ fn ranking_key(secret: &[u8], public_input: &str) -> hmac::Key {
 
 /// The eligible experts in ranking order: by `HMAC-SHA256(secret ‖ public_input, expert_id)`,
 /// bytes compared ascending (a tie, which SHA-256 makes as likely as a collision, by id).
-pub fn rank<S: AsRef<str>>(secret: &[u8], public_input: &str, eligible: &[S]) -> Vec<String> {
+pub fn rank<S: AsRef<str> + Sync>(
+    secret: &[u8],
+    public_input: &str,
+    eligible: &[S],
+) -> Vec<String> {
     let key = ranking_key(secret, public_input);
-    let mut scored: Vec<([u8; 32], &str)> = eligible
-        .iter()
-        .map(|id| {
-            let id = id.as_ref();
-            let tag = hmac::sign(&key, id.as_bytes());
-            let mut score = [0u8; 32];
-            score.copy_from_slice(tag.as_ref());
-            (score, id)
+    let score = |ids: &[S]| -> Vec<([u8; 32], usize)> {
+        ids.iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let tag = hmac::sign(&key, id.as_ref().as_bytes());
+                let mut score = [0u8; 32];
+                score.copy_from_slice(tag.as_ref());
+                (score, i)
+            })
+            .collect()
+    };
+    // A large pool is scored on every core: the scores are the draw's main cost.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut scored: Vec<([u8; 32], usize)> = if threads > 1 && eligible.len() >= PARALLEL_FROM {
+        let chunk = eligible.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = eligible
+                .chunks(chunk)
+                .enumerate()
+                .map(|(n, part)| {
+                    let score = &score;
+                    scope.spawn(move || {
+                        let mut scored = score(part);
+                        for (_, i) in &mut scored {
+                            *i += n * chunk;
+                        }
+                        scored
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
         })
-        .collect();
+    } else {
+        score(eligible)
+    };
     scored.sort_unstable();
-    scored.into_iter().map(|(_, id)| id.to_owned()).collect()
+    scored
+        .into_iter()
+        .map(|(_, i)| eligible[i].as_ref().to_owned())
+        .collect()
 }
+
+/// From this many eligible experts on, the scores are computed on every core.
+const PARALLEL_FROM: usize = 4096;
 
 /// A group of seats of a draw request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,18 +99,40 @@ pub struct Seatable {
     pub fills: Vec<usize>,
 }
 
+/// The seat groups of a request with their codes parsed once, for matching a whole pool.
+pub struct Wanted<'a> {
+    groups: Vec<(Option<Specialty>, Option<&'a str>)>,
+}
+
+impl<'a> Wanted<'a> {
+    pub fn new(groups: &'a [SeatGroup]) -> Self {
+        Self {
+            groups: groups
+                .iter()
+                .map(|g| (Specialty::parse(&g.specialty), g.region.as_deref()))
+                .collect(),
+        }
+    }
+
+    /// The groups an expert of `specialties` in `region` can fill, in request order.
+    pub fn filled_by(&self, specialties: &[Specialty], region: &str) -> Vec<usize> {
+        self.groups
+            .iter()
+            .enumerate()
+            .filter(|(_, (wanted, wanted_region))| {
+                wanted_region.is_none_or(|r| r == region)
+                    && wanted
+                        .as_ref()
+                        .is_some_and(|wanted| specialties.iter().any(|s| s.fills(wanted)))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
 /// The groups an expert of `specialties` in `region` can fill, in request order.
 pub fn groups_filled(groups: &[SeatGroup], specialties: &[Specialty], region: &str) -> Vec<usize> {
-    groups
-        .iter()
-        .enumerate()
-        .filter(|(_, g)| {
-            g.region.as_deref().is_none_or(|r| r == region)
-                && Specialty::parse(&g.specialty)
-                    .is_some_and(|wanted| specialties.iter().any(|s| s.fills(&wanted)))
-        })
-        .map(|(i, _)| i)
-        .collect()
+    Wanted::new(groups).filled_by(specialties, region)
 }
 
 /// What an invited expert answered.
@@ -150,6 +210,10 @@ pub fn seat(
     let mut employers: HashSet<&str> = HashSet::new();
     let mut seating = Seating::default();
     for id in ranking {
+        // Every seat held and every reserve named: the rest of the ranking changes nothing.
+        if seating.reserves.len() >= reserves as usize && room.iter().all(|r| *r == 0) {
+            break;
+        }
         let Some(expert) = seatable.get(id) else {
             continue;
         };

@@ -207,31 +207,35 @@ pub fn eligibility(
     limit: RepeatLimit,
     on: NaiveDate,
 ) -> Eligibility {
-    let mut out = Eligibility::default();
+    let wanted = draw::Wanted::new(groups);
+    let mut seatable = Vec::new();
+    let mut excluded = Vec::new();
     for candidate in pool {
-        let fills = draw::groups_filled(groups, &candidate.specialties, &candidate.region);
+        let fills = wanted.filled_by(&candidate.specialties, &candidate.region);
         if fills.is_empty() {
             continue;
         }
         match exclusion(candidate, parties, limit, on) {
-            Some(reason) => out.excluded.push((candidate.expert_id.clone(), reason)),
-            None => {
-                out.eligible.push(candidate.expert_id.clone());
-                out.seatable.insert(
-                    candidate.expert_id.clone(),
-                    draw::Seatable {
-                        expert_id: candidate.expert_id.clone(),
-                        employer: candidate.employer.clone(),
-                        fills,
-                    },
-                );
-            }
+            Some(reason) => excluded.push((candidate.expert_id.clone(), reason)),
+            None => seatable.push((
+                candidate.expert_id.clone(),
+                draw::Seatable {
+                    expert_id: candidate.expert_id.clone(),
+                    employer: candidate.employer.clone(),
+                    fills,
+                },
+            )),
         }
     }
-    out.eligible.sort_unstable();
-    out.eligible.dedup();
-    out.excluded.sort();
-    out
+    excluded.sort();
+    // Built from the whole list at once (sorted, then in bulk), not one insertion at a time.
+    let seatable: std::collections::BTreeMap<String, draw::Seatable> =
+        seatable.into_iter().collect();
+    Eligibility {
+        eligible: seatable.keys().cloned().collect(),
+        excluded,
+        seatable,
+    }
 }
 
 #[cfg(test)]

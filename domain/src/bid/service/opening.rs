@@ -4,7 +4,7 @@
 //! signed record is published to everyone at once. The record is written once: running the
 //! opening again after a crash finds it, or does the same work again and writes it then.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -65,28 +65,7 @@ pub struct BidToOpen {
     pub signer_key: Option<Vec<u8>>,
 }
 
-/// What became of one bid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Opened {
-        fields: BTreeMap<String, String>,
-        plaintext_sha256: String,
-    },
-    /// 撤销: it cannot be decrypted or read through the bidder's fault.
-    Revoked(String),
-    /// 撤回: lost through the platform's fault (电子招标投标办法 Art 31).
-    Withdrawn(String),
-}
-
-impl Outcome {
-    fn status(&self) -> &'static str {
-        match self {
-            Self::Opened { .. } => "opened",
-            Self::Revoked(_) => "revoked",
-            Self::Withdrawn(_) => "withdrawn",
-        }
-    }
-}
+pub use tenderhall_model::bid::{Fault, Outcome, failed_opening};
 
 /// The lot when its opening is due and not yet recorded; `None` otherwise.
 pub async fn due(
@@ -160,7 +139,7 @@ pub async fn due(
 impl LotOpening {
     /// Too few bids: the lot fails and nothing is decrypted.
     pub fn fails_unopened(&self) -> bool {
-        self.bids.len() < self.min_bids
+        tenderhall_model::bid::lot_fails_unopened(self.bids.len(), self.min_bids)
     }
 }
 
@@ -211,13 +190,10 @@ pub async fn record(
     let mut lines = Vec::new();
     if !failed {
         for b in &opening.bids {
-            let outcome = if b.bid.status == BidStatus::Revoked.as_str() {
-                Outcome::Revoked("revoked by the bidder after the deadline".into())
-            } else {
-                outcomes.get(&b.bid.id).cloned().unwrap_or_else(|| {
-                    Outcome::Withdrawn("the platform could not open the stored envelope".into())
-                })
-            };
+            let outcome = tenderhall_model::bid::outcome_at_opening(
+                BidStatus::parse(&b.bid.status),
+                outcomes.get(&b.bid.id),
+            );
             let registration = active_registration(
                 &txn,
                 opening.tender_id.as_str(),
