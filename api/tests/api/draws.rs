@@ -292,6 +292,16 @@ async fn art_49_a_draw_commits_invites_down_the_ranking_redraws_on_decline_and_s
     let mut forged = parsed.clone();
     forged.accepted.swap(0, 1);
     assert!(tenderhall_domain::draw::verify(&forged).is_err());
+
+    // Once the lot's result is final (evaluation publishes it), the proof is everyone's.
+    tenderhall_domain::draw::service::finalize(app.state.db(), &s.tender, "1", app.state.now())
+        .await?;
+    let public: Value = app
+        .get(&format!("/api/v1/draws/{draw}/proof"), None)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(public, proof);
     let _ = &s.operator;
     Ok(())
 }

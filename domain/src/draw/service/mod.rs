@@ -17,7 +17,7 @@ pub use self::input::{contribute, fix_input};
 pub use self::invite::{accept, decline, expire, withdraw_member};
 pub use self::request::{DrawRequest, request_draw};
 pub use self::view::{
-    DrawView, ExclusionCount, InvitationView, Member, OwnInvitation, draw, invitation,
+    DrawView, ExclusionCount, InvitationView, Member, OwnInvitation, draw, finalize, invitation,
     my_invitations, proof,
 };
 

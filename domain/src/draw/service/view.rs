@@ -325,3 +325,23 @@ pub async fn my_invitations(
     list.sort_by_key(|m| std::cmp::Reverse(m.invited_at));
     Ok(list)
 }
+
+/// Marks the draws of a lot final when its result is published (called by the evaluation's result,
+/// in its transaction): from then on the proof is public (招标投标法 Art 37 keeps the committee
+/// secret only until then). Draws already final keep their time.
+pub async fn finalize(
+    txn: &impl sea_orm::ConnectionTrait,
+    tender_id: &str,
+    lot_id: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<u64> {
+    use sea_orm::sea_query::Expr;
+    let done = draws::Entity::update_many()
+        .col_expr(draws::Column::FinalAt, Expr::value(Some(now)))
+        .filter(draws::Column::TenderId.eq(tender_id))
+        .filter(draws::Column::LotId.eq(lot_id))
+        .filter(draws::Column::FinalAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(done.rows_affected)
+}
