@@ -12,6 +12,7 @@ pub mod canonical;
 pub mod deposit;
 pub mod draw;
 pub mod error;
+pub mod evaluation;
 pub mod expert;
 pub mod id;
 pub mod jobs;

@@ -190,6 +190,7 @@ pub struct ExpertSummary {
     params(PageQuery),
     responses(
         (status = 200, body = Page<ExpertSummary>),
+        (status = 400, description = "a query that does not parse", body = Problem),
         (status = 401, body = Problem),
         (status = 403, body = Problem),
         (status = 422, body = Problem),

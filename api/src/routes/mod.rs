@@ -16,6 +16,7 @@ pub mod mandates;
 pub mod notifications;
 pub mod organizations;
 pub mod platform;
+pub mod scoring;
 pub mod sessions;
 pub mod tenders;
 
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::router())
         .merge(experts::router())
         .merge(draws::router())
+        .merge(scoring::router())
         .merge(documents::router(state.settings().max_document_bytes))
         .merge(health::router())
         .split_for_parts();

@@ -20,6 +20,7 @@ mod mail;
 mod organizations;
 mod platform;
 mod refunds;
+mod scoring;
 mod sessions;
 mod tender_list;
 mod tenders;

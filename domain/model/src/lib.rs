@@ -12,11 +12,13 @@
 //!   as overpaid, which payers are flagged (实施条例 Art 26, 40), and refund interest;
 //!   [`deposit::batch`] decides a whole batch of bank payments at once;
 //! - [`expert`]: specialties, avoidance (政府采购法实施条例 Art 9), committee sizes and the verifiable
-//!   draw with its offline check.
+//!   draw with its offline check;
+//! - [`evaluation`]: the price formulas (87号令 Art 55 and the construction mean-base family).
 
 pub mod bid;
 pub mod deposit;
 pub mod error;
+pub mod evaluation;
 pub mod expert;
 pub mod state;
 

@@ -211,6 +211,63 @@ pub mod queries {
         Ok(found)
     }
 
+    /// An expert's new account, without a password until the expert follows its activation link;
+    /// for the caller to write with its other rows (the pool's import).
+    pub fn new_expert_account(
+        account_id: &str,
+        email: &str,
+        name: &str,
+        expert_id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> accounts::ActiveModel {
+        use sea_orm::ActiveValue::Set;
+        accounts::ActiveModel {
+            id: Set(account_id.to_owned()),
+            email: Set(email.to_owned()),
+            password_hash: Set(String::new()),
+            name: Set(name.to_owned()),
+            organization_id: Set(None),
+            is_operator: Set(false),
+            created_at: Set(now),
+            language: Set("zh-CN".to_owned()),
+            expert_id: Set(Some(expert_id.to_owned())),
+        }
+    }
+
+    /// Which of these emails have an account, and the expert that account is (if any).
+    pub async fn email_owners(
+        db: &impl ConnectionTrait,
+        emails: &[String],
+    ) -> DomainResult<HashMap<String, Option<String>>> {
+        let mut owners = HashMap::new();
+        for chunk in emails.chunks(500) {
+            let found: Vec<(String, Option<String>)> = accounts::Entity::find()
+                .select_only()
+                .column(accounts::Column::Email)
+                .column(accounts::Column::ExpertId)
+                .filter(accounts::Column::Email.is_in(chunk.iter().cloned()))
+                .into_tuple()
+                .all(db)
+                .await?;
+            owners.extend(found);
+        }
+        Ok(owners)
+    }
+
+    /// Changes an account's sign-in email (an expert's, when the pool's import changes it).
+    pub async fn set_email(
+        db: &impl ConnectionTrait,
+        account_id: &str,
+        email: &str,
+    ) -> DomainResult<()> {
+        accounts::Entity::update_many()
+            .col_expr(accounts::Column::Email, email.into())
+            .filter(accounts::Column::Id.eq(account_id))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
     /// The member accounts of one organization.
     pub async fn members(
         db: &impl ConnectionTrait,

@@ -62,3 +62,28 @@ pub mod mail_log {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// What other areas ask of mail and resets.
+pub mod queries {
+    use chrono::{DateTime, Utc};
+    use sea_orm::ActiveValue::Set;
+
+    use super::password_resets;
+
+    /// A single-use link's row (a reset, or an expert's activation), for the caller to write with
+    /// its other rows.
+    pub fn new_reset(
+        token_hash: String,
+        account_id: String,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> password_resets::ActiveModel {
+        password_resets::ActiveModel {
+            token_hash: Set(token_hash),
+            account_id: Set(account_id),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+            used_at: Set(None),
+        }
+    }
+}

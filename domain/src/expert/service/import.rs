@@ -7,13 +7,13 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 use tenderhall_model::expert::ExpertStatus;
 
 use crate::account::Principal;
 use crate::account::service::{random_token, token_hash};
-use crate::account::store::accounts;
+use crate::account::store::queries as account_queries;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult};
 use crate::expert::import::{self, Rejected, Row};
@@ -21,7 +21,6 @@ use crate::expert::store::{expert_specialties, experts};
 use crate::expert::{ACTIVATION_DAYS, Specialty};
 use crate::id::AccountId;
 use crate::jobs::service as jobs;
-use crate::notify::store::password_resets;
 use crate::notify::{MailMessage, expert_activation, in_language, mail_job};
 use crate::store::begin_write;
 use crate::store::rows::Inserts;
@@ -74,19 +73,8 @@ pub async fn import_csv(
             known.insert(e.id.clone(), e);
         }
     }
-    let mut owners: HashMap<String, Option<String>> = HashMap::new();
     let emails: Vec<String> = rows.iter().map(|(_, r)| r.email.clone()).collect();
-    for chunk in emails.chunks(CHUNK) {
-        let found: Vec<(String, Option<String>)> = accounts::Entity::find()
-            .select_only()
-            .column(accounts::Column::Email)
-            .column(accounts::Column::ExpertId)
-            .filter(accounts::Column::Email.is_in(chunk.iter().cloned()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        owners.extend(found);
-    }
+    let owners = account_queries::email_owners(db, &emails).await?;
     let mut fresh = Vec::new();
     let mut updated = Vec::new();
     for (line, row) in rows {
@@ -241,18 +229,13 @@ async fn write_import(
     let mut mails = Vec::with_capacity(fresh.len());
     for row in &fresh {
         let account_id = AccountId::generate().to_string();
-        new_accounts.push(accounts::ActiveModel {
-            id: Set(account_id.clone()),
-            email: Set(row.email.clone()),
-            // No password until the expert follows the activation link.
-            password_hash: Set(String::new()),
-            name: Set(row.name.clone()),
-            organization_id: Set(None),
-            is_operator: Set(false),
-            created_at: Set(now),
-            language: Set("zh-CN".to_owned()),
-            expert_id: Set(Some(row.expert_id.clone())),
-        });
+        new_accounts.push(account_queries::new_expert_account(
+            &account_id,
+            &row.email,
+            &row.name,
+            &row.expert_id,
+            now,
+        ));
         new_experts.push(expert_row(row, &account_id, now, now));
         let token = random_token("thr_")?;
         let hash = token_hash(&token);
@@ -270,13 +253,12 @@ async fn write_import(
             },
             now,
         )?);
-        resets.push(password_resets::ActiveModel {
-            token_hash: Set(hash),
-            account_id: Set(account_id),
-            created_at: Set(now),
-            expires_at: Set(now + TimeDelta::days(ACTIVATION_DAYS)),
-            used_at: Set(None),
-        });
+        resets.push(crate::notify::store::queries::new_reset(
+            hash,
+            account_id,
+            now,
+            now + TimeDelta::days(ACTIVATION_DAYS),
+        ));
     }
     inserts.add(new_accounts)?;
     inserts.add(new_experts)?;
@@ -313,11 +295,7 @@ async fn write_import(
     inserts.run(&txn).await?;
     for (old, row) in &updated {
         if old.email != row.email {
-            accounts::Entity::update_many()
-                .col_expr(accounts::Column::Email, row.email.clone().into())
-                .filter(accounts::Column::Id.eq(old.account_id.clone()))
-                .exec(&txn)
-                .await?;
+            account_queries::set_email(&txn, &old.account_id, &row.email).await?;
         }
     }
     // The specialties of updated experts are replaced.
