@@ -12,6 +12,7 @@ pub mod documents;
 pub mod draws;
 pub mod experts;
 pub mod health;
+pub mod invitations;
 pub mod mandates;
 pub mod notifications;
 pub mod organizations;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::router())
         .merge(experts::router())
         .merge(draws::router())
+        .merge(invitations::router())
         .merge(scoring::router())
         .merge(documents::router(state.settings().max_document_bytes))
         .merge(health::router())

@@ -4,6 +4,7 @@
 
 pub mod committee;
 pub mod draw;
+pub mod proof;
 
 use std::collections::BTreeSet;
 use std::fmt;
