@@ -38,10 +38,9 @@ pub fn in_language(text: &Text, language: &str) -> String {
 pub fn mail_job(
     message: &MailMessage,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<crate::jobs::NewJob, sea_orm::DbErr> {
+) -> Result<crate::jobs::NewJob, serde_json::Error> {
     let key = format!("{MAIL_JOB}:{}", message.message_key);
-    let payload =
-        serde_json::to_value(message).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    let payload = serde_json::to_value(message)?;
     Ok(crate::jobs::NewJob::new(MAIL_JOB, payload, now, key))
 }
 

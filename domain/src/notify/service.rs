@@ -26,7 +26,8 @@ pub async fn enqueue_mail(
     message: MailMessage,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    jobs::enqueue(txn, super::mail_job(&message, now)?, now).await
+    let job = super::mail_job(&message, now).map_err(|e| DbErr::Custom(e.to_string()))?;
+    jobs::enqueue(txn, job, now).await
 }
 
 /// Notifies one account in its language: a notification in the platform and, with `mail`, a message

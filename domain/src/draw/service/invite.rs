@@ -192,6 +192,19 @@ async fn invite(
     Ok(())
 }
 
+/// The audit log's person for an expert answering by its link: its account (Art 49 of the
+/// 电子招标投标办法 asks for the person, and the token stands in for its sign-in).
+async fn expert_actor(
+    txn: &impl ConnectionTrait,
+    expert_id: &str,
+    ip: Option<String>,
+) -> DomainResult<Actor> {
+    let account = crate::account::store::queries::account_of_expert(txn, expert_id)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    Ok(Actor::account(&account.id, ip))
+}
+
 fn closed() -> DomainError {
     DomainError::refused(
         ErrorCode::InvitationClosed,
@@ -293,7 +306,7 @@ pub async fn accept(
             "接受邀请须声明与该标段投标人无利害关系（\"no_conflict\": true）；如有利害关系，请拒绝。",
         ));
     }
-    let actor = Actor::account(&format!("expert:{}", invitation.expert_id), ip);
+    let actor = expert_actor(&txn, &invitation.expert_id, ip).await?;
     answer(&txn, ctx, &draw, &invitation, Answer::Accepted, actor, now).await?;
     txn.commit().await?;
     Ok(())
@@ -310,7 +323,7 @@ pub async fn decline(
     let txn = begin_write(db).await?;
     let (draw, invitation) = by_token(&txn, token).await?;
     open_for_answers(&draw, &invitation, now)?;
-    let actor = Actor::account(&format!("expert:{}", invitation.expert_id), ip);
+    let actor = expert_actor(&txn, &invitation.expert_id, ip).await?;
     answer(&txn, ctx, &draw, &invitation, Answer::Declined, actor, now).await?;
     txn.commit().await?;
     Ok(())

@@ -244,15 +244,18 @@ async fn write_import(
             public_url.trim_end_matches('/')
         );
         let (subject, body) = expert_activation(&row.name, &link, ACTIVATION_DAYS);
-        mails.push(mail_job(
-            &MailMessage {
-                message_key: format!("activate_{}", &hash[..32]),
-                to: row.email.clone(),
-                subject: in_language(&subject, "zh-CN"),
-                body: in_language(&body, "zh-CN"),
-            },
-            now,
-        )?);
+        mails.push(
+            mail_job(
+                &MailMessage {
+                    message_key: format!("activate_{}", &hash[..32]),
+                    to: row.email.clone(),
+                    subject: in_language(&subject, "zh-CN"),
+                    body: in_language(&body, "zh-CN"),
+                },
+                now,
+            )
+            .map_err(DomainError::internal)?,
+        );
         resets.push(crate::notify::store::queries::new_reset(
             hash,
             account_id,

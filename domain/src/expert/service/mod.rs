@@ -97,6 +97,15 @@ pub(super) async fn profile_of(
     })
 }
 
+/// The expert's profile as the transaction `txn` sees it now (after a change to it).
+pub(super) async fn reload(txn: &impl ConnectionTrait, id: &str) -> DomainResult<Profile> {
+    let expert = experts::Entity::find_by_id(id.to_owned())
+        .one(txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    profile_of(txn, expert).await
+}
+
 /// The expert the principal is, or 403 `not_an_expert`.
 pub(super) fn own_expert_id(principal: &Principal) -> DomainResult<&ExpertId> {
     principal.expert_id.as_ref().ok_or_else(|| {
@@ -205,11 +214,7 @@ pub async fn set_suspension(
         now,
     )
     .await?;
-    let expert = experts::Entity::find_by_id(expert.id)
-        .one(&txn)
-        .await?
-        .ok_or(DomainError::NotFound)?;
-    let profile = profile_of(&txn, expert).await?;
+    let profile = reload(&txn, &expert.id).await?;
     txn.commit().await?;
     Ok(profile)
 }

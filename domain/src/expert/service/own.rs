@@ -15,7 +15,7 @@ use crate::expert::store::{expert_relations, expert_unavailable, experts};
 use crate::expert::{FORMER_EMPLOYER, RELATIVE_EMPLOYER};
 use crate::store::begin_write;
 
-use super::{Profile, own_expert_id, profile_of};
+use super::{Profile, own_expert_id, reload};
 use crate::store::rows::Inserts;
 
 /// The most days an expert may declare unavailable at once (a year ahead).
@@ -67,11 +67,7 @@ pub async fn set_unavailable(
         now,
     )
     .await?;
-    let expert = experts::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(DomainError::NotFound)?;
-    let profile = profile_of(&txn, expert).await?;
+    let profile = reload(&txn, &id).await?;
     txn.commit().await?;
     Ok(profile)
 }
@@ -161,11 +157,7 @@ pub async fn set_relationships(
         now,
     )
     .await?;
-    let expert = experts::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(DomainError::NotFound)?;
-    let profile = profile_of(&txn, expert).await?;
+    let profile = reload(&txn, &id).await?;
     txn.commit().await?;
     Ok(profile)
 }
@@ -212,11 +204,7 @@ pub async fn set_signing_key(
         now,
     )
     .await?;
-    let expert = experts::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(DomainError::NotFound)?;
-    let profile = profile_of(&txn, expert).await?;
+    let profile = reload(&txn, &id).await?;
     txn.commit().await?;
     Ok(profile)
 }
