@@ -166,7 +166,7 @@ pub async fn draw(
 }
 
 /// The proof (docs/spec/draws.md "The proof"): supervisors at any time, anyone once the result is
-/// final; the secret is `null` until the committee is complete (or the draw ran out).
+/// final; the secret is `null` until the committee is complete.
 pub async fn proof(
     db: &DatabaseConnection,
     ctx: DrawContext<'_>,
@@ -201,8 +201,8 @@ pub async fn proof(
             reason: c.reason.unwrap_or_default(),
         })
         .collect();
-    let revealed = draw.status == DrawStatus::Complete.as_str()
-        || draw.status == DrawStatus::Exhausted.as_str();
+    // API contract: the secret is `null` until the committee is complete.
+    let revealed = draw.status == DrawStatus::Complete.as_str();
     Ok(Proof {
         draw_id: draw.id.clone(),
         commitment: draw.commitment.clone(),
