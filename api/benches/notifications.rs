@@ -232,6 +232,7 @@ async fn measure(
             opening_fields: None,
             accelerator: None,
             tenderer_id: None,
+            evaluation: None,
         };
         let tender = create_draft(&db, &owner, input, true, None, now)
             .await

@@ -68,6 +68,7 @@ async fn due_tenders(site: &Site, n: usize) -> anyhow::Result<(DatabaseConnectio
             opening_fields: None,
             accelerator: None,
             tenderer_id: None,
+            evaluation: None,
         };
         let tender = create_draft(&db, &principal, input, false, None, past).await?;
         publish(

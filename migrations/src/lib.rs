@@ -42,6 +42,7 @@ mod m20261203_000035_registrations_again_after_withdrawal;
 mod m20261203_000036_create_agency_mandates;
 mod m20261203_000037_create_experts;
 mod m20261203_000038_create_draws;
+mod m20261204_000039_create_evaluation_setup;
 
 pub struct Migrator;
 
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000036_create_agency_mandates::Migration),
             Box::new(m20261203_000037_create_experts::Migration),
             Box::new(m20261203_000038_create_draws::Migration),
+            Box::new(m20261204_000039_create_evaluation_setup::Migration),
         ]
     }
 }

@@ -84,6 +84,10 @@ pub struct AmendmentRequest {
     pub document_ids: Vec<String>,
     /// A later bid deadline, if the tenderer wants more than the legal minimum.
     pub bid_deadline: Option<DateTime<Utc>>,
+    /// A new evaluation set-up (docs/spec/evaluation.md), checked as at publication; such an
+    /// amendment always counts as affecting bids.
+    #[schema(value_type = Option<Object>)]
+    pub evaluation: Option<tenderhall_domain::tender::input::SetupInput>,
 }
 
 fn yes() -> bool {
@@ -255,9 +259,11 @@ async fn publish_amendment(
         affects_bids: body.affects_bids,
         document_ids: body.document_ids,
         bid_deadline: body.bid_deadline,
+        evaluation: body.evaluation,
     };
     let a = tenders::publish_amendment(
         state.db(),
+        state.master_key(),
         &auth.principal,
         &TenderId::parse(&id)?,
         input,

@@ -10,6 +10,7 @@ pub mod clarifications;
 pub mod deposits;
 pub mod documents;
 pub mod draws;
+pub mod evaluation;
 pub mod experts;
 pub mod health;
 pub mod invitations;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(experts::router())
         .merge(draws::router())
         .merge(invitations::router())
+        .merge(evaluation::router())
         .merge(scoring::router())
         .merge(documents::router(state.settings().max_document_bytes))
         .merge(health::router())

@@ -115,6 +115,10 @@ pub struct TenderResponse {
     pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The evaluation set-up (docs/spec/evaluation.md): method, compliance checks, criteria and
+    /// price formula, published with the tender.
+    #[schema(value_type = Option<Object>)]
+    pub evaluation: Option<serde_json::Value>,
 }
 
 impl From<Tender> for TenderResponse {
@@ -142,6 +146,7 @@ impl From<Tender> for TenderResponse {
             cancel_reason: t.cancel_reason,
             created_at: t.created_at,
             updated_at: t.updated_at,
+            evaluation: t.evaluation.and_then(|e| serde_json::to_value(e).ok()),
         }
     }
 }
@@ -193,6 +198,10 @@ pub struct CreateTenderRequest {
     pub accelerator: Option<u32>,
     /// An agency names the tenderer organization it acts for.
     pub tenderer_id: Option<String>,
+    /// The evaluation set-up (docs/spec/evaluation.md): required for `comprehensive_scoring`;
+    /// `lowest_evaluated_price` without one ranks by price alone.
+    #[schema(value_type = Option<Object>)]
+    pub evaluation: Option<serde_json::Value>,
 }
 
 /// Create a draft tender (verified tenderer or agency).

@@ -10,6 +10,7 @@ mod deposit_batches;
 mod deposits;
 mod documents;
 mod draws;
+mod evaluation;
 mod experts;
 mod guarantees;
 mod helpers;

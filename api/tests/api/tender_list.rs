@@ -45,6 +45,7 @@ async fn seed(app: &TestApp) -> anyhow::Result<()> {
             opening_fields: None,
             accelerator: None,
             tenderer_id: None,
+            evaluation: None,
         };
         let tender = create_draft(db, &principal, input, true, None, app.state.now()).await?;
         if i >= TOTAL {

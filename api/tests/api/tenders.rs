@@ -19,7 +19,18 @@ fn tender(app: &TestApp, days: i64) -> Value {
         "document_fee": {"amount": "200.00", "currency": "CNY"},
         "bid_deadline": (app.state.now() + Duration::days(days)).to_rfc3339(),
         "bid_validity_days": 90,
-        "opening_fields": ["duration_days"]
+        "opening_fields": ["duration_days"],
+        "evaluation": {
+            "method": "comprehensive_scoring",
+            "criteria": [
+                {"id": "price", "title": "投标报价", "weight": "60", "type": "price"},
+                {"id": "duration", "title": "工期", "weight": "10", "type": "objective",
+                 "field": "duration_days", "better": "lower"},
+                {"id": "plan", "title": "施工组织设计", "weight": "30", "type": "subjective",
+                 "range": {"min": "0", "max": "30"}}
+            ],
+            "price": {"method": "gp_lowest_base"}
+        }
     })
 }
 
@@ -565,6 +576,8 @@ async fn working_days_count_on_the_holiday_calendar_across_the_national_day() ->
     body["kind"] = json!("goods");
     body["procedure"] = json!("inquiry");
     body["award_method"] = json!("lowest_evaluated_price");
+    // Ranked by price alone: no set-up of comprehensive scoring.
+    body.as_object_mut().map(|o| o.remove("evaluation"));
     // 3 working days: 30 September, 8 and 9 October (1–7 October are the National Day holiday).
     body["bid_deadline"] = json!("2026-10-09T06:59:59Z");
     let id = text(&create(&app, &tenderer, &body).await?["id"]);

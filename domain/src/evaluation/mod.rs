@@ -1,4 +1,9 @@
-//! Evaluation (评标). The price formulas are pure, in `tenderhall_model::evaluation`; the public
-//! scoring simulator runs them today, and the evaluation room will.
+//! Evaluation (评标, docs/spec/evaluation.md). The rules are pure, in
+//! `tenderhall_model::evaluation`: the set-up a tender publishes, the price formulas (which the
+//! public scoring simulator runs too) and K's draw. Here: K committed at publication and revealed
+//! at the opening.
 
-pub use tenderhall_model::evaluation::price;
+pub mod service;
+pub mod store;
+
+pub use tenderhall_model::evaluation::{k, price, setup};

@@ -9,6 +9,7 @@ use crate::account::parse_name;
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::id::is_valid_id;
 use crate::money::{Currency, Money, MoneyInput};
+pub use tenderhall_model::evaluation::setup::SetupInput;
 
 /// A lot as the tenderer sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +44,9 @@ pub struct TenderInput {
     /// For an agency: the tenderer organization it acts for.
     #[serde(default)]
     pub tenderer_id: Option<String>,
+    /// The evaluation set-up (docs/spec/evaluation.md), published with the tender.
+    #[serde(default)]
+    pub evaluation: Option<SetupInput>,
 }
 
 /// Changes to a draft: every field optional.
@@ -59,6 +63,7 @@ pub struct TenderPatch {
     pub bid_validity_days: Option<u32>,
     pub opening_fields: Option<Vec<String>>,
     pub accelerator: Option<u32>,
+    pub evaluation: Option<SetupInput>,
 }
 
 pub(crate) fn invalid(
@@ -218,5 +223,6 @@ pub fn parse_input(input: &TenderInput, sandbox: bool) -> DomainResult<TenderDra
         bid_validity_days,
         opening_fields,
         accelerator,
+        evaluation: input.evaluation.clone(),
     })
 }

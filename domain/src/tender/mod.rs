@@ -2,6 +2,7 @@
 //! it may be published. Pure: the store and the use cases sit beside it.
 
 pub mod calendar;
+pub mod evaluation;
 pub mod input;
 pub mod procedure;
 pub mod service;
@@ -123,6 +124,8 @@ pub struct TenderDraft {
     pub opening_fields: Vec<String>,
     /// Sandbox only: every legal minimum duration divided by this (docs/spec/api-contract.md "Conventions").
     pub accelerator: u32,
+    /// The evaluation set-up as sent; checked at publication (docs/spec/evaluation.md).
+    pub evaluation: Option<input::SetupInput>,
 }
 
 pub const MAX_ACCELERATOR: u32 = 1_000_000;
@@ -356,6 +359,12 @@ pub fn check_publication(
             ));
         }
     }
+    evaluation::check_setup(
+        draft.evaluation.as_ref(),
+        draft.kind,
+        draft.award_method,
+        &draft.opening_fields,
+    )?;
     Ok(())
 }
 
@@ -396,6 +405,7 @@ mod tests {
             bid_validity_days: 90,
             opening_fields: vec![],
             accelerator: 1,
+            evaluation: None,
         }
     }
 

@@ -31,6 +31,8 @@ pub mod tenders {
         pub questions_closed_at: Option<ChronoDateTimeUtc>,
         /// Bids a lot needs to be opened, fixed at publication by the rule then in force.
         pub min_bids: Option<i32>,
+        /// The evaluation set-up as published (JSON; docs/spec/evaluation.md).
+        pub evaluation: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

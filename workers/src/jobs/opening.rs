@@ -59,6 +59,7 @@ pub async fn open_lot(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
     }
     let record = opening::record(
         &ctx.db,
+        &ctx.master_key,
         &ctx.signer,
         &lot,
         &outcomes,

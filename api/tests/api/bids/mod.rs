@@ -13,6 +13,7 @@ mod confidentiality;
 mod deposits;
 mod keys;
 mod opening;
+mod price_k;
 mod submission;
 mod tools;
 mod visibility;

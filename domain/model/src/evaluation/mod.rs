@@ -1,4 +1,7 @@
-//! Evaluation's rules (docs/spec/rules.md "Experts and evaluation"): for now the price formulas,
-//! which the scoring simulator and the evaluation share.
+//! Evaluation's rules (docs/spec/rules.md "Experts and evaluation"; docs/spec/evaluation.md): the
+//! set-up a tender publishes, the price formulas the scoring simulator and the evaluation share,
+//! and the K drawn at the opening.
 
+pub mod k;
 pub mod price;
+pub mod setup;

@@ -169,6 +169,7 @@ pub async fn unwrap_key(
 /// already there is returned as it is.
 pub async fn record(
     db: &DatabaseConnection,
+    master: &MasterKey,
     signer: &PlatformSigner,
     opening: &LotOpening,
     outcomes: &HashMap<String, Outcome>,
@@ -261,6 +262,19 @@ pub async fn record(
     });
     let signature = signer.sign(to_canonical_string(&record).as_bytes());
     record["signature"] = Value::String(signature);
+    if !failed {
+        // K, drawn from the record nobody could know before the bids (docs/spec/evaluation.md "K").
+        crate::evaluation::service::price_k::reveal(
+            &txn,
+            master,
+            signer,
+            &opening.tender_id,
+            &opening.lot_id,
+            &to_canonical_string(&record),
+            now,
+        )
+        .await?;
+    }
     tender_queries::set_lot_status(
         &txn,
         opening.tender_id.as_str(),

@@ -19,6 +19,7 @@ use crate::account::Principal;
 use crate::account::store::accounts;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
+use crate::evaluation::service::price_k;
 use crate::id::TenderId;
 use crate::jobs::service as jobs;
 use crate::notify::service::notify;
@@ -76,11 +77,15 @@ pub struct AmendmentInput {
     pub document_ids: Vec<String>,
     /// A later deadline the tenderer chooses; never earlier than the law requires.
     pub bid_deadline: Option<DateTime<Utc>>,
+    /// A new evaluation set-up (docs/spec/evaluation.md): checked as at publication, and always
+    /// affecting bids.
+    pub evaluation: Option<crate::tender::input::SetupInput>,
 }
 
 /// The owner publishes a clarification or amendment of the documents.
 pub async fn publish_amendment(
     db: &DatabaseConnection,
+    master: &crate::keys::MasterKey,
     principal: &Principal,
     tender: &TenderId,
     input: AmendmentInput,
@@ -90,12 +95,54 @@ pub async fn publish_amendment(
     let input = AmendmentInput {
         title: parse_text("title", &input.title, 200)?,
         body: parse_text("body", &input.body, MAX_BODY_CHARS)?,
+        // Changing how bids are evaluated changes how they are written (实施条例 Art 21).
+        affects_bids: input.affects_bids || input.evaluation.is_some(),
         ..input
     };
     let txn = begin_write(db).await?;
     let tender = load_owned(&txn, principal, tender).await?;
     record_mandate_use(&txn, principal, &tender, "tender.amend", ip.clone(), now).await?;
+    let evaluation = input.evaluation.clone();
+    let setup = match &evaluation {
+        Some(setup) => crate::tender::evaluation::check_setup(
+            Some(setup),
+            tender.kind,
+            tender.award_method,
+            &tender.opening_fields,
+        )?,
+        None => None,
+    };
     let amendment = publish_in(&txn, principal, &tender, input, None, ip, now).await?;
+    if let Some(evaluation) = evaluation {
+        tenders::Entity::update_many()
+            .col_expr(
+                tenders::Column::Evaluation,
+                Expr::value(serde_json::to_string(&evaluation).map_err(DomainError::internal)?),
+            )
+            .filter(tenders::Column::Id.eq(tender.id.as_str()))
+            .exec(&txn)
+            .await?;
+        let lots: Vec<String> = tender.lots.iter().map(|l| l.id.clone()).collect();
+        match setup.and_then(|s| s.k_range()) {
+            Some(range) => {
+                price_k::commit(&txn, master, &tender.id, &lots, range, now).await?;
+            }
+            // A set-up without K leaves no commitment behind to reveal.
+            None => price_k::withdraw(&txn, &tender.id).await?,
+        }
+        audit::append(
+            &txn,
+            NewEntry::new(
+                Chain::tender(&tender.id),
+                &Actor::account(principal.account_id.as_str(), None),
+                "tender.evaluation",
+                format!("amendment:{}", amendment.id),
+            )
+            .details(json!({"evaluation": evaluation})),
+            now,
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(amendment)
 }

@@ -285,6 +285,7 @@ pub async fn answer_question(
         affects_bids,
         document_ids: Vec::new(),
         bid_deadline: None,
+        evaluation: None,
     };
     let amendment = publish_in(&txn, principal, &tender, input, Some(question.id), ip, now).await?;
     txn.commit().await?;

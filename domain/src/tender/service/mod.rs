@@ -140,6 +140,16 @@ fn not_draft(t: &Tender) -> DomainError {
         ),
     )
 }
+/// The set-up as stored: the JSON the tenderer sent, re-serialized.
+fn evaluation_json(draft: &crate::tender::TenderDraft) -> DomainResult<Option<String>> {
+    draft
+        .evaluation
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(DomainError::internal)
+}
+
 /// A tenderer or agency (verified) creates a draft. An agency names the tenderer organization it
 /// acts for, and the tender records both.
 pub async fn create_draft(
@@ -222,6 +232,7 @@ pub async fn create_draft(
         updated_at: Set(now),
         questions_closed_at: Set(None),
         min_bids: Set(None),
+        evaluation: Set(evaluation_json(&draft)?),
     })
     .exec_without_returning(&txn)
     .await?;
@@ -294,6 +305,10 @@ pub async fn update_draft(
         input.accelerator = Some(accelerator);
         changed.push("accelerator");
     }
+    if let Some(evaluation) = patch.evaluation {
+        input.evaluation = Some(evaluation);
+        changed.push("evaluation");
+    }
     let draft = parse_input(&input, sandbox)?;
     tenders::Entity::update(tenders::ActiveModel {
         id: Set(id.to_owned()),
@@ -310,6 +325,7 @@ pub async fn update_draft(
             serde_json::to_string(&draft.opening_fields).map_err(DomainError::internal)?
         ),
         accelerator: Set(i32::try_from(draft.accelerator).map_err(DomainError::internal)?),
+        evaluation: Set(evaluation_json(&draft)?),
         updated_at: Set(now),
         ..Default::default()
     })
@@ -391,6 +407,16 @@ pub async fn publish(
     // Each lot's opening key pair, its public half published with the tender (docs/spec/envelope.md).
     let lot_ids: Vec<String> = draft.lots.iter().map(|l| l.id.clone()).collect();
     crate::bid::keys::create_opening_keys(&txn, master, id, &lot_ids, now).await?;
+    // K of the mean-base formula: committed now, drawn at each lot's opening (docs/spec/evaluation.md).
+    let setup = crate::tender::evaluation::check_setup(
+        draft.evaluation.as_ref(),
+        draft.kind,
+        draft.award_method,
+        &draft.opening_fields,
+    )?;
+    if let Some(range) = setup.and_then(|s| s.k_range()) {
+        crate::evaluation::service::price_k::commit(&txn, master, id, &lot_ids, range, now).await?;
+    }
     // The chronograph: the deadline is a job due at the deadline, enqueued with the publication.
     jobs::enqueue(&txn, deadline_job(id, draft.bid_deadline), now).await?;
     let cutoff = super::question_cutoff(now, draft.bid_deadline, draft.accelerator);

@@ -64,6 +64,8 @@ pub struct Tender {
     pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The evaluation set-up (docs/spec/evaluation.md).
+    pub evaluation: Option<crate::tender::input::SetupInput>,
 }
 
 impl Tender {
@@ -109,6 +111,12 @@ impl Tender {
             document_fee: Money::from_minor_units(t.document_fee_fen, currency),
             bid_validity_days: u32::try_from(t.bid_validity_days).map_err(|_| bad("validity"))?,
             accelerator: u32::try_from(t.accelerator).map_err(|_| bad("accelerator"))?,
+            evaluation: t
+                .evaluation
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|_| bad("evaluation set-up"))?,
             lots,
             id: t.id,
             owner_org_id: t.owner_org_id,
@@ -149,6 +157,7 @@ impl Tender {
             opening_fields: Some(self.opening_fields.clone()),
             accelerator: Some(self.accelerator),
             tenderer_id: None,
+            evaluation: self.evaluation.clone(),
         }
     }
 

@@ -1,0 +1,3 @@
+//! Evaluation's use cases.
+
+pub mod price_k;

@@ -1,0 +1,30 @@
+//! Persistence of evaluation: the K drawn at each lot's opening.
+
+pub mod price_k_draws {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "price_k_draws")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tender_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lot_id: String,
+        pub commitment: String,
+        /// The secret, sealed under the master key until the opening.
+        pub secret_sealed: String,
+        /// The range K is drawn from, as JSON `{min, max, step}`.
+        pub k_range: String,
+        pub public_input: Option<String>,
+        pub k: Option<String>,
+        /// The signed record, once revealed (canonical JSON).
+        pub record: Option<String>,
+        pub created_at: ChronoDateTimeUtc,
+        pub revealed_at: Option<ChronoDateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
