@@ -43,6 +43,7 @@ mod m20261203_000036_create_agency_mandates;
 mod m20261203_000037_create_experts;
 mod m20261203_000038_create_draws;
 mod m20261204_000039_create_evaluation_setup;
+mod m20261204_000040_create_evaluation_sheets;
 
 pub struct Migrator;
 
@@ -89,6 +90,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000037_create_experts::Migration),
             Box::new(m20261203_000038_create_draws::Migration),
             Box::new(m20261204_000039_create_evaluation_setup::Migration),
+            Box::new(m20261204_000040_create_evaluation_sheets::Migration),
         ]
     }
 }

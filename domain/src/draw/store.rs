@@ -145,4 +145,33 @@ pub mod queries {
             .map(|(id, n)| (id, u32::try_from(n).unwrap_or(u32::MAX)))
             .collect())
     }
+
+    /// The seated committee of a lot: the experts who accepted a seat on its complete draw and
+    /// still hold it, by id; empty while no draw is complete.
+    pub async fn committee(
+        db: &impl ConnectionTrait,
+        tender_id: &str,
+        lot_id: &str,
+    ) -> DomainResult<Vec<String>> {
+        let complete = sea_orm::sea_query::Query::select()
+            .column(draws::Column::Id)
+            .from(draws::Entity)
+            .and_where(draws::Column::TenderId.eq(tender_id))
+            .and_where(draws::Column::LotId.eq(lot_id))
+            .and_where(
+                draws::Column::Status.eq(tenderhall_model::state::DrawStatus::Complete.as_str()),
+            )
+            .to_owned();
+        let mut ids: Vec<String> = draw_invitations::Entity::find()
+            .select_only()
+            .column(draw_invitations::Column::ExpertId)
+            .filter(draw_invitations::Column::Status.eq(Answer::Accepted.as_str()))
+            .filter(Expr::col(draw_invitations::Column::DrawId).in_subquery(complete))
+            .into_tuple()
+            .all(db)
+            .await?;
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
 }

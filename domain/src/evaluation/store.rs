@@ -1,4 +1,4 @@
-//! Persistence of evaluation: the K drawn at each lot's opening.
+//! Persistence of evaluation: the K drawn at each lot's opening, and the committee's signed sheets.
 
 pub mod price_k_draws {
     use sea_orm::entity::prelude::*;
@@ -21,6 +21,38 @@ pub mod price_k_draws {
         pub record: Option<String>,
         pub created_at: ChronoDateTimeUtc,
         pub revealed_at: Option<ChronoDateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod evaluation_sheets {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "evaluation_sheets")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tender_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lot_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub expert_id: String,
+        /// `review` or `scores`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub phase: String,
+        /// The canonical JSON the expert signed.
+        pub body: String,
+        /// Ed25519, base64.
+        pub signature: String,
+        pub key_id: String,
+        /// The raw public key it verified under, base64.
+        pub public_key: String,
+        pub account_id: String,
+        pub submitted_at: ChronoDateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

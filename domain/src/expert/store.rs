@@ -105,6 +105,17 @@ pub mod queries {
     /// Ids looked up per query.
     const CHUNK: usize = 500;
 
+    /// An expert's registered signing key: its id and the raw public key in base64.
+    pub async fn signing_key(
+        db: &impl ConnectionTrait,
+        expert_id: &str,
+    ) -> DomainResult<Option<(String, String)>> {
+        Ok(super::experts::Entity::find_by_id(expert_id.to_owned())
+            .one(db)
+            .await?
+            .and_then(|e| Some((e.signing_key_id?, e.signing_public_key?))))
+    }
+
     /// Every expert of the pool with a specialty that fills one of `wanted` (the code or one within
     /// it), as the avoidance rules read it on the day `on`: its specialties, region, employer,
     /// suspension, whether `on` is one of its unavailable days, and its declared relationships.

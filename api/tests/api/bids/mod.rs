@@ -11,6 +11,7 @@ use crate::helpers::{TestApp, TestResult, text};
 
 mod confidentiality;
 mod deposits;
+mod evaluation;
 mod keys;
 mod opening;
 mod price_k;

@@ -4,4 +4,5 @@
 
 pub mod k;
 pub mod price;
+pub mod room;
 pub mod setup;

@@ -192,7 +192,8 @@ pub fn score(rule: &PriceRule, bids: &[PricedBid]) -> Result<PriceResult, PriceR
         .zip(&evaluated)
         .map(|(bid, &evaluated)| {
             let price_score = match rule.method {
-                PriceMethod::GpLowestBase => base / evaluated * rule.weight,
+                // Multiplied first: exact whenever the quotient ends.
+                PriceMethod::GpLowestBase => base * rule.weight / evaluated,
                 PriceMethod::MeanBase(m) if base > Decimal::ZERO => {
                     let deviation = (evaluated - base) / base * HUNDRED;
                     let e = if deviation > Decimal::ZERO {

@@ -377,7 +377,12 @@ pub async fn opened_archive(
         .await?
         .ok_or(DomainError::NotFound)?;
     let owner = tender.is_owned_by(principal);
-    if !(owner || principal.is_supervisor() || principal.is_member_of(bidder)) {
+    // The seated committee reads every bid it evaluates (docs/spec/evaluation.md).
+    if !(owner
+        || principal.is_supervisor()
+        || principal.is_member_of(bidder)
+        || crate::evaluation::service::room::is_member(db, principal, tender_id, lot_id).await?)
+    {
         return Err(DomainError::NotFound);
     }
     bid_openings::Entity::find_by_id((tender_id.to_owned(), lot_id.to_owned()))

@@ -1,3 +1,4 @@
 //! Evaluation's use cases.
 
 pub mod price_k;
+pub mod room;

@@ -1,0 +1,382 @@
+//! The evaluation room of a lot (docs/spec/evaluation.md "The evaluation room"): open once the lot
+//! is opened and its committee seated. The members review every opened bid against the published
+//! checks, then score the valid ones on the subjective criteria; each sheet is signed with the
+//! member's own Ed25519 key and locked once submitted. The phase, the committee's compliance
+//! decision and the ranking are derived from the sheets, never stored beside them, so they cannot
+//! disagree. Members and supervisors (read-only, live) see the room; nobody else learns it exists.
+
+mod sheet;
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use tenderhall_model::evaluation::room::{self, BidDecision, Ranking, ScoredBid, Verdict};
+use tenderhall_model::evaluation::setup::{Rule, Setup, SetupInput};
+
+use super::super::store::{evaluation_sheets, price_k_draws};
+use crate::account::Principal;
+use crate::error::{DomainError, DomainResult};
+use crate::id::{LotId, TenderId};
+
+pub use sheet::{Phase, submit};
+
+/// An opened bid as the room shows it: from the signed opening record.
+#[derive(Debug, Clone)]
+pub(crate) struct OpenedBid {
+    pub bidder_id: String,
+    pub bidder_name: String,
+    pub fields: serde_json::Map<String, Value>,
+}
+
+/// Everything the room is made of, loaded once per request.
+pub(crate) struct Room {
+    pub tender_id: String,
+    pub lot_id: String,
+    pub setup_input: SetupInput,
+    pub setup: Setup,
+    pub k: Decimal,
+    pub min_valid: usize,
+    pub bids: Vec<OpenedBid>,
+    /// The seated committee, by expert id.
+    pub members: Vec<String>,
+    /// The current members' sheets.
+    pub sheets: Vec<evaluation_sheets::Model>,
+}
+
+/// Who is looking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Viewer {
+    Supervisor,
+    Member(String),
+}
+
+/// The lot's room, or `None` when there is none yet (not opened, no committee, no set-up).
+pub(crate) async fn load(
+    db: &impl ConnectionTrait,
+    tender: &TenderId,
+    lot: &LotId,
+) -> DomainResult<Option<Room>> {
+    let (tender_id, lot_id) = (tender.as_str(), lot.as_str());
+    let Some(row) = crate::tender::store::queries::by_id(db, tender_id).await? else {
+        return Ok(None);
+    };
+    let Some(record) = crate::bid::opening::published_record(db, tender, lot).await? else {
+        return Ok(None);
+    };
+    if record["status"] != "opened" {
+        return Ok(None);
+    }
+    let members = crate::draw::store::queries::committee(db, tender_id, lot_id).await?;
+    if members.is_empty() {
+        return Ok(None);
+    }
+    let kind = row.kind.parse().map_err(DomainError::internal)?;
+    let award = row.award_method.parse().map_err(DomainError::internal)?;
+    let opening_fields: Vec<String> =
+        serde_json::from_str(&row.opening_fields).map_err(DomainError::internal)?;
+    let setup_input: Option<SetupInput> = row
+        .evaluation
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(DomainError::internal)?;
+    let Some(setup) =
+        crate::tender::evaluation::check_setup(setup_input.as_ref(), kind, award, &opening_fields)?
+    else {
+        return Ok(None);
+    };
+    let setup_input = setup_input.unwrap_or_else(crate::tender::evaluation::default_lowest_price);
+    let k = price_k_draws::Entity::find_by_id((tender_id.to_owned(), lot_id.to_owned()))
+        .one(db)
+        .await?
+        .and_then(|r| r.k)
+        .map(|k| k.parse::<Decimal>())
+        .transpose()
+        .map_err(DomainError::internal)?
+        .unwrap_or_default();
+    let bids = record["bids"]
+        .as_array()
+        .map(|bids| {
+            bids.iter()
+                .filter(|b| b["status"] == "opened")
+                .map(|b| OpenedBid {
+                    bidder_id: b["bidder_id"].as_str().unwrap_or_default().to_owned(),
+                    bidder_name: b["bidder_name"].as_str().unwrap_or_default().to_owned(),
+                    fields: b["fields"].as_object().cloned().unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let sheets = evaluation_sheets::Entity::find()
+        .filter(evaluation_sheets::Column::TenderId.eq(tender_id))
+        .filter(evaluation_sheets::Column::LotId.eq(lot_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|s| members.binary_search(&s.expert_id).is_ok())
+        .collect();
+    Ok(Some(Room {
+        tender_id: tender_id.to_owned(),
+        lot_id: lot_id.to_owned(),
+        setup_input,
+        setup,
+        k,
+        min_valid: row
+            .min_bids
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(3),
+        bids,
+        members,
+        sheets,
+    }))
+}
+
+impl Room {
+    /// Supervisors and seated members may look; anybody else is told nothing (404).
+    pub fn viewer(&self, principal: &Principal) -> Option<Viewer> {
+        if principal.is_supervisor() {
+            return Some(Viewer::Supervisor);
+        }
+        let id = principal.expert_id.as_ref()?.as_str().to_owned();
+        self.members
+            .binary_search(&id)
+            .is_ok()
+            .then_some(Viewer::Member(id))
+    }
+
+    fn sheet(&self, expert: &str, phase: Phase) -> Option<&evaluation_sheets::Model> {
+        self.sheets
+            .iter()
+            .find(|s| s.expert_id == expert && s.phase == phase.as_str())
+    }
+
+    fn all_submitted(&self, phase: Phase) -> bool {
+        self.members.iter().all(|m| self.sheet(m, phase).is_some())
+    }
+
+    fn checks(&self) -> Vec<String> {
+        self.setup.compliance.iter().map(|c| c.id.clone()).collect()
+    }
+
+    fn subjective(&self) -> Vec<&tenderhall_model::evaluation::setup::Criterion> {
+        self.setup
+            .leaves()
+            .into_iter()
+            .filter(|c| matches!(c.rule, Rule::Subjective { .. }))
+            .collect()
+    }
+
+    /// The committee's compliance decision, once every member has reviewed (every bid valid
+    /// when the set-up has no checks).
+    fn compliance(&self) -> Option<Vec<BidDecision>> {
+        let bidders: Vec<String> = self.bids.iter().map(|b| b.bidder_id.clone()).collect();
+        let checks = self.checks();
+        if checks.is_empty() {
+            return Some(room::decide(&[], &bidders, &[]));
+        }
+        if !self.all_submitted(Phase::Review) {
+            return None;
+        }
+        let mut verdicts: Vec<Verdict> = Vec::new();
+        for s in self
+            .sheets
+            .iter()
+            .filter(|s| s.phase == Phase::Review.as_str())
+        {
+            verdicts.extend(sheet::verdicts_of(s));
+        }
+        Some(room::decide(&checks, &bidders, &verdicts))
+    }
+
+    fn valid_bidders(&self) -> Option<Vec<String>> {
+        Some(
+            self.compliance()?
+                .into_iter()
+                .filter(|d| d.valid)
+                .map(|d| d.bidder)
+                .collect(),
+        )
+    }
+
+    /// Where the evaluation stands.
+    pub fn phase(&self) -> Phase {
+        let Some(valid) = self.valid_bidders() else {
+            return Phase::Review;
+        };
+        if valid.len() < self.min_valid {
+            return Phase::Failed;
+        }
+        if !self.subjective().is_empty() && !self.all_submitted(Phase::Scores) {
+            return Phase::Scores;
+        }
+        Phase::Scored
+    }
+
+    /// The ranking of the valid bids, once every member has scored.
+    fn ranking(&self) -> DomainResult<Option<Ranking>> {
+        if self.phase() != Phase::Scored {
+            return Ok(None);
+        }
+        let valid = self.valid_bidders().unwrap_or_default();
+        let number = |v: &Value| -> Option<Decimal> {
+            match v {
+                Value::String(s) => s.parse().ok(),
+                Value::Number(n) => n.to_string().parse().ok(),
+                _ => None,
+            }
+        };
+        let bids: Vec<ScoredBid> = self
+            .bids
+            .iter()
+            .filter(|b| valid.contains(&b.bidder_id))
+            .map(|b| ScoredBid {
+                bidder: b.bidder_id.clone(),
+                price: b
+                    .fields
+                    .get("total_price")
+                    .and_then(number)
+                    .unwrap_or_default(),
+                // An SME declares itself in the price form's `sme` field when the tender asks
+                // for it among its opening fields.
+                sme: matches!(b.fields.get("sme"), Some(Value::Bool(true)))
+                    || b.fields.get("sme").and_then(Value::as_str) == Some("true"),
+                fields: b
+                    .fields
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), number(v)?)))
+                    .collect::<HashMap<_, _>>(),
+            })
+            .collect();
+        let mut marks = Vec::new();
+        for s in self
+            .sheets
+            .iter()
+            .filter(|s| s.phase == Phase::Scores.as_str())
+        {
+            marks.extend(sheet::marks_of(s));
+        }
+        room::aggregate(&self.setup, self.k, &bids, &marks)
+            .map(Some)
+            .map_err(|r| DomainError::internal(format!("{}: {}", r.field, r.reason.en)))
+    }
+}
+
+fn cents(d: Decimal) -> String {
+    tenderhall_model::evaluation::price::cents_text(d)
+}
+
+/// The room as `principal` may see it (404 for anyone but supervisors and seated members).
+/// A member sees the other members' sheets of a phase only after submitting its own.
+pub async fn view(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    tender: &TenderId,
+    lot: &LotId,
+) -> DomainResult<Value> {
+    let room = load(db, tender, lot).await?.ok_or(DomainError::NotFound)?;
+    let viewer = room.viewer(principal).ok_or(DomainError::NotFound)?;
+    let may_read = |expert: &str, phase: Phase| match &viewer {
+        Viewer::Supervisor => true,
+        Viewer::Member(me) => me == expert || room.sheet(me, phase).is_some(),
+    };
+    let sheets: Vec<Value> = room
+        .sheets
+        .iter()
+        .filter(|s| Phase::parse(&s.phase).is_some_and(|phase| may_read(&s.expert_id, phase)))
+        .map(sheet::shown)
+        .collect();
+    let members: Vec<Value> = room
+        .members
+        .iter()
+        .filter(|m| match &viewer {
+            Viewer::Supervisor => true,
+            Viewer::Member(me) => *me == **m,
+        })
+        .map(|m| {
+            json!({
+                "expert_id": m,
+                "reviewed": room.sheet(m, Phase::Review).is_some(),
+                "scored": room.sheet(m, Phase::Scores).is_some(),
+            })
+        })
+        .collect();
+    let compliance = room.compliance().map(|decisions| {
+        decisions
+            .iter()
+            .map(|d| {
+                json!({
+                    "bidder_id": d.bidder,
+                    "valid": d.valid,
+                    "checks": d.checks.iter().map(|c| json!({
+                        "check": c.check, "pass": c.pass,
+                        "passed_by": c.passed_by, "failed_by": c.failed_by,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect::<Vec<_>>()
+    });
+    let ranking = room.ranking()?.map(|r| {
+        json!({
+            "base_price": cents(r.base_price),
+            "results": r.results.iter().map(|x| json!({
+                "bidder_id": x.bidder,
+                "price": cents(x.price),
+                "evaluated_price": cents(x.evaluated_price),
+                "criteria": x.criteria.iter().map(|(id, p)| json!({"criterion": id, "points": cents(*p)})).collect::<Vec<_>>(),
+                "total": cents(x.total),
+                "rank": x.rank,
+            })).collect::<Vec<_>>(),
+            "candidates": r.candidates,
+            "flags": r.flags.iter().map(|f| json!({
+                "expert_id": f.expert, "bidder_id": f.bidder, "criterion": f.criterion,
+                "score": f.score.normalize().to_string(), "others_mean": cents(f.others_mean),
+            })).collect::<Vec<_>>(),
+        })
+    });
+    let submitted = |phase: Phase| {
+        room.members
+            .iter()
+            .filter(|m| room.sheet(m, phase).is_some())
+            .count()
+    };
+    Ok(json!({
+        "tender_id": room.tender_id,
+        "lot_id": room.lot_id,
+        "phase": room.phase().as_str(),
+        "evaluation": room.setup_input,
+        "k": room.k.normalize().to_string(),
+        "committee_size": room.members.len(),
+        "reviews_submitted": submitted(Phase::Review),
+        "scores_submitted": submitted(Phase::Scores),
+        "members": members,
+        "bids": room.bids.iter().map(|b| json!({
+            "bidder_id": b.bidder_id,
+            "bidder_name": b.bidder_name,
+            "fields": b.fields,
+            "archive": format!("/api/v1/tenders/{}/lots/{}/bids/{}/archive", room.tender_id, room.lot_id, b.bidder_id),
+        })).collect::<Vec<_>>(),
+        "sheets": sheets,
+        "compliance": compliance,
+        "ranking": ranking,
+    }))
+}
+
+/// Whether `principal` sits on the lot's seated committee (the decrypted bids are theirs to read).
+pub async fn is_member(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    tender_id: &str,
+    lot_id: &str,
+) -> DomainResult<bool> {
+    let Some(expert) = &principal.expert_id else {
+        return Ok(false);
+    };
+    Ok(
+        crate::draw::store::queries::committee(db, tender_id, lot_id)
+            .await?
+            .binary_search(&expert.as_str().to_owned())
+            .is_ok(),
+    )
+}
