@@ -119,8 +119,9 @@ pub struct BidResult {
     pub bidder: String,
     pub price: Decimal,
     pub evaluated_price: Decimal,
-    /// Every leaf criterion's points, in the set-up's order (the price criterion included).
-    pub criteria: Vec<(String, Decimal)>,
+    /// Every leaf criterion's points, in the order of [`Setup::leaves`] (the price criterion
+    /// included); for the lowest evaluated price method, which has no criteria, the price score.
+    pub criteria: Vec<Decimal>,
     pub total: Decimal,
     /// 1 for the best; equal totals and equal prices share a rank.
     pub rank: usize,
@@ -178,18 +179,32 @@ pub fn aggregate(
     let width = leaves.len();
     let mut sums = vec![Decimal::ZERO; bids.len() * width];
     let mut counts = vec![0u32; bids.len() * width];
-    let cell = |m: &Mark| -> Option<usize> {
-        Some(bidder_index.get(m.bidder.as_str())? * width + leaf_index.get(m.criterion.as_str())?)
-    };
+    // Each mark's cell, found once. Sheets list a bid's marks together, so the last bid and
+    // criterion found are tried before the maps.
+    let mut cells: Vec<Option<usize>> = Vec::with_capacity(marks.len());
+    let mut last_bidder: Option<(&str, usize)> = None;
+    let mut last_leaf: Option<(&str, usize)> = None;
     for m in marks {
-        if let Some(at) = cell(m) {
+        let bidder = match last_bidder {
+            Some((name, i)) if name == m.bidder => Some(i),
+            _ => bidder_index.get(m.bidder.as_str()).copied(),
+        };
+        let leaf = match last_leaf {
+            Some((name, i)) if name == m.criterion => Some(i),
+            _ => leaf_index.get(m.criterion.as_str()).copied(),
+        };
+        last_bidder = bidder.map(|i| (m.bidder.as_str(), i));
+        last_leaf = leaf.map(|i| (m.criterion.as_str(), i));
+        let at = bidder.zip(leaf).map(|(b, l)| b * width + l);
+        if let Some(at) = at {
             sums[at] += m.score;
             counts[at] += 1;
         }
+        cells.push(at);
     }
     let mut flags = Vec::new();
-    for m in marks {
-        let Some(at) = cell(m) else { continue };
+    for (m, at) in marks.iter().zip(&cells) {
+        let Some(at) = *at else { continue };
         let Rule::Subjective { min, max } = leaves[at % width].rule else {
             continue;
         };
@@ -197,8 +212,11 @@ pub fn aggregate(
         if others == 0 {
             continue;
         }
-        let others_mean = (sums[at] - m.score) / Decimal::from(others);
-        if (m.score - others_mean).abs() * Decimal::from(FLAG_DIVISOR) > max - min {
+        // |score − others' mean| × 3 > range, multiplied out: no division per mark.
+        let others = Decimal::from(others);
+        let rest = sums[at] - m.score;
+        if (m.score * others - rest).abs() * Decimal::from(FLAG_DIVISOR) > (max - min) * others {
+            let others_mean = rest / others;
             flags.push(Flag {
                 expert: m.expert.clone(),
                 bidder: m.bidder.clone(),
@@ -231,35 +249,30 @@ pub fn aggregate(
         .map(|(i, b)| {
             let (evaluated_price, price_score) =
                 price_of.get(b.bidder.as_str()).copied().unwrap_or_default();
-            let criteria: Vec<(String, Decimal)> = if leaves.is_empty() {
-                vec![("price".to_owned(), price_score)]
+            let criteria: Vec<Decimal> = if leaves.is_empty() {
+                vec![price_score]
             } else {
                 leaves
                     .iter()
                     .enumerate()
-                    .map(|(j, c)| {
-                        let points = match &c.rule {
-                            Rule::Price => price_score,
-                            Rule::Objective { field, better } => {
-                                match (b.fields.get(field), best[j]) {
-                                    (Some(&v), Some(best)) if v > Decimal::ZERO => match better {
-                                        Better::Lower => c.weight * best / v,
-                                        Better::Higher => c.weight * v / best,
-                                    },
-                                    _ => Decimal::ZERO,
-                                }
+                    .map(|(j, c)| match &c.rule {
+                        Rule::Price => price_score,
+                        Rule::Objective { field, better } => match (b.fields.get(field), best[j]) {
+                            (Some(&v), Some(best)) if v > Decimal::ZERO => match better {
+                                Better::Lower => c.weight * best / v,
+                                Better::Higher => c.weight * v / best,
+                            },
+                            _ => Decimal::ZERO,
+                        },
+                        Rule::Subjective { .. } => {
+                            let at = i * width + j;
+                            if counts[at] == 0 {
+                                Decimal::ZERO
+                            } else {
+                                sums[at] / Decimal::from(counts[at])
                             }
-                            Rule::Subjective { .. } => {
-                                let at = i * width + j;
-                                if counts[at] == 0 {
-                                    Decimal::ZERO
-                                } else {
-                                    sums[at] / Decimal::from(counts[at])
-                                }
-                            }
-                            Rule::Group(_) => Decimal::ZERO,
-                        };
-                        (c.id.clone(), points)
+                        }
+                        Rule::Group(_) => Decimal::ZERO,
                     })
                     .collect()
             };
@@ -267,7 +280,7 @@ pub fn aggregate(
                 bidder: b.bidder.clone(),
                 price: b.price,
                 evaluated_price,
-                total: criteria.iter().map(|(_, p)| *p).sum(),
+                total: criteria.iter().copied().sum(),
                 criteria,
                 rank: 0,
             }

@@ -317,6 +317,10 @@ pub async fn view(
             })
             .collect::<Vec<_>>()
     });
+    let mut leaf_ids: Vec<&str> = room.setup.leaves().iter().map(|c| c.id.as_str()).collect();
+    if leaf_ids.is_empty() {
+        leaf_ids.push("price");
+    }
     let ranking = room.ranking()?.map(|r| {
         json!({
             "base_price": cents(r.base_price),
@@ -324,7 +328,7 @@ pub async fn view(
                 "bidder_id": x.bidder,
                 "price": cents(x.price),
                 "evaluated_price": cents(x.evaluated_price),
-                "criteria": x.criteria.iter().map(|(id, p)| json!({"criterion": id, "points": cents(*p)})).collect::<Vec<_>>(),
+                "criteria": leaf_ids.iter().zip(&x.criteria).map(|(id, p)| json!({"criterion": id, "points": cents(*p)})).collect::<Vec<_>>(),
                 "total": cents(x.total),
                 "rank": x.rank,
             })).collect::<Vec<_>>(),
