@@ -138,12 +138,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let mut marks = Vec::with_capacity(n * SUBJECTIVE * EXPERTS);
     let mut plain_marks = Vec::with_capacity(n * SUBJECTIVE * EXPERTS);
-    for b in 0..n {
+    for (b, bid) in bids.iter().enumerate() {
         for c in 0..SUBJECTIVE {
             for e in 0..EXPERTS {
                 marks.push(Mark {
                     expert: format!("exp_{e}"),
-                    bidder: bids[b].bidder.clone(),
+                    bidder: bid.bidder.clone(),
                     criterion: format!("s{c:02}"),
                     score: mark(b, c, e),
                 });

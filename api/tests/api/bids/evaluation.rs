@@ -22,46 +22,21 @@ fn keypair() -> anyhow::Result<Ed25519KeyPair> {
     Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| anyhow::anyhow!("key"))
 }
 
-fn signed(key: &Ed25519KeyPair, sheet: &Value) -> Value {
+pub(super) fn signed(key: &Ed25519KeyPair, sheet: &Value) -> Value {
     let message = tenderhall_domain::canonical::to_canonical_string(sheet);
     let signature = base64::engine::general_purpose::STANDARD.encode(key.sign(message.as_bytes()));
     json!({"sheet": sheet, "signature": signature})
 }
 
-struct Member {
-    id: String,
-    token: String,
-    key: Ed25519KeyPair,
+pub(super) struct Member {
+    pub id: String,
+    pub token: String,
+    pub key: Ed25519KeyPair,
 }
 
-/// The newest invitation token mailed to `email`.
-fn invitation(app: &TestApp, email: &str) -> anyhow::Result<Option<String>> {
-    let marker = "/expert-invitations/";
-    Ok(app
-        .outbox()?
-        .into_iter()
-        .rfind(|m| m.contains(&format!("To: {email}")) && m.contains(marker))
-        .map(|m| {
-            let start = m.find(marker).unwrap_or(0) + marker.len();
-            m[start..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-                .collect()
-        }))
-}
-
-#[tokio::test]
-async fn a_committee_reviews_and_scores_with_signed_locked_sheets_and_nobody_else_sees_it()
--> TestResult {
-    let app = TestApp::spawn_with(|s| {
-        s.sandbox = true;
-        s.session_ttl_minutes = 60 * 24 * 60;
-    })
-    .await?;
-    let operator = app.operator().await?;
-    let supervisor = app.supervisor(&operator).await?;
-    let (owner, _) = app.member("owner@room.test", "tenderer").await?;
-    let body = json!({
+/// A goods tender 21 days out, scored on price (30) and a subjective plan (70), with one check.
+pub(super) fn room_tender(app: &TestApp) -> Value {
+    json!({
         "title": "实验室设备采购", "kind": "goods", "procedure": "open_tender",
         "award_method": "comprehensive_scoring",
         "lots": [{"id": "1", "title": "包一", "budget": "100000", "deposit": "2000"}],
@@ -76,8 +51,127 @@ async fn a_committee_reviews_and_scores_with_signed_locked_sheets_and_nobody_els
             ],
             "price": {"method": "gp_lowest_base"}
         }
-    });
-    let tender = app.publish_tender(&owner, &body).await?;
+    })
+}
+
+/// `n` experts of A01 (`{prefix}_1`…), imported, activated, each with its own signing key.
+pub(super) async fn pool(
+    app: &TestApp,
+    operator: &str,
+    prefix: &str,
+    n: u32,
+) -> anyhow::Result<Vec<Member>> {
+    let rows: Vec<String> = (1..=n)
+        .map(|i| row(&format!("{prefix}_{i}"), "A01", &credit_code(100 + i)))
+        .collect();
+    import(app, operator, &rows).await?;
+    app.drain().await?;
+    let mut experts = Vec::new();
+    for i in 1..=n {
+        let id = format!("{prefix}_{i}");
+        let token = activate(app, &format!("{id}@experts.test")).await?;
+        let key = keypair()?;
+        let res = app
+            .request(reqwest::Method::PUT, "/api/v1/experts/me/signing-key", Some(&token))
+            .json(&json!({"public_key": base64::engine::general_purpose::STANDARD.encode(key.public_key().as_ref())}))
+            .send()
+            .await?;
+        anyhow::ensure!(res.status() == StatusCode::OK, "signing key of {id}");
+        experts.push(Member { id, token, key });
+    }
+    Ok(experts)
+}
+
+/// The owner requests a draw of five for lot 1 and a supervisor contributes; returns its id.
+pub(super) async fn request_draw(
+    app: &TestApp,
+    owner: &str,
+    supervisor: &str,
+    tender: &str,
+) -> anyhow::Result<String> {
+    let res = app
+        .post(
+            &format!("/api/v1/tenders/{tender}/lots/1/draws"),
+            &json!({"seats": [{"specialty": "A01", "count": 5}], "reserves": 1}),
+            Some(owner),
+        )
+        .await?;
+    anyhow::ensure!(
+        res.status() == StatusCode::CREATED,
+        "draw: {}",
+        res.text().await?
+    );
+    let draw = text(&res.json::<Value>().await?["draw_id"]);
+    let res = app
+        .post(
+            &format!("/api/v1/draws/{draw}/contributions"),
+            &json!({"value": "cd".repeat(32)}),
+            Some(supervisor),
+        )
+        .await?;
+    anyhow::ensure!(res.status() == StatusCode::NO_CONTENT, "contribution");
+    Ok(draw)
+}
+
+/// Every invitation mailed to the experts is accepted, declaring no conflict.
+pub(super) async fn accept_all(app: &TestApp, experts: &[Member]) -> anyhow::Result<()> {
+    let marker = "/expert-invitations/";
+    for m in experts {
+        let to = format!("To: {}@experts.test", m.id);
+        for mail in app
+            .outbox()?
+            .into_iter()
+            .filter(|x| x.contains(&to) && x.contains(marker))
+        {
+            let start = mail.find(marker).unwrap_or(0) + marker.len();
+            let token: String = mail[start..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect();
+            app.post(
+                &format!("/api/v1/expert-invitations/{token}/accept"),
+                &json!({"no_conflict": true}),
+                None,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The experts seated by `draw`, as a supervisor reads it.
+pub(super) async fn seated(
+    app: &TestApp,
+    supervisor: &str,
+    draw: &str,
+) -> anyhow::Result<Vec<String>> {
+    let view: Value = app
+        .get(&format!("/api/v1/draws/{draw}"), Some(supervisor))
+        .await?
+        .json()
+        .await?;
+    Ok(view["members"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|m| m["status"] == "accepted")
+        .map(|m| text(&m["expert_id"]))
+        .collect())
+}
+
+#[tokio::test]
+async fn a_committee_reviews_and_scores_with_signed_locked_sheets_and_nobody_else_sees_it()
+-> TestResult {
+    let app = TestApp::spawn_with(|s| {
+        s.sandbox = true;
+        s.session_ttl_minutes = 60 * 24 * 60;
+    })
+    .await?;
+    let operator = app.operator().await?;
+    let supervisor = app.supervisor(&operator).await?;
+    let (owner, _) = app.member("owner@room.test", "tenderer").await?;
+    let tender = app.publish_tender(&owner, &room_tender(&app)).await?;
     let key = opening_key(&app, &tender).await?;
     let mut bidders = Vec::new();
     for (email, price) in [
@@ -92,62 +186,14 @@ async fn a_committee_reviews_and_scores_with_signed_locked_sheets_and_nobody_els
     }
     let orgs: Vec<String> = bidders.iter().map(|b| b.org.clone()).collect();
 
-    // Five experts drawn and seated.
-    let rows: Vec<String> = (1..=6)
-        .map(|i| row(&format!("rx_{i}"), "A01", &credit_code(100 + i)))
-        .collect();
-    import(&app, &operator, &rows).await?;
-    app.drain().await?;
-    // Each activates its account and registers its own signing key.
-    let mut experts = Vec::new();
-    for i in 1..=6 {
-        let id = format!("rx_{i}");
-        let token = activate(&app, &format!("{id}@experts.test")).await?;
-        let key = keypair()?;
-        let res = app
-            .request(reqwest::Method::PUT, "/api/v1/experts/me/signing-key", Some(&token))
-            .json(&json!({"public_key": base64::engine::general_purpose::STANDARD.encode(key.public_key().as_ref())}))
-            .send()
-            .await?;
-        assert_eq!(res.status(), StatusCode::OK);
-        experts.push(Member { id, token, key });
-    }
+    // Five of six experts drawn and seated; the lot opens two days later.
+    let experts = pool(&app, &operator, "rx", 6).await?;
     app.clock.advance(TimeDelta::days(19) + TimeDelta::hours(1));
-    let res = app
-        .post(
-            &format!("/api/v1/tenders/{tender}/lots/1/draws"),
-            &json!({"seats": [{"specialty": "A01", "count": 5}], "reserves": 1}),
-            Some(&owner),
-        )
-        .await?;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let draw = text(&res.json::<Value>().await?["draw_id"]);
-    let res = app
-        .post(
-            &format!("/api/v1/draws/{draw}/contributions"),
-            &json!({"value": "cd".repeat(32)}),
-            Some(&supervisor),
-        )
-        .await?;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let draw = request_draw(&app, &owner, &supervisor, &tender).await?;
     app.clock.advance(TimeDelta::minutes(16));
     app.drain().await?;
-    let mut seated = Vec::new();
-    for i in 1..=6 {
-        let id = format!("rx_{i}");
-        if let Some(token) = invitation(&app, &format!("{id}@experts.test"))? {
-            let res = app
-                .post(
-                    &format!("/api/v1/expert-invitations/{token}/accept"),
-                    &json!({"no_conflict": true}),
-                    None,
-                )
-                .await?;
-            if res.status() == StatusCode::OK {
-                seated.push(id);
-            }
-        }
-    }
+    accept_all(&app, &experts).await?;
+    let seated = seated(&app, &supervisor, &draw).await?;
     assert_eq!(seated.len(), 5, "{seated:?}");
     app.clock.advance(TimeDelta::days(2));
     drain(&app).await?;
