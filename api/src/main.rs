@@ -75,6 +75,16 @@ enum Command {
         #[arg(long, value_name = "FILE", default_value = "signing-key.pk8")]
         out: PathBuf,
     },
+    /// Expert: sign a JSON document (an evaluation sheet, or `{dissent, expert_id,
+    /// report_sha256}` for the report) with your key: prints the base64 Ed25519 signature over
+    /// its canonical JSON (docs/spec/evaluation.md "Sheets").
+    SignJson {
+        /// The PKCS#8 Ed25519 key whose public key you registered.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The JSON document to sign.
+        file: PathBuf,
+    },
     /// Bidder: seal a bid on this machine (docs/spec/envelope.md): price.json and the bid's files, sealed
     /// to the lot's opening key and signed with the organization's signing key.
     Seal {
@@ -271,6 +281,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
             println!("key id:     {key_id}");
             return Ok(());
         }
+        Command::SignJson { key, file } => {
+            println!("{}", tenderhall_api::bidder::sign_json(&key, &file)?);
+            return Ok(());
+        }
         Command::Seal {
             tender,
             lot,
@@ -409,6 +423,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             cli::print_report(&cli::audit_verify(&settings, head.as_deref()).await?)
         }
         Command::Keygen { .. }
+        | Command::SignJson { .. }
         | Command::Seal { .. }
         | Command::Submit { .. }
         | Command::Demo { .. }

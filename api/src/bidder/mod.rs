@@ -58,6 +58,17 @@ pub fn read_signing_key(path: &Path) -> anyhow::Result<Ed25519KeyPair> {
         .map_err(|e| anyhow::anyhow!("{} is not a PKCS#8 Ed25519 key: {e}", path.display()))
 }
 
+/// The base64 Ed25519 signature, by the key at `key`, over the canonical JSON of the document at
+/// `file` (an expert's evaluation sheet or report signature, docs/spec/evaluation.md "Sheets").
+pub fn sign_json(key: &Path, file: &Path) -> anyhow::Result<String> {
+    let pair = read_signing_key(key)?;
+    let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let message = tenderhall_domain::canonical::to_canonical_string(&value);
+    Ok(STANDARD.encode(pair.sign(message.as_bytes())))
+}
+
 /// What `seal` needs.
 pub struct SealRequest {
     pub tender: String,

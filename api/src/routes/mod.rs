@@ -11,6 +11,7 @@ pub mod deposits;
 pub mod documents;
 pub mod draws;
 pub mod evaluation;
+pub mod evaluation_report;
 pub mod experts;
 pub mod health;
 pub mod invitations;
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(draws::router())
         .merge(invitations::router())
         .merge(evaluation::router())
+        .merge(evaluation_report::router())
         .merge(scoring::router())
         .merge(documents::router(state.settings().max_document_bytes))
         .merge(health::router())

@@ -60,3 +60,51 @@ pub mod evaluation_sheets {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod evaluation_report_signatures {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "evaluation_report_signatures")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tender_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lot_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub expert_id: String,
+        pub report_sha256: String,
+        pub dissent: Option<String>,
+        pub signature: String,
+        pub key_id: String,
+        pub public_key: String,
+        pub signed_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod evaluation_reports {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "evaluation_reports")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tender_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lot_id: String,
+        pub report_sha256: String,
+        /// The platform-signed record: the report, every member's signature, the platform's.
+        pub record: String,
+        pub signed_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

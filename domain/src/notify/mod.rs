@@ -80,6 +80,24 @@ pub fn password_reset(link: &str, minutes: i64) -> (Text, Text) {
 
 /// The message to a tender's owners when its bid deadline passes.
 /// The opening record of a lot is published (or the lot failed unopened).
+/// To the tender's owners when the committee's report is signed by every member and the platform.
+pub fn evaluation_reported(title: &str, tender_id: &str, lot_id: &str) -> (Text, Text) {
+    (
+        Text::new(
+            format!("Evaluation report signed: lot {lot_id} of {title}"),
+            format!("评标报告已签署：{title} 标段 {lot_id}"),
+        ),
+        Text::new(
+            format!(
+                "The evaluation committee of lot {lot_id} of \"{title}\" ({tender_id}) has signed its report, and the platform has signed it after them. Read it at /api/v1/tenders/{tender_id}/lots/{lot_id}/evaluation/report (printable: .../report.html).\n"
+            ),
+            format!(
+                "项目“{title}”（{tender_id}）标段 {lot_id} 的评标委员会已签署评标报告，平台已随后签章。请查阅 /api/v1/tenders/{tender_id}/lots/{lot_id}/evaluation/report（可打印版本：.../report.html）。\n"
+            ),
+        ),
+    )
+}
+
 pub fn lot_opened(title: &str, tender_id: &str, lot_id: &str, failed: bool) -> (Text, Text) {
     if failed {
         (

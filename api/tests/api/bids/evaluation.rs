@@ -380,5 +380,8 @@ async fn a_committee_reviews_and_scores_with_signed_locked_sheets_and_nobody_els
         )
         .await?;
     }
+    // The members sign the report, one with a dissent; then the owner reads it.
+    super::evaluation_report::sign_and_check(&app, &path, &members, &owner, &bidders[1].token)
+        .await?;
     Ok(())
 }

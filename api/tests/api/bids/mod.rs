@@ -12,6 +12,7 @@ use crate::helpers::{TestApp, TestResult, text};
 mod confidentiality;
 mod deposits;
 mod evaluation;
+mod evaluation_report;
 mod evaluation_secrecy;
 mod keys;
 mod opening;

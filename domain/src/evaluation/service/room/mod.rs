@@ -5,6 +5,7 @@
 //! decision and the ranking are derived from the sheets, never stored beside them, so they cannot
 //! disagree. Members and supervisors (read-only, live) see the room; nobody else learns it exists.
 
+mod report;
 mod sheet;
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ use crate::account::Principal;
 use crate::error::{DomainError, DomainResult};
 use crate::id::{LotId, TenderId};
 
+pub use report::{report, sign_report};
 pub use sheet::{Phase, submit};
 
 /// An opened bid as the room shows it: from the signed opening record.
@@ -267,6 +269,53 @@ fn cents(d: Decimal) -> String {
     tenderhall_model::evaluation::price::cents_text(d)
 }
 
+/// The committee's compliance decision as the room and the report show it.
+pub(crate) fn compliance_json(room: &Room) -> Option<Value> {
+    room.compliance()
+        .map(|decisions| {
+            decisions
+                .iter()
+                .map(|d| {
+                    json!({
+                        "bidder_id": d.bidder,
+                        "valid": d.valid,
+                        "checks": d.checks.iter().map(|c| json!({
+                            "check": c.check, "pass": c.pass,
+                            "passed_by": c.passed_by, "failed_by": c.failed_by,
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .map(Value::from)
+}
+
+/// The ranking as the room and the report show it: figures rounded half-up to the cent.
+pub(crate) fn ranking_json(room: &Room) -> DomainResult<Option<Value>> {
+    let mut leaf_ids: Vec<&str> = room.setup.leaves().iter().map(|c| c.id.as_str()).collect();
+    if leaf_ids.is_empty() {
+        leaf_ids.push("price");
+    }
+    Ok(room.ranking()?.map(|r| {
+        json!({
+            "base_price": cents(r.base_price),
+            "results": r.results.iter().map(|x| json!({
+                "bidder_id": x.bidder,
+                "price": cents(x.price),
+                "evaluated_price": cents(x.evaluated_price),
+                "criteria": leaf_ids.iter().zip(&x.criteria).map(|(id, p)| json!({"criterion": id, "points": cents(*p)})).collect::<Vec<_>>(),
+                "total": cents(x.total),
+                "rank": x.rank,
+            })).collect::<Vec<_>>(),
+            "candidates": r.candidates,
+            "flags": r.flags.iter().map(|f| json!({
+                "expert_id": f.expert, "bidder_id": f.bidder, "criterion": f.criterion,
+                "score": f.score.normalize().to_string(), "others_mean": cents(f.others_mean),
+            })).collect::<Vec<_>>(),
+        })
+    }))
+}
+
 /// The room as `principal` may see it (404 for anyone but supervisors and seated members).
 /// A member sees the other members' sheets of a phase only after submitting its own.
 pub async fn view(
@@ -302,43 +351,8 @@ pub async fn view(
             })
         })
         .collect();
-    let compliance = room.compliance().map(|decisions| {
-        decisions
-            .iter()
-            .map(|d| {
-                json!({
-                    "bidder_id": d.bidder,
-                    "valid": d.valid,
-                    "checks": d.checks.iter().map(|c| json!({
-                        "check": c.check, "pass": c.pass,
-                        "passed_by": c.passed_by, "failed_by": c.failed_by,
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect::<Vec<_>>()
-    });
-    let mut leaf_ids: Vec<&str> = room.setup.leaves().iter().map(|c| c.id.as_str()).collect();
-    if leaf_ids.is_empty() {
-        leaf_ids.push("price");
-    }
-    let ranking = room.ranking()?.map(|r| {
-        json!({
-            "base_price": cents(r.base_price),
-            "results": r.results.iter().map(|x| json!({
-                "bidder_id": x.bidder,
-                "price": cents(x.price),
-                "evaluated_price": cents(x.evaluated_price),
-                "criteria": leaf_ids.iter().zip(&x.criteria).map(|(id, p)| json!({"criterion": id, "points": cents(*p)})).collect::<Vec<_>>(),
-                "total": cents(x.total),
-                "rank": x.rank,
-            })).collect::<Vec<_>>(),
-            "candidates": r.candidates,
-            "flags": r.flags.iter().map(|f| json!({
-                "expert_id": f.expert, "bidder_id": f.bidder, "criterion": f.criterion,
-                "score": f.score.normalize().to_string(), "others_mean": cents(f.others_mean),
-            })).collect::<Vec<_>>(),
-        })
-    });
+    let compliance = compliance_json(&room);
+    let ranking = ranking_json(&room)?;
     let submitted = |phase: Phase| {
         room.members
             .iter()
