@@ -45,6 +45,7 @@ mod m20261203_000038_create_draws;
 mod m20261204_000039_create_evaluation_setup;
 mod m20261204_000040_create_evaluation_sheets;
 mod m20261204_000041_create_evaluation_reports;
+mod m20261204_000042_create_candidates;
 
 pub struct Migrator;
 
@@ -93,6 +94,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000039_create_evaluation_setup::Migration),
             Box::new(m20261204_000040_create_evaluation_sheets::Migration),
             Box::new(m20261204_000041_create_evaluation_reports::Migration),
+            Box::new(m20261204_000042_create_candidates::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bank;
 pub mod bids;
 pub mod calendar;
+pub mod candidates;
 pub mod clarifications;
 pub mod deposits;
 pub mod documents;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(draws::router())
         .merge(invitations::router())
         .merge(evaluation::router())
+        .merge(candidates::router())
         .merge(evaluation_report::router())
         .merge(scoring::router())
         .merge(documents::router(state.settings().max_document_bytes))

@@ -108,3 +108,53 @@ pub mod evaluation_reports {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod lot_candidates {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "lot_candidates")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tender_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lot_id: String,
+        /// The platform-signed list (canonical JSON).
+        pub record: String,
+        pub published_at: ChronoDateTimeUtc,
+        pub publicity_ends_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod objections {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "objections")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tender_id: String,
+        pub lot_id: String,
+        pub organization_id: String,
+        pub account_id: String,
+        pub body: String,
+        pub raised_at: ChronoDateTimeUtc,
+        pub answer_due: ChronoDateTimeUtc,
+        pub answer: Option<String>,
+        pub answered_by: Option<String>,
+        pub answered_at: Option<ChronoDateTimeUtc>,
+        /// When the chronograph found it unanswered at its due time.
+        pub overdue_at: Option<ChronoDateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -80,6 +80,60 @@ pub fn password_reset(link: &str, minutes: i64) -> (Text, Text) {
 
 /// The message to a tender's owners when its bid deadline passes.
 /// The opening record of a lot is published (or the lot failed unopened).
+/// To the lot's bidders when its candidates are published (实施条例 Art 54).
+pub fn candidates_published(title: &str, tender_id: &str, lot_id: &str) -> (Text, Text) {
+    (
+        Text::new(
+            format!("Candidates published: lot {lot_id} of {title}"),
+            format!("中标候选人公示：{title} 标段 {lot_id}"),
+        ),
+        Text::new(
+            format!(
+                "The candidates of lot {lot_id} of \"{title}\" ({tender_id}) are published at /api/v1/tenders/{tender_id}/lots/{lot_id}/candidates. A bidder may object to the result during the publicity (实施条例 Art 54).\n"
+            ),
+            format!(
+                "项目“{title}”（{tender_id}）标段 {lot_id} 的中标候选人已公示，见 /api/v1/tenders/{tender_id}/lots/{lot_id}/candidates。投标人对评标结果有异议的，应当在公示期间提出（实施条例第五十四条）。\n"
+            ),
+        ),
+    )
+}
+
+/// To the tender's owners when a bidder objects to the result.
+pub fn objection_raised(title: &str, tender_id: &str, lot_id: &str, due: &str) -> (Text, Text) {
+    (
+        Text::new(
+            format!("Objection to the result: lot {lot_id} of {title}"),
+            format!("评标结果异议：{title} 标段 {lot_id}"),
+        ),
+        Text::new(
+            format!(
+                "A bidder objects to the result of lot {lot_id} of \"{title}\" ({tender_id}). Answer by {due}; the procedure is suspended until you have (实施条例 Art 54).\n"
+            ),
+            format!(
+                "有投标人对项目“{title}”（{tender_id}）标段 {lot_id} 的评标结果提出异议。请于 {due} 前答复；答复前招标投标活动暂停（实施条例第五十四条）。\n"
+            ),
+        ),
+    )
+}
+
+/// To the objector when the tenderer answers.
+pub fn objection_answered(title: &str, tender_id: &str, lot_id: &str) -> (Text, Text) {
+    (
+        Text::new(
+            format!("Your objection was answered: lot {lot_id} of {title}"),
+            format!("异议已答复：{title} 标段 {lot_id}"),
+        ),
+        Text::new(
+            format!(
+                "The tenderer answered your objection to the result of lot {lot_id} of \"{title}\" ({tender_id}); read it at /api/v1/tenders/{tender_id}/lots/{lot_id}/candidates. If you are not satisfied, you may complain to the supervisors.\n"
+            ),
+            format!(
+                "招标人已答复您对项目“{title}”（{tender_id}）标段 {lot_id} 评标结果的异议，见 /api/v1/tenders/{tender_id}/lots/{lot_id}/candidates。对答复不满意的，可向监督部门投诉。\n"
+            ),
+        ),
+    )
+}
+
 /// To the tender's owners when the committee's report is signed by every member and the platform.
 pub fn evaluation_reported(title: &str, tender_id: &str, lot_id: &str) -> (Text, Text) {
     (

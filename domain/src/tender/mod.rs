@@ -180,7 +180,7 @@ pub const AMENDMENT_NOTICE_DAYS: i64 = 15;
 pub const QUESTION_CUTOFF_DAYS: i64 = 10;
 
 /// `days` calendar days, divided by a sandbox accelerator.
-fn scaled_days(days: i64, accelerator: u32) -> TimeDelta {
+pub fn scaled_days(days: i64, accelerator: u32) -> TimeDelta {
     let accelerator = i64::from(accelerator.clamp(1, MAX_ACCELERATOR));
     TimeDelta::microseconds(days * 86_400 * 1_000_000 / accelerator)
 }

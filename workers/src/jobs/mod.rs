@@ -5,6 +5,7 @@ pub mod audit_heads;
 pub mod deadlines;
 pub mod draws;
 pub mod mail;
+pub mod objections;
 pub mod opening;
 pub mod refunds;
 pub mod scrub;
@@ -13,6 +14,7 @@ use anyhow::bail;
 use tenderhall_domain::bid::opening::OPEN_LOT_JOB;
 use tenderhall_domain::deposit::service::REFUND_JOB;
 use tenderhall_domain::draw::{EXPIRY_JOB, INPUT_JOB};
+use tenderhall_domain::evaluation::service::candidates::ANSWER_DUE_JOB;
 use tenderhall_domain::jobs::service::Job;
 use tenderhall_domain::notify::MAIL_JOB;
 use tenderhall_domain::tender::service::{DEADLINE_JOB, QUESTIONS_CLOSE_JOB, SCRUB_JOB};
@@ -29,6 +31,7 @@ pub async fn dispatch(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
         REFUND_JOB => refunds::send(ctx, job).await,
         INPUT_JOB => draws::fix_input(ctx, job).await,
         EXPIRY_JOB => draws::expire_invitation(ctx, job).await,
+        ANSWER_DUE_JOB => objections::answer_due(ctx, job).await,
         other => bail!("no handler for job kind `{other}`"),
     }
 }

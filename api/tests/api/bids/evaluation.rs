@@ -383,5 +383,15 @@ async fn a_committee_reviews_and_scores_with_signed_locked_sheets_and_nobody_els
     // The members sign the report, one with a dissent; then the owner reads it.
     super::evaluation_report::sign_and_check(&app, &path, &members, &owner, &bidders[1].token)
         .await?;
+    // The candidates go public with the report; objections suspend the procedure (Art 54).
+    let bidder_tokens: Vec<&str> = bidders.iter().map(|b| b.token.as_str()).collect();
+    super::candidates::publicity_and_objections(
+        &app,
+        &tender,
+        &owner,
+        &bidder_tokens,
+        &outsiders[0].token,
+    )
+    .await?;
     Ok(())
 }

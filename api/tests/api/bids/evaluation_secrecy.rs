@@ -153,6 +153,7 @@ async fn until_the_report_nobody_outside_the_committee_can_tell_an_evaluated_lot
         "/api/v1/tenders/{id}/lots/1/evaluation/review",
         "/api/v1/tenders/{id}/lots/1/evaluation/report",
         "/api/v1/tenders/{id}/lots/1/evaluation/report.html",
+        "/api/v1/tenders/{id}/lots/1/candidates",
         "/api/v1/tenders/{id}/lots/1/price-k",
         "/api/v1/tenders/{id}/lots/1/deposits",
         "/api/v1/tenders/{id}/audit",

@@ -9,6 +9,7 @@ use tenderhall_domain::keys::key_id;
 
 use crate::helpers::{TestApp, TestResult, text};
 
+mod candidates;
 mod confidentiality;
 mod deposits;
 mod evaluation;

@@ -4,5 +4,6 @@
 
 pub mod k;
 pub mod price;
+pub mod publicity;
 pub mod room;
 pub mod setup;

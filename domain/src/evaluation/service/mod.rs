@@ -1,4 +1,5 @@
 //! Evaluation's use cases.
 
+pub mod candidates;
 pub mod price_k;
 pub mod room;

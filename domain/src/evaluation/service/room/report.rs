@@ -325,6 +325,16 @@ pub async fn sign_report(
             )
             .await?;
         }
+        // The candidates go public in the same transaction (实施条例 Art 54: within 3 days).
+        crate::evaluation::service::candidates::publish_in(
+            &txn,
+            signer,
+            &tender_row,
+            &room.lot_id,
+            &record["report"],
+            now,
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(json!({
