@@ -46,6 +46,7 @@ mod m20261204_000039_create_evaluation_setup;
 mod m20261204_000040_create_evaluation_sheets;
 mod m20261204_000041_create_evaluation_reports;
 mod m20261204_000042_create_candidates;
+mod m20261204_000043_create_lot_awards;
 
 pub struct Migrator;
 
@@ -95,6 +96,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000040_create_evaluation_sheets::Migration),
             Box::new(m20261204_000041_create_evaluation_reports::Migration),
             Box::new(m20261204_000042_create_candidates::Migration),
+            Box::new(m20261204_000043_create_lot_awards::Migration),
         ]
     }
 }

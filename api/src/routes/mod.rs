@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod award;
 pub mod bank;
 pub mod bids;
 pub mod calendar;
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(invitations::router())
         .merge(evaluation::router())
         .merge(candidates::router())
+        .merge(award::router())
         .merge(evaluation_report::router())
         .merge(scoring::router())
         .merge(documents::router(state.settings().max_document_bytes))

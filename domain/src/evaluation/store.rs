@@ -158,3 +158,31 @@ pub mod objections {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod lot_awards {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "lot_awards")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tender_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lot_id: String,
+        pub winner_org_id: String,
+        pub registration_id: String,
+        /// The award notice the platform signed (canonical JSON).
+        pub record: String,
+        pub awarded_at: ChronoDateTimeUtc,
+        pub contract_due: ChronoDateTimeUtc,
+        /// The contract as recorded, signed by the platform (canonical JSON).
+        pub contract_record: Option<String>,
+        pub contract_at: Option<ChronoDateTimeUtc>,
+        pub reminded_at: Option<ChronoDateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -80,6 +80,61 @@ pub fn password_reset(link: &str, minutes: i64) -> (Text, Text) {
 
 /// The message to a tender's owners when its bid deadline passes.
 /// The opening record of a lot is published (or the lot failed unopened).
+/// The award notice (中标通知书) to the winner, or the result notice (中标结果通知书) to the
+/// other bidders of the lot (招标投标法 Art 45).
+pub fn award_notice(title: &str, tender_id: &str, lot_id: &str, winner: bool) -> (Text, Text) {
+    let link = format!("/api/v1/tenders/{tender_id}/lots/{lot_id}/award");
+    if winner {
+        (
+            Text::new(
+                format!("Award notice: you won lot {lot_id} of {title}"),
+                format!("中标通知书：{title} 标段 {lot_id}"),
+            ),
+            Text::new(
+                format!(
+                    "You are the winner of lot {lot_id} of \"{title}\" ({tender_id}). The signed award notice is at {link}. The contract is to be signed within 30 days (招标投标法 Art 46).\n"
+                ),
+                format!(
+                    "贵单位为项目“{title}”（{tender_id}）标段 {lot_id} 的中标人。签章的中标通知书见 {link}。请于 30 日内订立书面合同（招标投标法第四十六条）。\n"
+                ),
+            ),
+        )
+    } else {
+        (
+            Text::new(
+                format!("Result: lot {lot_id} of {title}"),
+                format!("中标结果通知：{title} 标段 {lot_id}"),
+            ),
+            Text::new(
+                format!(
+                    "The winner of lot {lot_id} of \"{title}\" ({tender_id}) has been named; the signed notice is at {link}. Your deposit is refunded as the rules say.\n"
+                ),
+                format!(
+                    "项目“{title}”（{tender_id}）标段 {lot_id} 已确定中标人，签章的中标结果见 {link}。投标保证金将依规定退还。\n"
+                ),
+            ),
+        )
+    }
+}
+
+/// Before the contract is due, when none is recorded.
+pub fn contract_reminder(title: &str, tender_id: &str, lot_id: &str, due: &str) -> (Text, Text) {
+    (
+        Text::new(
+            format!("Contract due: lot {lot_id} of {title}"),
+            format!("合同签订提醒：{title} 标段 {lot_id}"),
+        ),
+        Text::new(
+            format!(
+                "The contract for lot {lot_id} of \"{title}\" ({tender_id}) is due by {due} (招标投标法 Art 46) and is not recorded yet.\n"
+            ),
+            format!(
+                "项目“{title}”（{tender_id}）标段 {lot_id} 的合同应于 {due} 前订立（招标投标法第四十六条），目前尚未备案。\n"
+            ),
+        ),
+    )
+}
+
 /// To the lot's bidders when its candidates are published (实施条例 Art 54).
 pub fn candidates_published(title: &str, tender_id: &str, lot_id: &str) -> (Text, Text) {
     (

@@ -2,6 +2,7 @@
 //! effect and before recording it): each makes a second run change nothing.
 
 pub mod audit_heads;
+pub mod contracts;
 pub mod deadlines;
 pub mod draws;
 pub mod mail;
@@ -14,6 +15,7 @@ use anyhow::bail;
 use tenderhall_domain::bid::opening::OPEN_LOT_JOB;
 use tenderhall_domain::deposit::service::REFUND_JOB;
 use tenderhall_domain::draw::{EXPIRY_JOB, INPUT_JOB};
+use tenderhall_domain::evaluation::service::award::CONTRACT_REMINDER_JOB;
 use tenderhall_domain::evaluation::service::candidates::ANSWER_DUE_JOB;
 use tenderhall_domain::jobs::service::Job;
 use tenderhall_domain::notify::MAIL_JOB;
@@ -32,6 +34,7 @@ pub async fn dispatch(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
         INPUT_JOB => draws::fix_input(ctx, job).await,
         EXPIRY_JOB => draws::expire_invitation(ctx, job).await,
         ANSWER_DUE_JOB => objections::answer_due(ctx, job).await,
+        CONTRACT_REMINDER_JOB => contracts::remind(ctx, job).await,
         other => bail!("no handler for job kind `{other}`"),
     }
 }

@@ -158,3 +158,135 @@ pub(super) async fn publicity_and_objections(
     assert_eq!(seen(app, &path, None).await?["status"], "ended");
     Ok(())
 }
+
+/// After the publicity (招标投标法 Art 45–46; 实施条例 Art 55, 58): the owner names the first-ranked
+/// candidate (a later one only with the reason), the platform signs the award notice, the winner
+/// and the others are told, the committee's draw becomes public; the chronograph reminds of the
+/// contract; the contract is recorded with a bond of at most 10 %.
+pub(super) async fn award_and_contract(
+    app: &TestApp,
+    tender: &str,
+    draw: &str,
+    owner: &str,
+    bidders: &[&str],
+) -> anyhow::Result<()> {
+    let list: Value = app
+        .get(&format!("/api/v1/tenders/{tender}/lots/1/candidates"), None)
+        .await?
+        .json()
+        .await?;
+    let first = text(&list["record"]["candidates"][0]["bidder_id"]);
+    let second = text(&list["record"]["candidates"][1]["bidder_id"]);
+    let path = format!("/api/v1/tenders/{tender}/lots/1/award");
+    assert_problem(
+        app.get(&path, None).await?,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await?;
+    let res = app
+        .post(&path, &json!({"bidder_id": first}), Some(bidders[0]))
+        .await?;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await?;
+    let res = app
+        .post(&path, &json!({"bidder_id": "org_nobody"}), Some(owner))
+        .await?;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await?;
+    let res = app
+        .post(&path, &json!({"bidder_id": second}), Some(owner))
+        .await?;
+    assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "first_ranked_passed_over",
+    )
+    .await?;
+    // The committee stays secret until the result: the proof is not public yet.
+    let proof = format!("/api/v1/draws/{draw}/proof");
+    assert_ne!(app.get(&proof, None).await?.status(), StatusCode::OK);
+    let res = app
+        .post(&path, &json!({"bidder_id": first}), Some(owner))
+        .await?;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
+    let notice: Value = res.json().await?;
+    assert_eq!(notice["winner"]["bidder_id"], first);
+    let keys: Value = app.get("/api/v1/platform/keys", None).await?.json().await?;
+    let platform = base64::engine::general_purpose::STANDARD
+        .decode(text(&keys["receipt_key"]["public_key"]))?;
+    let mut unsigned = notice.clone();
+    unsigned.as_object_mut().map(|o| o.remove("signature"));
+    assert!(tenderhall_domain::keys::verify_ed25519(
+        &platform,
+        tenderhall_domain::canonical::to_canonical_string(&unsigned).as_bytes(),
+        &text(&notice["signature"])
+    ));
+    let res = app
+        .post(&path, &json!({"bidder_id": first}), Some(owner))
+        .await?;
+    assert_problem(res, StatusCode::CONFLICT, "already_awarded").await?;
+    let public: Value = app.get(&path, None).await?.json().await?;
+    assert_eq!(public["award"], notice);
+    assert!(public["contract"].is_null());
+    assert_eq!(
+        app.get(&proof, None).await?.status(),
+        StatusCode::OK,
+        "the draw is final"
+    );
+    let view: Value = app
+        .get(&format!("/api/v1/tenders/{tender}"), None)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(view["lots"][0]["status"], "awarded");
+    // The winner gets the award notice, the others the result.
+    for token in bidders {
+        let notes = app
+            .get("/api/v1/notifications", Some(token))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            notes.contains("award.notice") || notes.contains("award.result"),
+            "{notes}"
+        );
+    }
+
+    // 23 days on, with no contract yet, the owner is reminded.
+    app.clock
+        .advance(TimeDelta::days(23) + TimeDelta::minutes(1));
+    drain(app).await?;
+    let notes = app
+        .get("/api/v1/notifications", Some(owner))
+        .await?
+        .text()
+        .await?;
+    assert!(notes.contains("contract.reminder"), "{notes}");
+    let contract = format!("/api/v1/tenders/{tender}/lots/1/contract");
+    let res = app
+        .post(
+            &contract,
+            &json!({"contract_price": "100000.00", "performance_bond": "10000.01"}),
+            Some(owner),
+        )
+        .await?;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "bond_too_high").await?;
+    let res = app
+        .post(
+            &contract,
+            &json!({"contract_price": "100000.00", "performance_bond": "10000.00"}),
+            Some(owner),
+        )
+        .await?;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
+    let recorded: Value = res.json().await?;
+    assert_eq!(recorded["within_period"], true);
+    assert_eq!(recorded["performance_bond"], "10000.00");
+    let res = app
+        .post(&contract, &json!({"contract_price": "1.00"}), Some(owner))
+        .await?;
+    assert_problem(res, StatusCode::CONFLICT, "already_answered").await?;
+    let public: Value = app.get(&path, None).await?.json().await?;
+    assert_eq!(public["contract"], recorded);
+    app.assert_ledger_sound().await?;
+    Ok(())
+}

@@ -393,5 +393,6 @@ async fn a_committee_reviews_and_scores_with_signed_locked_sheets_and_nobody_els
         &outsiders[0].token,
     )
     .await?;
+    super::candidates::award_and_contract(&app, &tender, &draw, &owner, &bidder_tokens).await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! set-up a tender publishes, the price formulas the scoring simulator and the evaluation share,
 //! and the K drawn at the opening.
 
+pub mod award;
 pub mod k;
 pub mod price;
 pub mod publicity;

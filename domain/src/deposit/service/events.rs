@@ -212,9 +212,53 @@ pub async fn reopen_for_bid(
 }
 
 /// After the award notice (government procurement): the losers' deposits, within 5 working days
-/// (87号令 Art 38). Tested now; the award issue calls it.
+/// (87号令 Art 38), in a transaction of its own.
 pub async fn refund_losers_after_award(
     db: &DatabaseConnection,
+    tender: &TenderId,
+    lot: &LotId,
+    winner: &RegistrationId,
+    rate: Decimal,
+    now: DateTime<Utc>,
+) -> DomainResult<Vec<String>> {
+    let txn = begin_write(db).await?;
+    let booked = refund_losers_after_award_in(&txn, tender, lot, winner, rate, now).await?;
+    txn.commit().await?;
+    Ok(booked)
+}
+
+/// After the contract is signed: the winner's deposit, and (outside government procurement, where
+/// they waited for the contract too) the losers', within 5 days, with interest (实施条例 Art 57;
+/// 87号令 Art 38), in a transaction of its own.
+pub async fn refund_after_contract(
+    db: &DatabaseConnection,
+    tender: &TenderId,
+    lot: &LotId,
+    winner: &RegistrationId,
+    government_procurement: bool,
+    rate: Decimal,
+    now: DateTime<Utc>,
+) -> DomainResult<Vec<String>> {
+    let txn = begin_write(db).await?;
+    let booked =
+        refund_after_contract_in(&txn, tender, lot, winner, government_procurement, rate, now)
+            .await?;
+    txn.commit().await?;
+    Ok(booked)
+}
+
+/// Whose deposits a settlement returns, and under which timing rule.
+struct Settle<'a> {
+    winner: &'a str,
+    include_winner: bool,
+    include_losers: bool,
+    government_procurement: bool,
+}
+
+/// The losers' deposits after the award notice (government procurement, 87号令 Art 38), in the
+/// award's own transaction.
+pub async fn refund_losers_after_award_in(
+    txn: &impl ConnectionTrait,
     tender: &TenderId,
     lot: &LotId,
     winner: &RegistrationId,
@@ -227,14 +271,12 @@ pub async fn refund_losers_after_award(
         include_losers: true,
         government_procurement: true,
     };
-    settle_lot(db, tender.as_str(), lot.as_str(), settle, rate, now).await
+    settle_lot_in(txn, tender.as_str(), lot.as_str(), settle, rate, now).await
 }
 
-/// After the contract is signed: the winner's deposit, and (outside government procurement, where
-/// they waited for the contract too) the losers', within 5 days, with interest (实施条例 Art 57;
-/// 87号令 Art 38). Tested now; the contract issue calls it.
-pub async fn refund_after_contract(
-    db: &DatabaseConnection,
+/// The deposits due back once the contract is signed, in the contract's own transaction.
+pub async fn refund_after_contract_in(
+    txn: &impl ConnectionTrait,
     tender: &TenderId,
     lot: &LotId,
     winner: &RegistrationId,
@@ -245,31 +287,21 @@ pub async fn refund_after_contract(
     let settle = Settle {
         winner: winner.as_str(),
         include_winner: true,
-        // Outside government procurement the losers waited for the contract too.
         include_losers: !government_procurement,
         government_procurement,
     };
-    settle_lot(db, tender.as_str(), lot.as_str(), settle, rate, now).await
+    settle_lot_in(txn, tender.as_str(), lot.as_str(), settle, rate, now).await
 }
 
-/// Whose deposits a settlement returns, and under which timing rule.
-struct Settle<'a> {
-    winner: &'a str,
-    include_winner: bool,
-    include_losers: bool,
-    government_procurement: bool,
-}
-
-async fn settle_lot(
-    db: &DatabaseConnection,
+async fn settle_lot_in(
+    txn: &impl ConnectionTrait,
     tender_id: &str,
     lot_id: &str,
     settle: Settle<'_>,
     rate: Decimal,
     now: DateTime<Utc>,
 ) -> DomainResult<Vec<String>> {
-    let txn = begin_write(db).await?;
-    let accelerator = tender_queries::by_id(&txn, tender_id)
+    let accelerator = tender_queries::by_id(txn, tender_id)
         .await?
         .map(|t| u32::try_from(t.accelerator).unwrap_or(1))
         .ok_or(DomainError::NotFound)?;
@@ -278,7 +310,7 @@ async fn settle_lot(
         .filter(registrations::Column::TenderId.eq(tender_id))
         .filter(registrations::Column::LotId.eq(lot_id))
         .order_by_asc(registrations::Column::Id)
-        .all(&txn)
+        .all(txn)
         .await?;
     for registration in rows {
         let is_winner = settle.winner == registration.id;
@@ -286,7 +318,7 @@ async fn settle_lot(
             continue;
         }
         let Some(account) = virtual_accounts::Entity::find_by_id(registration.account_no.clone())
-            .one(&txn)
+            .one(txn)
             .await?
             .filter(|a| a.status == AccountStatus::Open.as_str())
         else {
@@ -297,19 +329,12 @@ async fn settle_lot(
         } else {
             RefundReason::Lost
         };
-        let due_by = refund_due_by(
-            &txn,
-            reason,
-            settle.government_procurement,
-            accelerator,
-            now,
-        )
-        .await?;
-        if let Some(id) = book_refund(&txn, &account, reason, due_by, rate, now).await? {
+        let due_by =
+            refund_due_by(txn, reason, settle.government_procurement, accelerator, now).await?;
+        if let Some(id) = book_refund(txn, &account, reason, due_by, rate, now).await? {
             booked.push(id);
         }
     }
-    txn.commit().await?;
     Ok(booked)
 }
 

@@ -145,6 +145,18 @@ fn publicity_status(
     status(now < row.publicity_ends_at, unanswered)
 }
 
+/// The publicity's status now, for the award.
+pub(crate) async fn status_of(
+    db: &impl ConnectionTrait,
+    row: &lot_candidates::Model,
+    now: DateTime<Utc>,
+) -> DomainResult<Status> {
+    let tender = TenderId::parse(&row.tender_id)?;
+    let lot = LotId::parse(&row.lot_id)?;
+    let all = lot_objections(db, &tender, &lot).await?;
+    Ok(publicity_status(row, &all, now))
+}
+
 fn objection_json(o: &objections::Model, with_objector: bool) -> Value {
     json!({
         "objection_id": o.id,

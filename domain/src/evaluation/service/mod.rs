@@ -1,5 +1,6 @@
 //! Evaluation's use cases.
 
+pub mod award;
 pub mod candidates;
 pub mod price_k;
 pub mod room;
