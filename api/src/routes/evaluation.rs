@@ -106,6 +106,7 @@ async fn submit(
         phase,
         body.sheet,
         &body.signature,
+        state.deposits().interest_rate,
         Some(ip),
         state.now(),
     )

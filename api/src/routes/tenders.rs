@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_tender, update_tender))
         .routes(routes!(publish_tender))
         .routes(routes!(cancel_tender))
+        .routes(routes!(copy_tender))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -349,6 +350,39 @@ async fn cancel_tender(
     // Its refunds are jobs due now.
     state.wake_jobs();
     Ok(Json(tender.into()))
+}
+
+/// Tender again (重新招标): a new draft copying a cancelled tender, or the failed lots of one, with
+/// the same kind, procedure, money and evaluation set-up (its owner). Set a new deadline, then
+/// publish it under the rules in force.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenders/{id}/copy",
+    tag = "tenders",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 201, body = TenderResponse),
+        (status = 404, body = Problem),
+        (status = 409, description = "`nothing_to_retender`", body = Problem),
+    )
+)]
+async fn copy_tender(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<TenderResponse>)> {
+    let tender = tenders::copy(
+        state.db(),
+        &auth.principal,
+        &TenderId::parse(&id)?,
+        state.settings().sandbox,
+        Some(ip),
+        state.now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(tender.into())))
 }
 
 /// A tender: published ones for anyone; a draft for its owner alone (404 to others).

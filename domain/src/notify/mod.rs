@@ -80,6 +80,30 @@ pub fn password_reset(link: &str, minutes: i64) -> (Text, Text) {
 
 /// The message to a tender's owners when its bid deadline passes.
 /// The opening record of a lot is published (or the lot failed unopened).
+/// To the owners and bidders of a lot that fails at the review.
+pub fn lot_failed_review(
+    title: &str,
+    tender_id: &str,
+    lot_id: &str,
+    valid: usize,
+    required: usize,
+) -> (Text, Text) {
+    (
+        Text::new(
+            format!("Lot {lot_id} failed at the review: {title}"),
+            format!("标段 {lot_id} 评审后流标：{title}"),
+        ),
+        Text::new(
+            format!(
+                "After the evaluation committee's review, {valid} bid(s) for lot {lot_id} of \"{title}\" ({tender_id}) are valid, fewer than the {required} required: the lot fails and the deposits are refunded. The tenderer may tender it again.\n"
+            ),
+            format!(
+                "经评标委员会评审，项目“{title}”（{tender_id}）标段 {lot_id} 的有效投标为 {valid} 家，不足 {required} 家，该标段流标，投标保证金将予退还。招标人可重新招标。\n"
+            ),
+        ),
+    )
+}
+
 /// The award notice (中标通知书) to the winner, or the result notice (中标结果通知书) to the
 /// other bidders of the lot (招标投标法 Art 45).
 pub fn award_notice(title: &str, tender_id: &str, lot_id: &str, winner: bool) -> (Text, Text) {

@@ -4,6 +4,7 @@
 mod amend;
 mod calendar;
 mod clarify;
+mod copy;
 mod documents;
 mod query;
 mod scrub;
@@ -23,6 +24,7 @@ pub use self::calendar::{
 pub use self::clarify::{
     QUESTIONS_CLOSE_JOB, Question, answer_question, ask_question, close_questions, list_questions,
 };
+pub use self::copy::copy;
 pub use self::documents::{
     Document, DownloadRecord, NewDocument, add_document, check_can_add_document, clean_filename,
     download, downloads, list_documents, servable_content_type,
@@ -160,6 +162,19 @@ pub async fn create_draft(
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Tender> {
+    create_draft_copying(db, principal, input, sandbox, None, ip, now).await
+}
+
+/// The same, recording in its `tender.create` entry the tender it copies, if any.
+pub(super) async fn create_draft_copying(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    input: TenderInput,
+    sandbox: bool,
+    copied_from: Option<&str>,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<Tender> {
     let membership = principal
         .require_kind(&[OrganizationKind::Tenderer, OrganizationKind::Agency])?
         .clone();
@@ -241,7 +256,7 @@ pub async fn create_draft(
     audit::append(
         &txn,
         NewEntry::new(Chain::tender(&id), &actor, "tender.create", format!("tender:{id}"))
-            .details(json!({"title": draft.title, "kind": draft.kind.as_str(), "procedure": draft.procedure.as_str(), "lots": draft.lots.len()})),
+            .details(json!({"title": draft.title, "kind": draft.kind.as_str(), "procedure": draft.procedure.as_str(), "lots": draft.lots.len(), "copied_from": copied_from})),
         now,
     )
     .await?;

@@ -5,6 +5,7 @@
 //! decision and the ranking are derived from the sheets, never stored beside them, so they cannot
 //! disagree. Members and supervisors (read-only, live) see the room; nobody else learns it exists.
 
+mod fail;
 mod report;
 mod sheet;
 

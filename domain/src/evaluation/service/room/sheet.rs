@@ -235,6 +235,7 @@ pub async fn submit(
     phase: Phase,
     sheet: Value,
     signature: &str,
+    rate: Decimal,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Value> {
@@ -354,8 +355,12 @@ pub async fn submit(
         now,
     )
     .await?;
+    // The last review may leave too few valid bids: the lot fails in this same transaction.
+    let failed =
+        phase == Phase::Review && super::fail::after_review(&txn, tender, lot, rate, now).await?;
     txn.commit().await?;
     Ok(json!({
+        "lot_failed": failed,
         "phase": phase.as_str(),
         "expert_id": expert,
         "sheet_sha256": tenderhall_model::evaluation::k::commitment(body.as_bytes()),
