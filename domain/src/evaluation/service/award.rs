@@ -55,6 +55,16 @@ async fn owned_locked(
     if !owned {
         return Err(DomainError::NotFound);
     }
+    // A cancelled tender (终止) awards nothing and signs no contract.
+    if row.status == crate::tender::TenderStatus::Cancelled.as_str() {
+        return Err(DomainError::Refused {
+            code: ErrorCode::TenderNotActive,
+            message: Text::new(
+                "This tender was cancelled: nothing is awarded or contracted under it.",
+                "该项目已终止，不得定标或订立合同。",
+            ),
+        });
+    }
     Ok(row)
 }
 
