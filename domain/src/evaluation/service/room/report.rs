@@ -159,9 +159,8 @@ pub async fn sign_report(
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Value> {
-    let dissent = dissent
-        .map(|d| d.trim().to_owned())
-        .filter(|d| !d.is_empty());
+    // Kept exactly as signed: the signature covers these bytes.
+    let dissent = dissent.filter(|d| !d.trim().is_empty());
     if dissent.as_ref().is_some_and(|d| d.chars().count() > 10_000) {
         return Err(DomainError::invalid(
             "dissent",
