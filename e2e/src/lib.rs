@@ -6,6 +6,8 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+pub mod api;
+
 use anyhow::{Context, bail};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};

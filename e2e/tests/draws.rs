@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tenderhall_e2e::Site;
+use tenderhall_e2e::api::credit_code;
 use tenderhall_workers::testing::SmtpServer;
 
 const PASSWORD: &str = "correct-horse-42";
@@ -39,13 +40,6 @@ async fn signed_in(base: &str, email: &str, kind: &str) -> anyhow::Result<String
         .json()
         .await?;
     Ok(session["token"].as_str().unwrap_or_default().to_owned())
-}
-
-/// A credit code with its GB 32100-2015 check character.
-fn credit_code(n: u32) -> String {
-    let first17 = format!("91330100MA{n:07}");
-    let check = tenderhall_domain::account::credit_code_check(&first17).unwrap_or('0');
-    format!("{first17}{check}")
 }
 
 /// (recipient, invitation token) of every invitation the SMTP server received, in order.

@@ -240,13 +240,14 @@ fn refusal(code: ErrorCode, field: impl Into<String>, en: String, zh: String) ->
 }
 
 /// Checks a draft against the law for its kind before it is published at `now`
-/// (docs/spec/rules.md "Procedure table", "Periods and deadlines", "Money").
+/// (docs/spec/rules.md "Procedure table", "Periods and deadlines", "Money"); answers its checked
+/// evaluation set-up (docs/spec/evaluation.md), `None` for a tender experts do not evaluate.
 pub fn check_publication(
     draft: &TenderDraft,
     rule: Option<&ProcedureRule>,
     calendar: &HolidayCalendar,
     now: DateTime<Utc>,
-) -> Result<(), DomainError> {
+) -> Result<Option<tenderhall_model::evaluation::setup::Setup>, DomainError> {
     let Some(rule) = rule else {
         let fitting: Vec<&str> = procedures_for(draft.kind)
             .into_iter()
@@ -364,8 +365,7 @@ pub fn check_publication(
         draft.kind,
         draft.award_method,
         &draft.opening_fields,
-    )?;
-    Ok(())
+    )
 }
 
 #[cfg(test)]
@@ -418,6 +418,7 @@ mod tests {
             &HolidayCalendar::default(),
             now(),
         )
+        .map(|_| ())
     }
 
     fn code(r: Result<(), DomainError>) -> Option<&'static str> {

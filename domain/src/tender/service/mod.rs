@@ -391,7 +391,7 @@ pub async fn publish(
     // accelerated on a production server.
     let draft = parse_input(&current.to_input(), sandbox)?;
     let rule = procedures.rule(draft.kind, draft.procedure);
-    check_publication(&draft, rule.as_ref(), &calendar, now)?;
+    let setup = check_publication(&draft, rule.as_ref(), &calendar, now)?;
     tenders::Entity::update(tenders::ActiveModel {
         id: Set(id.to_owned()),
         status: Set(TenderStatus::Active.as_str().to_owned()),
@@ -423,12 +423,6 @@ pub async fn publish(
     let lot_ids: Vec<String> = draft.lots.iter().map(|l| l.id.clone()).collect();
     crate::bid::keys::create_opening_keys(&txn, master, id, &lot_ids, now).await?;
     // K of the mean-base formula: committed now, drawn at each lot's opening (docs/spec/evaluation.md).
-    let setup = crate::tender::evaluation::check_setup(
-        draft.evaluation.as_ref(),
-        draft.kind,
-        draft.award_method,
-        &draft.opening_fields,
-    )?;
     if let Some(range) = setup.and_then(|s| s.k_range()) {
         crate::evaluation::service::price_k::commit(&txn, master, id, &lot_ids, range, now).await?;
     }
