@@ -34,6 +34,32 @@ pub(super) struct Member {
     pub key: Ed25519KeyPair,
 }
 
+/// A sandbox whose sessions outlive the weeks the tests move the clock by, with an operator, a
+/// supervisor and a tenderer (`owner`).
+pub(super) struct Scene {
+    pub app: TestApp,
+    pub operator: String,
+    pub supervisor: String,
+    pub owner: String,
+}
+
+pub(super) async fn scene(owner_email: &str) -> anyhow::Result<Scene> {
+    let app = TestApp::spawn_with(|s| {
+        s.sandbox = true;
+        s.session_ttl_minutes = 60 * 24 * 60;
+    })
+    .await?;
+    let operator = app.operator().await?;
+    let supervisor = app.supervisor(&operator).await?;
+    let (owner, _) = app.member(owner_email, "tenderer").await?;
+    Ok(Scene {
+        app,
+        operator,
+        supervisor,
+        owner,
+    })
+}
+
 /// A goods tender 21 days out, scored on price (30) and a subjective plan (70), with one check.
 pub(super) fn room_tender(app: &TestApp) -> Value {
     json!({
@@ -163,14 +189,12 @@ pub(super) async fn seated(
 #[tokio::test]
 async fn a_committee_reviews_and_scores_with_signed_locked_sheets_and_nobody_else_sees_it()
 -> TestResult {
-    let app = TestApp::spawn_with(|s| {
-        s.sandbox = true;
-        s.session_ttl_minutes = 60 * 24 * 60;
-    })
-    .await?;
-    let operator = app.operator().await?;
-    let supervisor = app.supervisor(&operator).await?;
-    let (owner, _) = app.member("owner@room.test", "tenderer").await?;
+    let Scene {
+        app,
+        operator,
+        supervisor,
+        owner,
+    } = scene("owner@room.test").await?;
     let tender = app.publish_tender(&owner, &room_tender(&app)).await?;
     let key = opening_key(&app, &tender).await?;
     let mut bidders = Vec::new();

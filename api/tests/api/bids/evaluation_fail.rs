@@ -7,21 +7,21 @@ use chrono::TimeDelta;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::evaluation::{Member, accept_all, pool, request_draw, room_tender, seated, signed};
+use super::evaluation::{
+    Member, Scene, accept_all, pool, request_draw, room_tender, scene, seated, signed,
+};
 use super::{bidder, drain, opening_key, put_bid, sealed_bid};
-use crate::helpers::{TestApp, TestResult, assert_problem, text};
+use crate::helpers::{TestResult, assert_problem, text};
 
 #[tokio::test]
 async fn a_review_that_leaves_two_valid_bids_fails_the_lot_and_the_owner_tenders_it_again()
 -> TestResult {
-    let app = TestApp::spawn_with(|s| {
-        s.sandbox = true;
-        s.session_ttl_minutes = 60 * 24 * 60;
-    })
-    .await?;
-    let operator = app.operator().await?;
-    let supervisor = app.supervisor(&operator).await?;
-    let (owner, _) = app.member("owner@fail-review.test", "tenderer").await?;
+    let Scene {
+        app,
+        operator,
+        supervisor,
+        owner,
+    } = scene("owner@fail-review.test").await?;
     let (stranger, _) = app.member("other@fail-review.test", "tenderer").await?;
     let tender = app.publish_tender(&owner, &room_tender(&app)).await?;
     // A tender still running cannot be copied.

@@ -8,10 +8,12 @@ use chrono::TimeDelta;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::evaluation::{Member, accept_all, pool, request_draw, room_tender, seated, signed};
+use super::evaluation::{
+    Member, Scene, accept_all, pool, request_draw, room_tender, scene, seated, signed,
+};
 use super::{bidder, drain, normalized, opening_key, put_bid, sealed_bid, seen};
 use crate::experts::{activate, credit_code, import, row};
-use crate::helpers::{TestApp, TestResult};
+use crate::helpers::TestResult;
 
 /// What differs between two tenders whatever happens to them: envelopes, signatures, draws.
 fn stripped(value: Value, id: &str, as_id: &str, draw: &str, as_draw: &str) -> Value {
@@ -44,14 +46,12 @@ fn stripped(value: Value, id: &str, as_id: &str, draw: &str, as_draw: &str) -> V
 #[tokio::test]
 async fn until_the_report_nobody_outside_the_committee_can_tell_an_evaluated_lot_from_an_idle_one()
 -> TestResult {
-    let app = TestApp::spawn_with(|s| {
-        s.sandbox = true;
-        s.session_ttl_minutes = 60 * 24 * 60;
-    })
-    .await?;
-    let operator = app.operator().await?;
-    let supervisor = app.supervisor(&operator).await?;
-    let (owner, _) = app.member("owner@secret-room.test", "tenderer").await?;
+    let Scene {
+        app,
+        operator,
+        supervisor,
+        owner,
+    } = scene("owner@secret-room.test").await?;
     let busy = app.publish_tender(&owner, &room_tender(&app)).await?;
     let quiet = app.publish_tender(&owner, &room_tender(&app)).await?;
     let (busy_key, quiet_key) = (
