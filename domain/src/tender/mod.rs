@@ -6,6 +6,7 @@ pub mod evaluation;
 pub mod input;
 pub mod procedure;
 pub mod service;
+pub mod settle;
 pub mod store;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeDelta, Utc};

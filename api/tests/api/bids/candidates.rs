@@ -238,6 +238,10 @@ pub(super) async fn award_and_contract(
         .json()
         .await?;
     assert_eq!(view["lots"][0]["status"], "awarded");
+    assert_eq!(
+        view["status"], "awarded",
+        "its only lot awarded, the tender is awarded (API status)"
+    );
     // The winner gets the award notice, the others the result.
     for token in bidders {
         let notes = app
@@ -287,6 +291,12 @@ pub(super) async fn award_and_contract(
     assert_problem(res, StatusCode::CONFLICT, "already_answered").await?;
     let public: Value = app.get(&path, None).await?.json().await?;
     assert_eq!(public["contract"], recorded);
+    let view: Value = app
+        .get(&format!("/api/v1/tenders/{tender}"), None)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(view["status"], "complete", "every awarded lot has its contract");
     app.assert_ledger_sound().await?;
     Ok(())
 }

@@ -221,6 +221,15 @@ async fn a_committee_reviews_and_scores_with_signed_locked_sheets_and_nobody_els
     assert_eq!(seated.len(), 5, "{seated:?}");
     app.clock.advance(TimeDelta::days(2));
     drain(&app).await?;
+    let public: Value = app
+        .get(&format!("/api/v1/tenders/{tender}"), None)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(
+        public["lots"][0]["status"], "evaluating",
+        "opened with its committee seated, the lot is being evaluated (API lot status)"
+    );
 
     let path = format!("/api/v1/tenders/{tender}/lots/1/evaluation");
     let (members, outsiders): (Vec<Member>, Vec<Member>) =

@@ -282,6 +282,12 @@ pub async fn record(
         status,
     )
     .await?;
+    crate::evaluation::service::status::mark_evaluating_if_seated(
+        &txn,
+        opening.tender_id.as_str(),
+        opening.lot_id.as_str(),
+    )
+    .await?;
     if failed {
         crate::deposit::service::refund_all(
             &txn,

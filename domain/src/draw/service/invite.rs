@@ -83,6 +83,12 @@ pub(super) async fn advance(
     .await?;
     let mut details = json!({"seats_filled": filled, "seats_total": total});
     if status == DrawStatus::Complete {
+        crate::evaluation::service::status::mark_evaluating_if_seated(
+            txn,
+            &draw.tender_id,
+            &draw.lot_id,
+        )
+        .await?;
         // The committee is complete: the secret is revealed, so anyone holding the proof can check it.
         details["secret"] = json!(hex::encode(super::secret(ctx.master, draw)?));
     }

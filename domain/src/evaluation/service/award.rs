@@ -190,6 +190,7 @@ pub async fn award(
     .await?;
     crate::tender::store::queries::set_lot_status(&txn, tender.as_str(), lot.as_str(), "awarded")
         .await?;
+    super::status::settle_tender_in(&txn, tender.as_str(), now).await?;
     // The result is final: the committee's draw and its proof become public (招标投标法 Art 37).
     crate::draw::service::finalize(&txn, tender.as_str(), lot.as_str(), now).await?;
     if is_gp(&row) {
@@ -339,6 +340,7 @@ pub async fn record_contract(
     })
     .exec(&txn)
     .await?;
+    super::status::settle_tender_in(&txn, tender.as_str(), now).await?;
     let refunds = crate::deposit::service::refund_after_contract_in(
         &txn,
         tender,

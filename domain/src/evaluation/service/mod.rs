@@ -4,3 +4,4 @@ pub mod award;
 pub mod candidates;
 pub mod price_k;
 pub mod room;
+pub mod status;

@@ -34,6 +34,7 @@ pub(super) async fn after_review(
     );
     crate::tender::store::queries::set_lot_status(txn, tender.as_str(), lot.as_str(), "failed")
         .await?;
+    crate::evaluation::service::status::settle_tender_in(txn, tender.as_str(), now).await?;
     let refunds = refund_all(txn, tender, Some(lot), RefundReason::LotFailed, rate, now).await?;
     let object = format!("lot:{tender}/{lot}");
     audit::append(
