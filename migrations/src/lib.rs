@@ -47,6 +47,7 @@ mod m20261204_000040_create_evaluation_sheets;
 mod m20261204_000041_create_evaluation_reports;
 mod m20261204_000042_create_candidates;
 mod m20261204_000043_create_lot_awards;
+mod m20261204_000044_create_clarifications;
 
 pub struct Migrator;
 
@@ -97,6 +98,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000041_create_evaluation_reports::Migration),
             Box::new(m20261204_000042_create_candidates::Migration),
             Box::new(m20261204_000043_create_lot_awards::Migration),
+            Box::new(m20261204_000044_create_clarifications::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ pub mod bids;
 pub mod calendar;
 pub mod candidates;
 pub mod clarifications;
+mod evaluation_clarifications;
 pub mod deposits;
 pub mod documents;
 pub mod draws;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(invitations::router())
         .merge(evaluation::router())
         .merge(candidates::router())
+        .merge(evaluation_clarifications::router())
         .merge(award::router())
         .merge(evaluation_report::router())
         .merge(scoring::router())

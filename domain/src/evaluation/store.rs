@@ -159,6 +159,37 @@ pub mod objections {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod clarifications {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "clarifications")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tender_id: String,
+        pub lot_id: String,
+        pub bidder_id: String,
+        /// The member who asked.
+        pub expert_id: String,
+        pub question: String,
+        /// Asked to explain an abnormally low price (87号令 Art 60).
+        pub abnormally_low: bool,
+        pub raised_at: ChronoDateTimeUtc,
+        pub answer_due: ChronoDateTimeUtc,
+        pub answer: Option<String>,
+        pub answered_by: Option<String>,
+        pub answered_at: Option<ChronoDateTimeUtc>,
+        /// When the chronograph found it unanswered at its deadline.
+        pub lapsed_at: Option<ChronoDateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod lot_awards {
     use sea_orm::entity::prelude::*;
 

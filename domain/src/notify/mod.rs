@@ -213,6 +213,56 @@ pub fn objection_answered(title: &str, tender_id: &str, lot_id: &str) -> (Text, 
     )
 }
 
+/// To a bidder the committee asks a written question (87号令 Art 51, 60).
+pub fn clarification_asked(
+    title: &str,
+    tender_id: &str,
+    lot_id: &str,
+    due: &str,
+    abnormally_low: bool,
+) -> (Text, Text) {
+    let (en, zh) = if abnormally_low {
+        (
+            " Your price appears abnormally low: explain it in writing, or your bid is invalid (87号令 Art 60).",
+            "您的报价明显低于其他报价，请书面说明，否则投标无效（87号令第六十条）。",
+        )
+    } else {
+        ("", "")
+    };
+    (
+        Text::new(
+            format!("Clarification requested: lot {lot_id} of {title}"),
+            format!("澄清通知：{title} 标段 {lot_id}"),
+        ),
+        Text::new(
+            format!(
+                "The evaluation committee of \"{title}\" ({tender_id}), lot {lot_id}, asks you a question. Answer it on the platform by {due}.{en}\n"
+            ),
+            format!(
+                "项目“{title}”（{tender_id}）标段 {lot_id} 的评标委员会要求您澄清。请于 {due} 前在平台上书面答复。{zh}\n"
+            ),
+        ),
+    )
+}
+
+/// To the member who asked, when the bidder answers.
+pub fn clarification_answered(title: &str, tender_id: &str, lot_id: &str) -> (Text, Text) {
+    (
+        Text::new(
+            format!("Clarification answered: lot {lot_id} of {title}"),
+            format!("澄清已答复：{title} 标段 {lot_id}"),
+        ),
+        Text::new(
+            format!(
+                "The bidder answered your question on lot {lot_id} of \"{title}\" ({tender_id}); the answer is in the evaluation room.\n"
+            ),
+            format!(
+                "投标人已答复您就项目“{title}”（{tender_id}）标段 {lot_id} 提出的澄清，答复见评标室。\n"
+            ),
+        ),
+    )
+}
+
 /// To the tender's owners when the committee's report is signed by every member and the platform.
 pub fn evaluation_reported(title: &str, tender_id: &str, lot_id: &str) -> (Text, Text) {
     (

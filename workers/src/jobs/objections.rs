@@ -1,8 +1,10 @@
 //! The chronograph's objection job (实施条例 Art 54; docs/spec/evaluation.md "Candidates and
-//! objections"): an objection still unanswered at its due time is recorded as overdue, once.
+//! objections"): an objection still unanswered at its due time is recorded as overdue, once; a
+//! clarification the committee asked lapses at its deadline ("Clarifications").
 
 use anyhow::Context;
 use tenderhall_domain::evaluation::service::candidates;
+use tenderhall_domain::evaluation::service::room::clarify;
 use tenderhall_domain::jobs::service::Job;
 
 use crate::WorkerContext;
@@ -12,6 +14,15 @@ pub async fn answer_due(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
         .as_str()
         .context("objection job without objection_id")?;
     candidates::answer_due(&ctx.db, id, ctx.clock.now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+pub async fn clarification_due(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
+    let id = job.payload["clarification_id"]
+        .as_str()
+        .context("clarification job without clarification_id")?;
+    clarify::lapse(&ctx.db, id, ctx.interest_rate, ctx.clock.now())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
 }

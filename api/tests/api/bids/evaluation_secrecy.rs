@@ -1,6 +1,7 @@
 //! "Who sees what" for the evaluation, tested by difference (docs/spec/visibility.md; 招标投标法
 //! Art 37, 44): two tenders published alike, bid on alike by the same three bidders, opened
-//! together, each with a seated committee. On one, the committee reviews and scores everything;
+//! together, each with a seated committee. On one, the committee asks the second bidder a
+//! question, which it answers, and reviews and scores everything;
 //! on the other, nothing. Until the report, every read answer of the tenderer, a bidder, an expert
 //! of the pool who sits on neither committee, and the public is the same for both.
 
@@ -106,6 +107,25 @@ async fn until_the_report_nobody_outside_the_committee_can_tell_an_evaluated_lot
     // The busy lot's committee reviews and scores everything.
     let committee: Vec<&Member> = experts.iter().filter(|m| members.contains(&m.id)).collect();
     let path = format!("/api/v1/tenders/{busy}/lots/1/evaluation");
+    // A member asks the second bidder a question, which it answers (87号令 Art 51).
+    let question = json!({"bidder_id": orgs[1], "question": "请说明交货期。",
+        "answer_by": (app.state.now() + TimeDelta::days(1)).to_rfc3339()});
+    let res = app
+        .post(&format!("{path}/clarifications"), &question, Some(&committee[0].token))
+        .await?;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
+    let asked: Value = res.json().await?;
+    let res = app
+        .post(
+            &format!(
+                "/api/v1/tenders/{busy}/lots/1/clarifications/{}/answer",
+                asked["clarification_id"].as_str().unwrap_or_default()
+            ),
+            &json!({"answer": "30 日内交货。"}),
+            Some(&bidders[1].token),
+        )
+        .await?;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await?);
     for (phase, items) in [
         (
             "review",
@@ -151,6 +171,8 @@ async fn until_the_report_nobody_outside_the_committee_can_tell_an_evaluated_lot
         "/api/v1/tenders/{id}/lots/1/opening",
         "/api/v1/tenders/{id}/lots/1/evaluation",
         "/api/v1/tenders/{id}/lots/1/evaluation/review",
+        "/api/v1/tenders/{id}/lots/1/evaluation/clarifications",
+        "/api/v1/tenders/{id}/lots/1/clarifications",
         "/api/v1/tenders/{id}/lots/1/evaluation/report",
         "/api/v1/tenders/{id}/lots/1/evaluation/report.html",
         "/api/v1/tenders/{id}/lots/1/candidates",

@@ -13,6 +13,7 @@ mod candidates;
 mod confidentiality;
 mod deposits;
 mod evaluation;
+mod evaluation_clarify;
 mod evaluation_fail;
 mod evaluation_report;
 mod evaluation_secrecy;

@@ -5,6 +5,7 @@
 //! decision and the ranking are derived from the sheets, never stored beside them, so they cannot
 //! disagree. Members and supervisors (read-only, live) see the room; nobody else learns it exists.
 
+pub mod clarify;
 mod fail;
 mod report;
 mod sheet;
@@ -46,6 +47,8 @@ pub(crate) struct Room {
     pub members: Vec<String>,
     /// The current members' sheets.
     pub sheets: Vec<evaluation_sheets::Model>,
+    /// The committee's written questions to bidders.
+    pub clarifications: Vec<crate::evaluation::store::clarifications::Model>,
 }
 
 /// Who is looking.
@@ -120,6 +123,7 @@ pub(crate) async fn load(
         .into_iter()
         .filter(|s| members.binary_search(&s.expert_id).is_ok())
         .collect();
+    let clarifications = clarify::of_lot(db, tender_id, lot_id).await?;
     Ok(Some(Room {
         tender_id: tender_id.to_owned(),
         lot_id: lot_id.to_owned(),
@@ -133,6 +137,7 @@ pub(crate) async fn load(
         bids,
         members,
         sheets,
+        clarifications,
     }))
 }
 
@@ -171,9 +176,42 @@ impl Room {
             .collect()
     }
 
+    /// Whether `bidder` let a request to explain its abnormally low price lapse (87号令 Art 60).
+    fn unexplained_low_price(&self, bidder: &str) -> bool {
+        self.clarifications
+            .iter()
+            .any(|c| c.abnormally_low && c.bidder_id == bidder && c.lapsed_at.is_some())
+    }
+
+    /// Questions neither answered nor lapsed: the report waits for them.
+    fn open_clarifications(&self) -> usize {
+        self.clarifications
+            .iter()
+            .filter(|c| clarify::is_open(c))
+            .count()
+    }
+
     /// The committee's compliance decision, once every member has reviewed (every bid valid
-    /// when the set-up has no checks).
+    /// when the set-up has no checks) and every abnormally low price is explained or its time
+    /// has run out; a price left unexplained makes the bid invalid (87号令 Art 60).
     fn compliance(&self) -> Option<Vec<BidDecision>> {
+        let waiting_on_low_price = self
+            .clarifications
+            .iter()
+            .any(|c| c.abnormally_low && clarify::is_open(c));
+        if waiting_on_low_price {
+            return None;
+        }
+        let mut decisions = self.review_decision()?;
+        for d in &mut decisions {
+            if self.unexplained_low_price(&d.bidder) {
+                d.valid = false;
+            }
+        }
+        Some(decisions)
+    }
+
+    fn review_decision(&self) -> Option<Vec<BidDecision>> {
         let bidders: Vec<String> = self.bids.iter().map(|b| b.bidder_id.clone()).collect();
         let checks = self.checks();
         if checks.is_empty() {
@@ -280,6 +318,7 @@ pub(crate) fn compliance_json(room: &Room) -> Option<Value> {
                     json!({
                         "bidder_id": d.bidder,
                         "valid": d.valid,
+                        "unexplained_low_price": room.unexplained_low_price(&d.bidder),
                         "checks": d.checks.iter().map(|c| json!({
                             "check": c.check, "pass": c.pass,
                             "passed_by": c.passed_by, "failed_by": c.failed_by,
@@ -377,6 +416,8 @@ pub async fn view(
             "archive": format!("/api/v1/tenders/{}/lots/{}/bids/{}/archive", room.tender_id, room.lot_id, b.bidder_id),
         })).collect::<Vec<_>>(),
         "sheets": sheets,
+        "clarifications": room.clarifications.iter().map(clarify::shown).collect::<Vec<_>>(),
+        "clarifications_open": room.open_clarifications(),
         "compliance": compliance,
         "ranking": ranking,
     }))

@@ -25,9 +25,11 @@ fn sha256_hex(text: &str) -> String {
     tenderhall_model::evaluation::k::commitment(text.as_bytes())
 }
 
-/// The report of a scored room; `None` before every member has scored.
+/// The report of a scored room; `None` before every member has scored, or while a clarification
+/// is open.
 fn body(room: &Room) -> DomainResult<Option<Value>> {
-    if room.phase() != Phase::Scored {
+    // A question still open would change what is signed: the report waits for it.
+    if room.phase() != Phase::Scored || room.open_clarifications() > 0 {
         return Ok(None);
     }
     let sheets: Vec<Value> = room
@@ -54,6 +56,7 @@ fn body(room: &Room) -> DomainResult<Option<Value>> {
             "bidder_id": b.bidder_id, "bidder_name": b.bidder_name, "fields": b.fields,
         })).collect::<Vec<_>>(),
         "sheets": sheets,
+        "clarifications": room.clarifications.iter().map(super::clarify::shown).collect::<Vec<_>>(),
         "compliance": compliance_json(room),
         "ranking": ranking_json(room)?,
     })))
