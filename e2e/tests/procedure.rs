@@ -308,6 +308,28 @@ async fn a_whole_procedure_from_publication_to_refunds_with_real_mail() -> anyho
             .await?;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
+    // A member asks bidder 1 a written question (87号令 Art 51); it answers in time. At this
+    // tender's accelerator the longest deadline allowed is a few seconds.
+    let (status, asked) = api
+        .post(
+            &format!("{room}/clarifications"),
+            Some(&members[0].2),
+            &json!({"bidder_id": orgs[1], "question": "请说明交货期。",
+                    "answer_by": (Utc::now() + chrono::Duration::seconds(4)).to_rfc3339()}),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+    let (status, answered) = api
+        .post(
+            &format!(
+                "/api/v1/tenders/{tender}/lots/1/clarifications/{}/answer",
+                text(&asked["clarification_id"])
+            ),
+            Some(&bidders[1].1),
+            &json!({"answer": "合同签订后 30 日内交货。"}),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{answered}");
     for (id, _, session, key) in &members {
         let sheet = json!({"phase": "scores", "tender_id": tender, "lot_id": "1", "expert_id": id,
             "scores": orgs.iter().enumerate().map(|(i, o)| json!({"bidder_id": o, "criterion": "plan", "score": format!("{}", 60 - 2 * i)})).collect::<Vec<_>>()});
@@ -345,6 +367,10 @@ async fn a_whole_procedure_from_publication_to_refunds_with_real_mail() -> anyho
     let (status, report) = api.get(&format!("{room}/report"), Some(&owner)).await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(report["status"], "signed");
+    assert_eq!(
+        report["record"]["report"]["clarifications"][0]["answer"], "合同签订后 30 日内交货。",
+        "the report carries the clarification"
+    );
     // Bidder 0 bid lowest and scored highest: first.
     let candidates = format!("/api/v1/tenders/{tender}/lots/1/candidates");
     let (_, list) = api.get(&candidates, None).await?;
@@ -406,11 +432,12 @@ async fn a_whole_procedure_from_publication_to_refunds_with_real_mail() -> anyho
         },
     )
     .await?;
-    // The mail went through the SMTP server: the report, the objection's answer, the award notice
-    // and the result.
+    // The mail went through the SMTP server: the report, the objection's answer, the clarification,
+    // the award notice and the result.
     let expected = [
         ("owner@proc.test", "/evaluation/report"),
         (bidders[4].0.as_str(), "/candidates"),
+        (bidders[1].0.as_str(), "评标委员会要求您澄清"),
         (bidders[0].0.as_str(), "中标通知书"),
         (bidders[1].0.as_str(), "中标结果"),
     ];

@@ -48,6 +48,7 @@ mod m20261204_000041_create_evaluation_reports;
 mod m20261204_000042_create_candidates;
 mod m20261204_000043_create_lot_awards;
 mod m20261204_000044_create_clarifications;
+mod m20261204_000045_create_complaints;
 
 pub struct Migrator;
 
@@ -99,6 +100,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000042_create_candidates::Migration),
             Box::new(m20261204_000043_create_lot_awards::Migration),
             Box::new(m20261204_000044_create_clarifications::Migration),
+            Box::new(m20261204_000045_create_complaints::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_room))
         .routes(routes!(submit_review))
         .routes(routes!(submit_scores))
+        .routes(routes!(submit_flags))
 }
 
 /// K of a lot whose price formula draws one (anyone): the commitment and the range from
@@ -164,4 +165,31 @@ async fn submit_scores(
     ApiJson(body): ApiJson<SheetRequest>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     submit(state, auth, ip, path, Phase::Scores, body).await
+}
+
+/// A member whose marks were flagged as far from the others' confirms or corrects them, in one
+/// signed sheet `{phase: "flags", …, scores}` naming exactly its flagged marks. Locked once
+/// submitted.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenders/{id}/lots/{lot}/evaluation/flags",
+    tag = "evaluation",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("lot" = String, Path)),
+    request_body = SheetRequest,
+    responses(
+        (status = 201, body = Object),
+        (status = 404, body = Problem),
+        (status = 409, description = "`sheet_locked`, `wrong_phase`", body = Problem),
+        (status = 422, description = "`invalid` naming the field, `bad_signature`", body = Problem),
+    )
+)]
+async fn submit_flags(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    auth: Auth,
+    Path(path): Path<(String, String)>,
+    ApiJson(body): ApiJson<SheetRequest>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    submit(state, auth, ip, path, Phase::Flags, body).await
 }

@@ -9,11 +9,12 @@ pub mod bids;
 pub mod calendar;
 pub mod candidates;
 pub mod clarifications;
-mod evaluation_clarifications;
+mod complaints;
 pub mod deposits;
 pub mod documents;
 pub mod draws;
 pub mod evaluation;
+mod evaluation_clarifications;
 pub mod evaluation_report;
 pub mod experts;
 pub mod health;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(evaluation::router())
         .merge(candidates::router())
         .merge(evaluation_clarifications::router())
+        .merge(complaints::router())
         .merge(award::router())
         .merge(evaluation_report::router())
         .merge(scoring::router())

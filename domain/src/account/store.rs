@@ -132,6 +132,18 @@ pub mod queries {
             .await?)
     }
 
+    /// Every verified supervisor organization (监督部门), by id: complaints go to them.
+    pub async fn supervisor_organizations(db: &impl ConnectionTrait) -> DomainResult<Vec<String>> {
+        Ok(organizations::Entity::find()
+            .select_only()
+            .column(organizations::Column::Id)
+            .filter(organizations::Column::Kind.eq("supervisor"))
+            .filter(organizations::Column::Verified.eq(true))
+            .into_tuple()
+            .all(db)
+            .await?)
+    }
+
     /// The credit codes of every verified supervisor organization (监督部门): their staff sit on no
     /// committee.
     pub async fn supervisor_credit_codes(db: &impl ConnectionTrait) -> DomainResult<Vec<String>> {

@@ -3,6 +3,7 @@
 //! public scoring simulator runs too) and K's draw. Here: K committed at publication and revealed
 //! at the opening.
 
+pub mod regime;
 pub mod service;
 pub mod store;
 

@@ -123,6 +123,8 @@ pub mod lot_candidates {
         pub record: String,
         pub published_at: ChronoDateTimeUtc,
         pub publicity_ends_at: ChronoDateTimeUtc,
+        /// When objections (GP: challenges) close; the publicity's end when `None`.
+        pub objections_close_at: Option<ChronoDateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -182,6 +184,42 @@ pub mod clarifications {
         pub answered_at: Option<ChronoDateTimeUtc>,
         /// When the chronograph found it unanswered at its deadline.
         pub lapsed_at: Option<ChronoDateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod complaints {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "complaints")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tender_id: String,
+        pub lot_id: String,
+        /// The objection complained of: one complaint each.
+        pub objection_id: String,
+        pub organization_id: String,
+        pub account_id: String,
+        pub body: String,
+        pub filed_at: ChronoDateTimeUtc,
+        pub accept_due: ChronoDateTimeUtc,
+        /// Accepted with the procedure suspended until the decision (政府采购法 Art 57).
+        pub suspends: bool,
+        pub accepted_at: Option<ChronoDateTimeUtc>,
+        pub refused_reason: Option<String>,
+        pub decide_due: Option<ChronoDateTimeUtc>,
+        pub decided_at: Option<ChronoDateTimeUtc>,
+        pub upheld: Option<bool>,
+        pub decision: Option<String>,
+        pub decided_by: Option<String>,
+        /// When the chronograph found an acceptance or a decision late.
+        pub overdue_at: Option<ChronoDateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -263,6 +263,47 @@ pub fn clarification_answered(title: &str, tender_id: &str, lot_id: &str) -> (Te
     )
 }
 
+/// To the supervisors and the tender's owners when a bidder complains (实施条例 Art 60).
+pub fn complaint_filed(title: &str, tender_id: &str, lot_id: &str, due: &str) -> (Text, Text) {
+    (
+        Text::new(
+            format!("Complaint: lot {lot_id} of {title}"),
+            format!("投诉：{title} 标段 {lot_id}"),
+        ),
+        Text::new(
+            format!(
+                "A bidder complains about the result of lot {lot_id} of \"{title}\" ({tender_id}). The supervisors accept or refuse it by {due} (实施条例 Art 61).\n"
+            ),
+            format!(
+                "有投标人就项目“{title}”（{tender_id}）标段 {lot_id} 的结果提出投诉。监督部门应于 {due} 前决定是否受理（实施条例第六十一条）。\n"
+            ),
+        ),
+    )
+}
+
+/// To the complainant and the tender's owners when the supervisors accept, refuse or decide.
+pub fn complaint_ruled(title: &str, tender_id: &str, lot_id: &str, action: &str) -> (Text, Text) {
+    let (en, zh) = match action {
+        "complaint.accept" => ("accepted", "已受理"),
+        "complaint.refuse" => ("refused", "不予受理"),
+        _ => ("decided", "已作出处理决定"),
+    };
+    (
+        Text::new(
+            format!("Complaint {en}: lot {lot_id} of {title}"),
+            format!("投诉{zh}：{title} 标段 {lot_id}"),
+        ),
+        Text::new(
+            format!(
+                "The supervisors have {en} the complaint about lot {lot_id} of \"{title}\" ({tender_id}); the details are on the platform.\n"
+            ),
+            format!(
+                "监督部门对项目“{title}”（{tender_id}）标段 {lot_id} 的投诉{zh}，详情见平台。\n"
+            ),
+        ),
+    )
+}
+
 /// To the tender's owners when the committee's report is signed by every member and the platform.
 pub fn evaluation_reported(title: &str, tender_id: &str, lot_id: &str) -> (Text, Text) {
     (

@@ -37,7 +37,10 @@ mod tests {
 
     #[test]
     fn api_status_a_tender_is_awarded_once_no_lot_is_undecided_and_complete_with_every_contract() {
-        assert_eq!(settled_status(&[(Awarded, false), (Evaluating, false)]), None);
+        assert_eq!(
+            settled_status(&[(Awarded, false), (Evaluating, false)]),
+            None
+        );
         assert_eq!(settled_status(&[(Awarded, false), (Opened, false)]), None);
         assert_eq!(
             settled_status(&[(Awarded, false), (Failed, false)]),

@@ -17,6 +17,7 @@ use tenderhall_domain::deposit::service::REFUND_JOB;
 use tenderhall_domain::draw::{EXPIRY_JOB, INPUT_JOB};
 use tenderhall_domain::evaluation::service::award::CONTRACT_REMINDER_JOB;
 use tenderhall_domain::evaluation::service::candidates::ANSWER_DUE_JOB;
+use tenderhall_domain::evaluation::service::complaints::COMPLAINT_DUE_JOB;
 use tenderhall_domain::evaluation::service::room::clarify::CLARIFICATION_DUE_JOB;
 use tenderhall_domain::jobs::service::Job;
 use tenderhall_domain::notify::MAIL_JOB;
@@ -36,6 +37,7 @@ pub async fn dispatch(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
         EXPIRY_JOB => draws::expire_invitation(ctx, job).await,
         ANSWER_DUE_JOB => objections::answer_due(ctx, job).await,
         CLARIFICATION_DUE_JOB => objections::clarification_due(ctx, job).await,
+        COMPLAINT_DUE_JOB => objections::complaint_due(ctx, job).await,
         CONTRACT_REMINDER_JOB => contracts::remind(ctx, job).await,
         other => bail!("no handler for job kind `{other}`"),
     }

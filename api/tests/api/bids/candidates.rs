@@ -1,8 +1,9 @@
-//! The candidates' publicity and objections (实施条例 Art 54; docs/spec/evaluation.md "Candidates
-//! and objections"): published with the signed report for 3 days, signed by the platform; a
-//! bidder objects within the period and the procedure is suspended until the tenderer answers; an
-//! answer not given in 3 days is recorded as overdue by the chronograph; after the period nobody
-//! objects any more.
+//! The result's publicity and the objections to it (docs/spec/evaluation.md "Candidates and
+//! objections"). The lot here is government procurement (goods): the result notice runs 1 working
+//! day with the committee's names (87号令 Art 69); a bidder challenges (质疑) until 7 working days
+//! after it, and the procedure is suspended until the purchaser answers; an answer not given in 7
+//! working days is recorded as overdue by the chronograph; after that nobody challenges any more
+//! (政府采购法 Art 52–53). Times are read from the signed record: working days depend on the date.
 
 use base64::Engine as _;
 use chrono::TimeDelta;
@@ -24,6 +25,7 @@ pub(super) async fn publicity_and_objections(
     owner: &str,
     bidders: &[&str],
     outsider: &str,
+    supervisor: &str,
 ) -> anyhow::Result<()> {
     let path = format!("/api/v1/tenders/{tender}/lots/1/candidates");
     let public: Value = app.get(&path, None).await?.json().await?;
@@ -31,12 +33,27 @@ pub(super) async fn publicity_and_objections(
     let record = &public["record"];
     assert_eq!(record["candidates"].as_array().map(Vec::len), Some(3));
     assert_eq!(record["candidates"][0]["rank"], 1);
-    let published: chrono::DateTime<chrono::Utc> = text(&record["published_at"]).parse()?;
-    let ends: chrono::DateTime<chrono::Utc> = text(&record["publicity_ends_at"]).parse()?;
+    assert_eq!(record["notice"], "result", "GP publishes a result notice");
     assert_eq!(
-        ends - published,
-        TimeDelta::days(3),
-        "Art 54: at least 3 days"
+        record["committee"].as_array().map(Vec::len),
+        Some(5),
+        "87号令 Art 69: the committee's names with the result: {record}"
+    );
+    let at = |field: &str| -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+        Ok(text(&record[field]).parse()?)
+    };
+    let (published, ends, close) = (
+        at("published_at")?,
+        at("publicity_ends_at")?,
+        at("objections_close_at")?,
+    );
+    assert!(
+        ends - published >= TimeDelta::days(1) && ends - published < TimeDelta::days(10),
+        "87号令 Art 69: one working day, {published} → {ends}"
+    );
+    assert!(
+        close - ends >= TimeDelta::days(7),
+        "政府采购法 Art 52: seven working days to challenge, {ends} → {close}"
     );
     let keys: Value = app.get("/api/v1/platform/keys", None).await?.json().await?;
     let platform = base64::engine::general_purpose::STANDARD
@@ -93,6 +110,13 @@ pub(super) async fn publicity_and_objections(
         .await?;
     assert!(notes.to_string().contains("objection.raised"));
 
+    // No complaint before the answer or its deadline (实施条例 Art 60).
+    let complaints = format!("/api/v1/tenders/{tender}/lots/1/complaints");
+    let complaint =
+        json!({"objection_id": first, "body": "异议答复未解决资质问题，请求监督部门处理。"});
+    let res = app.post(&complaints, &complaint, Some(bidders[2])).await?;
+    assert_problem(res, StatusCode::CONFLICT, "wrong_phase").await?;
+
     // The owner answers; the procedure resumes.
     let answer = format!("{objections}/{first}/answer");
     let res = app
@@ -117,8 +141,70 @@ pub(super) async fn publicity_and_objections(
     assert_problem(res, StatusCode::CONFLICT, "already_answered").await?;
     assert_eq!(seen(app, &path, None).await?["status"], "publicity");
 
-    // A second objection left unanswered: overdue at 3 days, and the procedure stays suspended
-    // past the end of the period.
+    // Unsatisfied, the objector complains to the supervisors, once (实施条例 Art 60–61).
+    let res = app.post(&complaints, &complaint, Some(bidders[0])).await?;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await?;
+    let res = app.post(&complaints, &complaint, Some(bidders[2])).await?;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
+    let filed: Value = res.json().await?;
+    assert_eq!(filed["status"], "filed");
+    let res = app.post(&complaints, &complaint, Some(bidders[2])).await?;
+    assert_problem(res, StatusCode::CONFLICT, "complaint_exists").await?;
+    let notes = app
+        .get("/api/v1/notifications", Some(supervisor))
+        .await?
+        .text()
+        .await?;
+    assert!(notes.contains("complaint.filed"), "{notes}");
+    for (token, n) in [
+        (owner, 1),
+        (supervisor, 1),
+        (bidders[2], 1),
+        (bidders[0], 0),
+    ] {
+        let list = seen(app, &complaints, Some(token)).await?;
+        assert_eq!(list["items"].as_array().map(Vec::len), Some(n), "{list}");
+    }
+    // Only supervisors rule; a decision follows acceptance; accepted with a suspension, the
+    // procedure waits for the decision (政府采购法 Art 57).
+    let one = format!("{complaints}/{}", text(&filed["complaint_id"]));
+    let res = app
+        .post(
+            &format!("{one}/acceptance"),
+            &json!({"accepted": true, "suspend": true}),
+            Some(owner),
+        )
+        .await?;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await?;
+    let decide = json!({"upheld": false, "decision": "经调查，资质证书在有效期内，投诉不成立。"});
+    let res = app
+        .post(&format!("{one}/decision"), &decide, Some(supervisor))
+        .await?;
+    assert_problem(res, StatusCode::CONFLICT, "wrong_phase").await?;
+    let res = app
+        .post(
+            &format!("{one}/acceptance"),
+            &json!({"accepted": true, "suspend": true}),
+            Some(supervisor),
+        )
+        .await?;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await?);
+    assert_eq!(seen(app, &path, None).await?["status"], "suspended");
+    let res = app
+        .post(&format!("{one}/decision"), &decide, Some(supervisor))
+        .await?;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await?);
+    assert_eq!(res.json::<Value>().await?["status"], "dismissed");
+    assert_eq!(seen(app, &path, None).await?["status"], "publicity");
+    let notes = app
+        .get("/api/v1/notifications", Some(bidders[2]))
+        .await?
+        .text()
+        .await?;
+    assert!(notes.contains("complaint.decide"), "{notes}");
+
+    // A second challenge left unanswered: overdue after 7 working days, and the procedure stays
+    // suspended past the end of the notice.
     let res = app
         .post(
             &objections,
@@ -127,14 +213,33 @@ pub(super) async fn publicity_and_objections(
         )
         .await?;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let second = text(&res.json::<Value>().await?["objection_id"]);
+    let raised: Value = res.json().await?;
+    let second = text(&raised["objection_id"]);
+    let due: chrono::DateTime<chrono::Utc> = text(&raised["answer_due"]).parse()?;
+    assert!(
+        due - app.state.now() >= TimeDelta::days(7),
+        "7 working days to answer"
+    );
     app.clock
-        .advance(TimeDelta::days(3) + TimeDelta::minutes(1));
+        .advance(due - app.state.now() + TimeDelta::minutes(1));
     drain(app).await?;
     let owner_view = seen(app, &path, Some(owner)).await?;
     assert_eq!(owner_view["status"], "suspended", "{owner_view}");
     assert_eq!(owner_view["objections"][1]["overdue"], true, "{owner_view}");
-    // After the period nobody objects any more.
+    // Its deadline passed unanswered: the objector may complain now.
+    let res = app
+        .post(
+            &complaints,
+            &json!({"objection_id": second, "body": "异议逾期未答复。"}),
+            Some(bidders[1]),
+        )
+        .await?;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
+    let accept_due: chrono::DateTime<chrono::Utc> =
+        text(&res.json::<Value>().await?["accept_due"]).parse()?;
+    // After the challenge period nobody challenges any more.
+    app.clock
+        .advance((close - app.state.now()).max(TimeDelta::zero()) + TimeDelta::minutes(1));
     let res = app
         .post(
             &objections,
@@ -156,6 +261,12 @@ pub(super) async fn publicity_and_objections(
         .await?;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(seen(app, &path, None).await?["status"], "ended");
+    // Nobody accepts the second complaint within 3 working days: the chronograph says so.
+    app.clock
+        .advance((accept_due - app.state.now()).max(TimeDelta::zero()) + TimeDelta::minutes(1));
+    drain(app).await?;
+    let list = seen(app, &complaints, Some(supervisor)).await?;
+    assert_eq!(list["items"][1]["overdue"], true, "{list}");
     Ok(())
 }
 
@@ -296,7 +407,10 @@ pub(super) async fn award_and_contract(
         .await?
         .json()
         .await?;
-    assert_eq!(view["status"], "complete", "every awarded lot has its contract");
+    assert_eq!(
+        view["status"], "complete",
+        "every awarded lot has its contract"
+    );
     app.assert_ledger_sound().await?;
     Ok(())
 }

@@ -369,6 +369,45 @@ async fn a_committee_reviews_and_scores_with_signed_locked_sheets_and_nobody_els
         .await?;
         assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
     }
+    // The last member's 5 for B is far from the others' 60: it waits for that member to confirm or
+    // correct it; nobody else may, and nothing else may be re-marked.
+    let view: Value = app.get(&path, Some(&supervisor)).await?.json().await?;
+    assert_eq!(view["phase"], "flags", "{view}");
+    assert_eq!(view["flags"][0]["expert_id"], members[4].id, "{view}");
+    assert!(view["ranking"].is_null());
+    let flags_path = format!("{path}/flags");
+    let confirm = |m: &Member, bidder: &str| {
+        json!({"phase": "flags", "tender_id": tender, "lot_id": "1", "expert_id": m.id,
+               "scores": [{"bidder_id": bidder, "criterion": "plan", "score": "5"}]})
+    };
+    let res = post(
+        flags_path.clone(),
+        members[0].token.clone(),
+        signed(&members[0].key, &confirm(&members[0], &orgs[1])),
+    )
+    .await?;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await?;
+    let res = post(
+        flags_path.clone(),
+        members[4].token.clone(),
+        signed(&members[4].key, &confirm(&members[4], &orgs[0])),
+    )
+    .await?;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await?;
+    let res = post(
+        flags_path.clone(),
+        members[4].token.clone(),
+        signed(&members[4].key, &confirm(&members[4], &orgs[1])),
+    )
+    .await?;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
+    let res = post(
+        flags_path.clone(),
+        members[4].token.clone(),
+        signed(&members[4].key, &confirm(&members[4], &orgs[1])),
+    )
+    .await?;
+    assert_problem(res, StatusCode::CONFLICT, "sheet_locked").await?;
     let view: Value = app.get(&path, Some(&supervisor)).await?.json().await?;
     assert_eq!(view["phase"], "scored", "{view}");
     let ranking = &view["ranking"];
@@ -386,6 +425,7 @@ async fn a_committee_reviews_and_scores_with_signed_locked_sheets_and_nobody_els
     assert_eq!(ranking["results"][1]["total"], "72.50");
     assert_eq!(ranking["candidates"].as_array().map(Vec::len), Some(3));
     assert_eq!(ranking["flags"][0]["expert_id"], members[4].id, "{ranking}");
+    assert_eq!(ranking["flags"][0]["resolution"], "confirmed", "{ranking}");
     // Every sheet carries what was signed and verifies under the key kept with it.
     for s in view["sheets"].as_array().cloned().unwrap_or_default() {
         let public = base64::engine::general_purpose::STANDARD.decode(text(&s["public_key"]))?;
@@ -416,7 +456,7 @@ async fn a_committee_reviews_and_scores_with_signed_locked_sheets_and_nobody_els
     // The members sign the report, one with a dissent; then the owner reads it.
     super::evaluation_report::sign_and_check(&app, &path, &members, &owner, &bidders[1].token)
         .await?;
-    // The candidates go public with the report; objections suspend the procedure (Art 54).
+    // The result goes public with the report; challenges suspend the procedure (政府采购法 Art 52–53).
     let bidder_tokens: Vec<&str> = bidders.iter().map(|b| b.token.as_str()).collect();
     super::candidates::publicity_and_objections(
         &app,
@@ -424,6 +464,7 @@ async fn a_committee_reviews_and_scores_with_signed_locked_sheets_and_nobody_els
         &owner,
         &bidder_tokens,
         &outsiders[0].token,
+        &supervisor,
     )
     .await?;
     super::candidates::award_and_contract(&app, &tender, &draw, &owner, &bidder_tokens).await?;

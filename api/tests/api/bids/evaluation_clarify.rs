@@ -2,7 +2,8 @@
 //! "Clarifications"): a member asks a bidder through the platform with a deadline; the bidder
 //! answers in writing before it. An abnormally low price left unexplained at the deadline makes
 //! the bid invalid; until then the review cannot conclude; the report waits for every open
-//! question and carries them all. Only the bidder asked sees its questions.
+//! question and carries them all. Only the bidder asked sees its questions. A flagged mark is
+//! corrected by its member before the report, the first mark kept beside it.
 
 use chrono::TimeDelta;
 use reqwest::StatusCode;
@@ -64,7 +65,8 @@ async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid()
         .await?;
     }
     // A deadline in the past, or a bidder not in the lot, is refused and nothing is kept.
-    let past = json!({"bidder_id": orgs[3], "question": "?", "answer_by": app.state.now().to_rfc3339()});
+    let past =
+        json!({"bidder_id": orgs[3], "question": "?", "answer_by": app.state.now().to_rfc3339()});
     let res = app.post(&ask, &past, Some(&members[0].token)).await?;
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await?;
     let stranger = json!({"bidder_id": "org_nobody", "question": "?", "answer_by": in_a_day});
@@ -80,7 +82,11 @@ async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid()
     let asked_a: Value = res.json().await?;
 
     // The bidder asked sees its question and is told; the others and the owner see none.
-    let seen: Value = app.get(&mine, Some(&bidders[3].token)).await?.json().await?;
+    let seen: Value = app
+        .get(&mine, Some(&bidders[3].token))
+        .await?
+        .json()
+        .await?;
     assert_eq!(seen["items"][0]["abnormally_low"], true, "{seen}");
     let notes = app
         .get("/api/v1/notifications", Some(&bidders[3].token))
@@ -121,7 +127,11 @@ async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid()
             .collect();
         let sheet = json!({"phase": "review", "tender_id": tender, "lot_id": "1", "expert_id": m.id, "verdicts": verdicts});
         let res = app
-            .post(&format!("{room}/review"), &signed(&m.key, &sheet), Some(&m.token))
+            .post(
+                &format!("{room}/review"),
+                &signed(&m.key, &sheet),
+                Some(&m.token),
+            )
             .await?;
         assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
     }
@@ -131,14 +141,23 @@ async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid()
     assert_eq!(view["clarifications_open"], 1);
 
     // The deadline passes unanswered: D's bid is invalid (Art 60), and D can no longer answer.
-    app.clock.advance(TimeDelta::days(1) + TimeDelta::minutes(1));
+    app.clock
+        .advance(TimeDelta::days(1) + TimeDelta::minutes(1));
     drain(&app).await?;
     let answer_d = format!("{mine}/{}/answer", text(&asked_d["clarification_id"]));
     let res = app
-        .post(&answer_d, &json!({"answer": "成本较低。"}), Some(&bidders[3].token))
+        .post(
+            &answer_d,
+            &json!({"answer": "成本较低。"}),
+            Some(&bidders[3].token),
+        )
         .await?;
     assert_problem(res, StatusCode::CONFLICT, "clarification_closed").await?;
-    let view: Value = app.get(&room, Some(&members[2].token)).await?.json().await?;
+    let view: Value = app
+        .get(&room, Some(&members[2].token))
+        .await?
+        .json()
+        .await?;
     assert_eq!(view["phase"], "scores", "{view}");
     let d = &view["compliance"][3];
     assert_eq!(d["bidder_id"], json!(orgs[3]));
@@ -154,17 +173,42 @@ async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid()
                        "answer_by": (app.state.now() + TimeDelta::days(1)).to_rfc3339()});
     let res = app.post(&ask, &later, Some(&members[3].token)).await?;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
-    for m in &members {
+    // Everyone gives 50, but the first member gives A 0: far from the others, flagged.
+    for (i, m) in members.iter().enumerate() {
         let scores: Vec<Value> = orgs[..3]
             .iter()
-            .map(|o| json!({"bidder_id": o, "criterion": "plan", "score": "50"}))
+            .map(|o| {
+                let score = if i == 0 && *o == orgs[0] { "0" } else { "50" };
+                json!({"bidder_id": o, "criterion": "plan", "score": score})
+            })
             .collect();
         let sheet = json!({"phase": "scores", "tender_id": tender, "lot_id": "1", "expert_id": m.id, "scores": scores});
         let res = app
-            .post(&format!("{room}/scores"), &signed(&m.key, &sheet), Some(&m.token))
+            .post(
+                &format!("{room}/scores"),
+                &signed(&m.key, &sheet),
+                Some(&m.token),
+            )
             .await?;
         assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
     }
+    // The member corrects the flagged mark to 45 before the report (a signed, locked sheet).
+    let view: Value = app
+        .get(&room, Some(&members[0].token))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(view["phase"], "flags", "{view}");
+    let correction = json!({"phase": "flags", "tender_id": tender, "lot_id": "1", "expert_id": members[0].id,
+        "scores": [{"bidder_id": orgs[0], "criterion": "plan", "score": "45"}]});
+    let res = app
+        .post(
+            &format!("{room}/flags"),
+            &signed(&members[0].key, &correction),
+            Some(&members[0].token),
+        )
+        .await?;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
     let report = format!("{room}/report");
     assert_problem(
         app.get(&report, Some(&members[0].token)).await?,
@@ -172,7 +216,8 @@ async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid()
         "not_found",
     )
     .await?;
-    app.clock.advance(TimeDelta::days(1) + TimeDelta::minutes(1));
+    app.clock
+        .advance(TimeDelta::days(1) + TimeDelta::minutes(1));
     drain(&app).await?;
     let draft: Value = app
         .get(&report, Some(&members[0].token))
@@ -187,6 +232,24 @@ async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid()
         .as_array()
         .map(|r| r.iter().map(|x| &x["bidder_id"]).collect())
         .unwrap_or_default();
-    assert!(!ranked.contains(&&json!(orgs[3])), "D is not ranked: {ranked:?}");
+    assert!(
+        !ranked.contains(&&json!(orgs[3])),
+        "D is not ranked: {ranked:?}"
+    );
+    // By hand (87号令 Art 55): base 90,000 (D is out). A: 30 + (4 × 50 + 45) / 5 = 30 + 49 = 79.
+    let results = draft["report"]["ranking"]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let a = results.iter().find(|r| r["bidder_id"] == json!(orgs[0]));
+    assert_eq!(
+        a.map(|r| r["total"].clone()),
+        Some(json!("79.00")),
+        "{results:?}"
+    );
+    let flag = &draft["report"]["ranking"]["flags"][0];
+    assert_eq!(flag["resolution"], "corrected", "{flag}");
+    assert_eq!(flag["score"], "0");
+    assert_eq!(flag["corrected_score"], "45");
     Ok(())
 }

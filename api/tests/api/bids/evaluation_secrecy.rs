@@ -111,7 +111,11 @@ async fn until_the_report_nobody_outside_the_committee_can_tell_an_evaluated_lot
     let question = json!({"bidder_id": orgs[1], "question": "请说明交货期。",
         "answer_by": (app.state.now() + TimeDelta::days(1)).to_rfc3339()});
     let res = app
-        .post(&format!("{path}/clarifications"), &question, Some(&committee[0].token))
+        .post(
+            &format!("{path}/clarifications"),
+            &question,
+            Some(&committee[0].token),
+        )
         .await?;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
     let asked: Value = res.json().await?;

@@ -317,6 +317,22 @@ pub async fn record_contract(
             message: Text::new("This lot's contract is recorded.", "该标段合同已备案。"),
         });
     }
+    // A challenge raised after the award (GP), or a complaint accepted with a suspension, holds
+    // the contract until it is answered or decided (政府采购法 Art 57).
+    let published = lot_candidates::Entity::find_by_id((tender.to_string(), lot.to_string()))
+        .one(&txn)
+        .await?;
+    if let Some(published) = published
+        && super::candidates::status_of(&txn, &published, now).await? == Status::Suspended
+    {
+        return Err(DomainError::Refused {
+            code: ErrorCode::WrongPhase,
+            message: Text::new(
+                "The procedure is suspended by an unanswered objection or a complaint under review: the contract waits.",
+                "采购活动因未答复的质疑或正在处理的投诉而暂停，暂不得签订合同。",
+            ),
+        });
+    }
     let record = signed(
         signer,
         json!({

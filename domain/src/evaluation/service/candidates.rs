@@ -11,9 +11,10 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::{Value, json};
-use tenderhall_model::evaluation::publicity::{ANSWER_DAYS, PUBLICITY_DAYS, Status, status};
+use tenderhall_model::evaluation::publicity::{Status, status_with_complaints};
 
-use super::super::store::{lot_candidates, objections};
+use super::super::regime::{self, Regime};
+use super::super::store::{complaints, lot_candidates, objections};
 use crate::account::Principal;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::canonical::to_canonical_string;
@@ -22,7 +23,6 @@ use crate::id::{LotId, TenderId};
 use crate::jobs::NewJob;
 use crate::keys::PlatformSigner;
 use crate::store::begin_write;
-use crate::tender::scaled_days;
 
 /// The chronograph's job at the end of an objection's answer period.
 pub const ANSWER_DUE_JOB: &str = "objection.answer_due";
@@ -38,7 +38,12 @@ pub(crate) async fn publish_in(
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
     let accelerator = u32::try_from(tender.accelerator).unwrap_or(1);
-    let ends = now + scaled_days(PUBLICITY_DAYS, accelerator);
+    let law = Regime::of(&tender.kind);
+    let ends = regime::after(txn, now, law.publicity(), accelerator).await?;
+    let close = match law.objections_after() {
+        Some(period) => regime::after(txn, ends, period, accelerator).await?,
+        None => ends,
+    };
     let names: std::collections::HashMap<String, String> = report["bids"]
         .as_array()
         .into_iter()
@@ -71,11 +76,17 @@ pub(crate) async fn publish_in(
     let mut record = json!({
         "tender": tender.id,
         "lot": lot_id,
+        "notice": law.notice(),
         "candidates": candidates,
         "published_at": crate::time::rfc3339(now),
         "publicity_ends_at": crate::time::rfc3339(ends),
+        "objections_close_at": crate::time::rfc3339(close),
         "platform_key": signer.key_id(),
     });
+    // Government procurement publishes the committee's names with the result (87号令 Art 69).
+    if law == Regime::GovernmentProcurement {
+        record["committee"] = Value::from(committee_names(txn, report).await?);
+    }
     let signature = signer.sign(to_canonical_string(&record).as_bytes());
     record["signature"] = Value::String(signature);
     lot_candidates::Entity::insert(lot_candidates::ActiveModel {
@@ -84,6 +95,7 @@ pub(crate) async fn publish_in(
         record: Set(to_canonical_string(&record)),
         published_at: Set(now),
         publicity_ends_at: Set(ends),
+        objections_close_at: Set(Some(close)),
     })
     .exec_without_returning(txn)
     .await?;
@@ -109,6 +121,24 @@ pub(crate) async fn publish_in(
         .await?;
     }
     Ok(())
+}
+
+/// The names of the report's committee, in its order.
+async fn committee_names(txn: &impl ConnectionTrait, report: &Value) -> DomainResult<Vec<String>> {
+    let mut names = Vec::new();
+    for id in report["committee"].as_array().into_iter().flatten() {
+        let id = id.as_str().unwrap_or_default();
+        let expert = crate::expert::store::experts::Entity::find_by_id(id.to_owned())
+            .one(txn)
+            .await?;
+        names.push(expert.map_or_else(|| id.to_owned(), |e| e.name));
+    }
+    Ok(names)
+}
+
+/// When objections close: the publicity's end, or later for a government procurement result.
+pub(crate) fn objections_close(row: &lot_candidates::Model) -> DateTime<Utc> {
+    row.objections_close_at.unwrap_or(row.publicity_ends_at)
 }
 
 async fn row(
@@ -139,10 +169,27 @@ async fn lot_objections(
 fn publicity_status(
     row: &lot_candidates::Model,
     objections: &[objections::Model],
+    complaints: &[complaints::Model],
     now: DateTime<Utc>,
 ) -> Status {
     let unanswered = objections.iter().filter(|o| o.answer.is_none()).count();
-    status(now < row.publicity_ends_at, unanswered)
+    let suspending = complaints
+        .iter()
+        .filter(|c| c.suspends && c.decided_at.is_none())
+        .count();
+    status_with_complaints(now < row.publicity_ends_at, unanswered, suspending)
+}
+
+async fn lot_complaints(
+    db: &impl ConnectionTrait,
+    tender: &TenderId,
+    lot: &LotId,
+) -> DomainResult<Vec<complaints::Model>> {
+    Ok(complaints::Entity::find()
+        .filter(complaints::Column::TenderId.eq(tender.as_str()))
+        .filter(complaints::Column::LotId.eq(lot.as_str()))
+        .all(db)
+        .await?)
 }
 
 /// The publicity's status now, for the award.
@@ -154,7 +201,8 @@ pub(crate) async fn status_of(
     let tender = TenderId::parse(&row.tender_id)?;
     let lot = LotId::parse(&row.lot_id)?;
     let all = lot_objections(db, &tender, &lot).await?;
-    Ok(publicity_status(row, &all, now))
+    let complaints = lot_complaints(db, &tender, &lot).await?;
+    Ok(publicity_status(row, &all, &complaints, now))
 }
 
 fn objection_json(o: &objections::Model, with_objector: bool) -> Value {
@@ -203,8 +251,9 @@ pub async fn view(
         })
         .collect();
     let record: Value = serde_json::from_str(&row.record).map_err(DomainError::internal)?;
+    let complaints = lot_complaints(db, tender, lot).await?;
     Ok(json!({
-        "status": publicity_status(&row, &all, now).as_str(),
+        "status": publicity_status(&row, &all, &complaints, now).as_str(),
         "record": record,
         "objections": shown,
     }))
@@ -255,17 +304,24 @@ pub async fn object(
             "仅本标段的投标人可对评标结果提出异议（实施条例第五十四条）。",
         )));
     }
-    if now >= row.publicity_ends_at {
+    let law = Regime::of(&tender_row.kind);
+    if now >= objections_close(&row) {
         return Err(DomainError::Refused {
             code: ErrorCode::PublicityClosed,
-            message: Text::new(
-                "Objections to the result are raised during the candidates' publicity, which has ended (实施条例 Art 54); a complaint goes to the supervisors.",
-                "对评标结果的异议应当在中标候选人公示期间提出，公示期已结束（实施条例第五十四条）；可向监督部门投诉。",
-            ),
+            message: match law {
+                Regime::TenderingLaw => Text::new(
+                    "Objections to the result are raised during the candidates' publicity, which has ended (实施条例 Art 54); a complaint goes to the supervisors.",
+                    "对评标结果的异议应当在中标候选人公示期间提出，公示期已结束（实施条例第五十四条）；可向监督部门投诉。",
+                ),
+                Regime::GovernmentProcurement => Text::new(
+                    "Challenges to the result come within 7 working days of the result notice's end, which have passed (政府采购法 Art 52).",
+                    "质疑应当在中标、成交结果公告期限届满之日起七个工作日内提出，期限已过（政府采购法第五十二条）。",
+                ),
+            },
         });
     }
     let accelerator = u32::try_from(tender_row.accelerator).unwrap_or(1);
-    let due = now + scaled_days(ANSWER_DAYS, accelerator);
+    let due = regime::after(&txn, now, law.answer(), accelerator).await?;
     let id = format!("obj_{}", uuid::Uuid::now_v7().simple());
     objections::Entity::insert(objections::ActiveModel {
         id: Set(id.clone()),

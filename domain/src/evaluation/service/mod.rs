@@ -2,6 +2,7 @@
 
 pub mod award;
 pub mod candidates;
+pub mod complaints;
 pub mod price_k;
 pub mod room;
 pub mod status;

@@ -47,7 +47,10 @@ pub(crate) async fn settle_tender_in(
     tender_id: &str,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
-    let Some(tender) = tenders::Entity::find_by_id(tender_id.to_owned()).one(txn).await? else {
+    let Some(tender) = tenders::Entity::find_by_id(tender_id.to_owned())
+        .one(txn)
+        .await?
+    else {
         return Ok(());
     };
     if !matches!(
@@ -69,9 +72,7 @@ pub(crate) async fn settle_tender_in(
         .all(txn)
         .await?
         .into_iter()
-        .filter_map(|l| {
-            LotStatus::parse(&l.status).map(|s| (s, contracted.contains(&l.lot_id)))
-        })
+        .filter_map(|l| LotStatus::parse(&l.status).map(|s| (s, contracted.contains(&l.lot_id))))
         .collect();
     let Some(status) = settled_status(&lots) else {
         return Ok(());

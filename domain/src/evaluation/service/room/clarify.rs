@@ -83,7 +83,10 @@ fn wrong_phase(room: &Room, en: &str, zh: &str) -> DomainError {
     DomainError::Refused {
         code: ErrorCode::WrongPhase,
         message: Text::new(
-            format!("The evaluation is in its `{}` phase: {en}", room.phase().as_str()),
+            format!(
+                "The evaluation is in its `{}` phase: {en}",
+                room.phase().as_str()
+            ),
             format!("评标目前处于 `{}` 阶段：{zh}", room.phase().as_str()),
         ),
     }
@@ -145,9 +148,7 @@ pub async fn ask(
     if q.answer_by <= now || q.answer_by > now + scaled_days(MAX_ANSWER_DAYS, accelerator) {
         return Err(invalid(
             "answer_by",
-            format!(
-                "The deadline to answer is after now and at most {MAX_ANSWER_DAYS} days away."
-            ),
+            format!("The deadline to answer is after now and at most {MAX_ANSWER_DAYS} days away."),
             format!("答复期限须晚于当前时间，且不超过 {MAX_ANSWER_DAYS} 日。"),
         ));
     }
@@ -272,10 +273,7 @@ pub async fn answer(
     if c.answer.is_some() {
         return Err(DomainError::Refused {
             code: ErrorCode::AlreadyAnswered,
-            message: Text::new(
-                "This clarification has been answered.",
-                "该澄清已答复。",
-            ),
+            message: Text::new("This clarification has been answered.", "该澄清已答复。"),
         });
     }
     let reported = evaluation_reports::Entity::find_by_id((tender.to_string(), lot.to_string()))
@@ -315,11 +313,15 @@ pub async fn answer(
             "clarification.answer",
             object.clone(),
         )
-        .details(json!({"answer_sha256": tenderhall_model::evaluation::k::commitment(text.as_bytes())})),
+        .details(
+            json!({"answer_sha256": tenderhall_model::evaluation::k::commitment(text.as_bytes())}),
+        ),
         now,
     )
     .await?;
-    if let Some(account) = crate::account::store::queries::account_of_expert(&txn, &c.expert_id).await? {
+    if let Some(account) =
+        crate::account::store::queries::account_of_expert(&txn, &c.expert_id).await?
+    {
         let message =
             crate::notify::clarification_answered(&tender_row.title, tender.as_str(), lot.as_str());
         crate::notify::service::notify(

@@ -252,14 +252,72 @@ impl Room {
         if !self.subjective().is_empty() && !self.all_submitted(Phase::Scores) {
             return Phase::Scores;
         }
+        let unresolved = self
+            .flags()
+            .iter()
+            .any(|f| self.sheet(&f.expert, Phase::Flags).is_none());
+        if unresolved {
+            return Phase::Flags;
+        }
         Phase::Scored
     }
 
-    /// The ranking of the valid bids, once every member has scored.
+    /// The marks of every member's `phase` sheet.
+    fn marks(&self, phase: Phase) -> Vec<room::Mark> {
+        let mut marks = Vec::new();
+        for s in self.sheets.iter().filter(|s| s.phase == phase.as_str()) {
+            marks.extend(sheet::marks_of(s));
+        }
+        marks
+    }
+
+    /// The marks far from the others, as first submitted, once every member has scored: each
+    /// waits for its member to confirm or correct it. Later corrections flag nothing new.
+    pub(super) fn flags(&self) -> Vec<room::Flag> {
+        if self.subjective().is_empty() || !self.all_submitted(Phase::Scores) {
+            return Vec::new();
+        }
+        match self.aggregate(&self.marks(Phase::Scores)) {
+            Ok(r) => r.flags,
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The ranking of the valid bids, once every member has scored and every flag is resolved:
+    /// by the marks as confirmed or corrected, with the flags of the marks as first submitted.
     fn ranking(&self) -> DomainResult<Option<Ranking>> {
         if self.phase() != Phase::Scored {
             return Ok(None);
         }
+        let corrections = self.marks(Phase::Flags);
+        let submitted = self.marks(Phase::Scores);
+        let first = self
+            .aggregate(&submitted)
+            .map_err(|r| DomainError::internal(format!("{}: {}", r.field, r.reason.en)))?;
+        if corrections.is_empty() {
+            return Ok(Some(first));
+        }
+        let corrected = |m: &room::Mark| {
+            corrections
+                .iter()
+                .find(|c| {
+                    c.expert == m.expert && c.bidder == m.bidder && c.criterion == m.criterion
+                })
+                .cloned()
+                .unwrap_or_else(|| m.clone())
+        };
+        let effective: Vec<room::Mark> = submitted.iter().map(corrected).collect();
+        let mut ranking = self
+            .aggregate(&effective)
+            .map_err(|r| DomainError::internal(format!("{}: {}", r.field, r.reason.en)))?;
+        ranking.flags = first.flags;
+        Ok(Some(ranking))
+    }
+
+    fn aggregate(
+        &self,
+        marks: &[room::Mark],
+    ) -> Result<Ranking, tenderhall_model::evaluation::price::PriceRefusal> {
         let valid = self.valid_bidders().unwrap_or_default();
         let number = |v: &Value| -> Option<Decimal> {
             match v {
@@ -290,17 +348,7 @@ impl Room {
                     .collect::<HashMap<_, _>>(),
             })
             .collect();
-        let mut marks = Vec::new();
-        for s in self
-            .sheets
-            .iter()
-            .filter(|s| s.phase == Phase::Scores.as_str())
-        {
-            marks.extend(sheet::marks_of(s));
-        }
-        room::aggregate(&self.setup, self.k, &bids, &marks)
-            .map(Some)
-            .map_err(|r| DomainError::internal(format!("{}: {}", r.field, r.reason.en)))
+        room::aggregate(&self.setup, self.k, &bids, marks)
     }
 }
 
@@ -336,6 +384,7 @@ pub(crate) fn ranking_json(room: &Room) -> DomainResult<Option<Value>> {
     if leaf_ids.is_empty() {
         leaf_ids.push("price");
     }
+    let corrections = room.marks(Phase::Flags);
     Ok(room.ranking()?.map(|r| {
         json!({
             "base_price": cents(r.base_price),
@@ -348,10 +397,19 @@ pub(crate) fn ranking_json(room: &Room) -> DomainResult<Option<Value>> {
                 "rank": x.rank,
             })).collect::<Vec<_>>(),
             "candidates": r.candidates,
-            "flags": r.flags.iter().map(|f| json!({
-                "expert_id": f.expert, "bidder_id": f.bidder, "criterion": f.criterion,
-                "score": f.score.normalize().to_string(), "others_mean": cents(f.others_mean),
-            })).collect::<Vec<_>>(),
+            "flags": r.flags.iter().map(|f| {
+                let resolved = corrections.iter().find(|c| c.expert == f.expert && c.bidder == f.bidder && c.criterion == f.criterion);
+                json!({
+                    "expert_id": f.expert, "bidder_id": f.bidder, "criterion": f.criterion,
+                    "score": f.score.normalize().to_string(), "others_mean": cents(f.others_mean),
+                    "resolution": match resolved {
+                        Some(c) if c.score == f.score => "confirmed",
+                        Some(_) => "corrected",
+                        None => "open",
+                    },
+                    "corrected_score": resolved.filter(|c| c.score != f.score).map(|c| c.score.normalize().to_string()),
+                })
+            }).collect::<Vec<_>>(),
         })
     }))
 }
@@ -368,7 +426,11 @@ pub async fn view(
     let viewer = room.viewer(principal).ok_or(DomainError::NotFound)?;
     let may_read = |expert: &str, phase: Phase| match &viewer {
         Viewer::Supervisor => true,
-        Viewer::Member(me) => me == expert || room.sheet(me, phase).is_some(),
+        // Confirmations and corrections are the committee's to see; a phase's sheets otherwise
+        // only once one's own is in.
+        Viewer::Member(me) => {
+            me == expert || phase == Phase::Flags || room.sheet(me, phase).is_some()
+        }
     };
     let sheets: Vec<Value> = room
         .sheets
@@ -393,6 +455,17 @@ pub async fn view(
         .collect();
     let compliance = compliance_json(&room);
     let ranking = ranking_json(&room)?;
+    let flags: Vec<Value> = room
+        .flags()
+        .iter()
+        .map(|f| {
+            json!({
+                "expert_id": f.expert, "bidder_id": f.bidder, "criterion": f.criterion,
+                "score": f.score.normalize().to_string(), "others_mean": cents(f.others_mean),
+                "resolved": room.sheet(&f.expert, Phase::Flags).is_some(),
+            })
+        })
+        .collect();
     let submitted = |phase: Phase| {
         room.members
             .iter()
@@ -408,6 +481,8 @@ pub async fn view(
         "committee_size": room.members.len(),
         "reviews_submitted": submitted(Phase::Review),
         "scores_submitted": submitted(Phase::Scores),
+        "flags_open": flags.iter().filter(|f| f["resolved"] == false).count(),
+        "flags": flags,
         "members": members,
         "bids": room.bids.iter().map(|b| json!({
             "bidder_id": b.bidder_id,

@@ -29,6 +29,8 @@ pub enum Phase {
     Review,
     /// Every member scores the valid bids.
     Scores,
+    /// Marks far from the others wait for their members to confirm or correct them.
+    Flags,
     /// Every sheet is in: the ranking stands.
     Scored,
     /// Fewer valid bids than the procedure needs after the review.
@@ -40,15 +42,22 @@ impl Phase {
         match self {
             Self::Review => "review",
             Self::Scores => "scores",
+            Self::Flags => "flags",
             Self::Scored => "scored",
             Self::Failed => "failed",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Review, Self::Scores, Self::Scored, Self::Failed]
-            .into_iter()
-            .find(|p| p.as_str() == s)
+        [
+            Self::Review,
+            Self::Scores,
+            Self::Flags,
+            Self::Scored,
+            Self::Failed,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
     }
 }
 
@@ -135,6 +144,54 @@ pub(super) fn shown(sheet: &evaluation_sheets::Model) -> Value {
     })
 }
 
+/// A flags sheet gives a mark for each of the member's flagged marks, and for nothing else: the
+/// same mark confirms it, another corrects it (within the range).
+fn check_flags(room: &Room, input: &SheetInput) -> DomainResult<()> {
+    use std::collections::BTreeSet;
+    if !input.verdicts.is_empty() {
+        return Err(invalid(
+            "sheet.verdicts",
+            "A flags sheet has no verdicts.",
+            "复核表不含审查意见。",
+        ));
+    }
+    let flagged: BTreeSet<(String, String)> = room
+        .flags()
+        .iter()
+        .filter(|f| f.expert == input.expert_id)
+        .map(|f| (f.bidder.clone(), f.criterion.clone()))
+        .collect();
+    let given: BTreeSet<(String, String)> = input
+        .scores
+        .iter()
+        .map(|m| (m.bidder_id.clone(), m.criterion.clone()))
+        .collect();
+    if flagged.is_empty() || given != flagged || given.len() != input.scores.len() {
+        return Err(invalid(
+            "sheet.scores",
+            "Give one mark for each of your flagged marks, and no other: the same mark confirms it, another corrects it.",
+            "须对本人每一项被标记的评分给出一次结果，且仅限于此：分值不变为确认，改变为更正。",
+        ));
+    }
+    let subjective = room.subjective();
+    for (i, m) in input.scores.iter().enumerate() {
+        let range = subjective
+            .iter()
+            .find(|c| c.id == m.criterion)
+            .map(|c| &c.rule);
+        if let Some(Rule::Subjective { min, max }) = range
+            && (m.score < *min || m.score > *max || m.score.scale() > 2)
+        {
+            return Err(invalid(
+                &format!("sheet.scores[{i}].score"),
+                format!("The score is from {min} to {max}, with at most 2 decimals."),
+                format!("评分须在 {min} 至 {max} 之间，最多两位小数。"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks that the sheet covers exactly what its phase asks, once each.
 fn check_content(room: &Room, phase: Phase, input: &SheetInput) -> DomainResult<()> {
     use std::collections::HashSet;
@@ -176,6 +233,7 @@ fn check_content(room: &Room, phase: Phase, input: &SheetInput) -> DomainResult<
                 ));
             }
         }
+        Phase::Flags => check_flags(room, input)?,
         _ => {
             if !input.verdicts.is_empty() {
                 return Err(invalid(
@@ -340,10 +398,10 @@ pub async fn submit(
         NewEntry::new(
             Chain::tender(&room.tender_id),
             &Actor::account(principal.account_id.as_str(), ip),
-            if phase == Phase::Review {
-                "evaluation.review"
-            } else {
-                "evaluation.scores"
+            match phase {
+                Phase::Review => "evaluation.review",
+                Phase::Flags => "evaluation.flags",
+                _ => "evaluation.scores",
             },
             format!("lot:{}/{}", room.tender_id, room.lot_id),
         )
