@@ -49,6 +49,7 @@ mod m20261204_000042_create_candidates;
 mod m20261204_000043_create_lot_awards;
 mod m20261204_000044_create_clarifications;
 mod m20261204_000045_create_complaints;
+mod m20261204_000046_create_quote_rounds;
 
 pub struct Migrator;
 
@@ -101,6 +102,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000043_create_lot_awards::Migration),
             Box::new(m20261204_000044_create_clarifications::Migration),
             Box::new(m20261204_000045_create_complaints::Migration),
+            Box::new(m20261204_000046_create_quote_rounds::Migration),
         ]
     }
 }

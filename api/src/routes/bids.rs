@@ -145,7 +145,7 @@ fn bidder_path(auth: &Auth, tender: &str, lot: &str) -> ApiResult<(TenderId, Lot
 /// Streams the body into the store and, at the same time, through the envelope check on a
 /// blocking thread. The store sees the end of the stream only once the check has passed and the
 /// deadline has not: otherwise the stream ends in an error and the store keeps nothing.
-async fn stream_and_check(
+pub(super) async fn stream_and_check(
     state: &AppState,
     intake: &Intake,
     body: Body,

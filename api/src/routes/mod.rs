@@ -23,6 +23,7 @@ pub mod mandates;
 pub mod notifications;
 pub mod organizations;
 pub mod platform;
+mod rounds;
 pub mod scoring;
 pub mod sessions;
 pub mod tenders;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(candidates::router())
         .merge(evaluation_clarifications::router())
         .merge(complaints::router())
+        .merge(rounds::router())
         .merge(award::router())
         .merge(evaluation_report::router())
         .merge(scoring::router())

@@ -228,6 +228,64 @@ pub mod complaints {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod quote_rounds {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "quote_rounds")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tender_id: String,
+        pub lot_id: String,
+        /// 1, 2, … within the lot.
+        pub number: i32,
+        /// The bidders still in, called to quote: a JSON array of organization ids.
+        pub bidders: String,
+        pub deadline: ChronoDateTimeUtc,
+        pub key_id: String,
+        pub public_key: String,
+        /// The round's opening secret under the master key, bound to the round.
+        pub wrapped_secret: String,
+        /// The member who called the round.
+        pub called_by: String,
+        pub called_at: ChronoDateTimeUtc,
+        /// The signed record once opened.
+        pub record: Option<String>,
+        pub opened_at: Option<ChronoDateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod round_quotes {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "round_quotes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub round_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub organization_id: String,
+        pub envelope_sha256: String,
+        pub size: i64,
+        pub signer_key_id: String,
+        pub received_at: ChronoDateTimeUtc,
+        /// This bidder's submission number in the round: a replacement counts up.
+        pub seq: i64,
+        pub receipt: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod lot_awards {
     use sea_orm::entity::prelude::*;
 

@@ -304,6 +304,48 @@ pub fn complaint_ruled(title: &str, tender_id: &str, lot_id: &str, action: &str)
     )
 }
 
+/// To the bidders still in when the panel calls for final quotes.
+pub fn round_called(
+    title: &str,
+    tender_id: &str,
+    lot_id: &str,
+    round: i32,
+    deadline: &str,
+) -> (Text, Text) {
+    (
+        Text::new(
+            format!("Final quote requested (round {round}): lot {lot_id} of {title}"),
+            format!("最后报价通知（第 {round} 轮）：{title} 标段 {lot_id}"),
+        ),
+        Text::new(
+            format!(
+                "The panel of \"{title}\" ({tender_id}), lot {lot_id}, asks for your final quote by {deadline}. Seal it to round {round}'s key, shown with the round; without a quote you are out of the procedure.\n"
+            ),
+            format!(
+                "项目“{title}”（{tender_id}）标段 {lot_id} 的谈判（询价）小组请您于 {deadline} 前提交最后报价。请以第 {round} 轮报价公钥加密；未提交的视为退出。\n"
+            ),
+        ),
+    )
+}
+
+/// To the bidders called when a round's quotes are opened.
+pub fn round_opened(title: &str, tender_id: &str, lot_id: &str, round: i32) -> (Text, Text) {
+    (
+        Text::new(
+            format!("Final quotes opened (round {round}): lot {lot_id} of {title}"),
+            format!("最后报价已开启（第 {round} 轮）：{title} 标段 {lot_id}"),
+        ),
+        Text::new(
+            format!(
+                "The final quotes of round {round} of lot {lot_id} of \"{title}\" ({tender_id}) were opened together; the signed record is on the platform.\n"
+            ),
+            format!(
+                "项目“{title}”（{tender_id}）标段 {lot_id} 第 {round} 轮最后报价已统一开启，签名记录见平台。\n"
+            ),
+        ),
+    )
+}
+
 /// To the tender's owners when the committee's report is signed by every member and the platform.
 pub fn evaluation_reported(title: &str, tender_id: &str, lot_id: &str) -> (Text, Text) {
     (

@@ -9,6 +9,7 @@ pub mod mail;
 pub mod objections;
 pub mod opening;
 pub mod refunds;
+pub mod rounds;
 pub mod scrub;
 
 use anyhow::bail;
@@ -19,6 +20,7 @@ use tenderhall_domain::evaluation::service::award::CONTRACT_REMINDER_JOB;
 use tenderhall_domain::evaluation::service::candidates::ANSWER_DUE_JOB;
 use tenderhall_domain::evaluation::service::complaints::COMPLAINT_DUE_JOB;
 use tenderhall_domain::evaluation::service::room::clarify::CLARIFICATION_DUE_JOB;
+use tenderhall_domain::evaluation::service::rounds::ROUND_OPEN_JOB;
 use tenderhall_domain::jobs::service::Job;
 use tenderhall_domain::notify::MAIL_JOB;
 use tenderhall_domain::tender::service::{DEADLINE_JOB, QUESTIONS_CLOSE_JOB, SCRUB_JOB};
@@ -38,6 +40,7 @@ pub async fn dispatch(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
         ANSWER_DUE_JOB => objections::answer_due(ctx, job).await,
         CLARIFICATION_DUE_JOB => objections::clarification_due(ctx, job).await,
         COMPLAINT_DUE_JOB => objections::complaint_due(ctx, job).await,
+        ROUND_OPEN_JOB => rounds::open_round(ctx, job).await,
         CONTRACT_REMINDER_JOB => contracts::remind(ctx, job).await,
         other => bail!("no handler for job kind `{other}`"),
     }

@@ -9,9 +9,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use tenderhall_domain::bid::envelope::{self, EnvelopeError, Expect};
-use tenderhall_domain::bid::opening::{
-    self, BidToOpen, Fault, LotOpening, Outcome, failed_opening,
-};
+use tenderhall_domain::bid::opening::{self, Fault, Outcome, failed_opening};
 use tenderhall_domain::bid::price::read_price;
 use tenderhall_domain::id::{LotId, TenderId};
 use tenderhall_domain::jobs::service::Job;
@@ -53,7 +51,16 @@ pub async fn open_lot(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
             .map(|public| key_id(&public))
             .context("the lot's opening key is not an X25519 key")?;
         for bid in lot.bids.iter().filter(|b| b.bid.status == "current") {
-            let outcome = open_one(ctx, &lot, bid, &secret, &recipient).await;
+            let sealed = Sealed {
+                tender: lot.tender_id.to_string(),
+                lot: lot.lot_id.to_string(),
+                bidder: bid.bid.organization_id.clone(),
+                envelope_sha256: bid.bid.envelope_sha256.clone(),
+                signer_id: bid.bid.signer_key_id.clone(),
+                signer_key: bid.signer_key.clone(),
+                opening_fields: lot.opening_fields.clone(),
+            };
+            let outcome = open_envelope(ctx, sealed, &secret, &recipient).await;
             outcomes.insert(bid.bid.id.clone(), outcome);
         }
     }
@@ -78,15 +85,28 @@ pub async fn open_lot(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn open_one(
+/// One stored envelope to open: whose it is and what it must be.
+pub struct Sealed {
+    pub tender: String,
+    pub lot: String,
+    pub bidder: String,
+    pub envelope_sha256: String,
+    pub signer_id: String,
+    /// The signing key the envelope names, if still on record.
+    pub signer_key: Option<Vec<u8>>,
+    pub opening_fields: Vec<String>,
+}
+
+/// Opens one stored envelope sealed to `recipient` (a lot's or a round's key): the plaintext
+/// goes to the store, `price.json` is read. Never fails: a fault is an outcome.
+pub async fn open_envelope(
     ctx: &WorkerContext,
-    lot: &LotOpening,
-    bid: &BidToOpen,
+    sealed: Sealed,
     secret: &[u8; 32],
     recipient: &str,
 ) -> Outcome {
-    let sha = bid.bid.envelope_sha256.clone();
-    let Some(signer_key) = bid.signer_key.clone() else {
+    let sha = sealed.envelope_sha256.clone();
+    let Some(signer_key) = sealed.signer_key.clone() else {
         return Outcome::Withdrawn("the bid's signing key is no longer on record".into());
     };
     let envelope_stream = match ctx.store.get(&sha).await {
@@ -106,12 +126,12 @@ async fn open_one(
     ));
     let store = ctx.store.clone();
     let put = tokio::spawn(async move { store.put(plaintext, u64::MAX).await });
-    let expect_tender = lot.tender_id.to_string();
-    let expect_lot = lot.lot_id.to_string();
-    let expect_bidder = bid.bid.organization_id.clone();
+    let expect_tender = sealed.tender.clone();
+    let expect_lot = sealed.lot.clone();
+    let expect_bidder = sealed.bidder.clone();
     let secret = *secret;
     let recipient = recipient.to_owned();
-    let signer_id = bid.bid.signer_key_id.clone();
+    let signer_id = sealed.signer_id.clone();
     let reader = tokio::task::spawn_blocking(move || {
         let lookup = |id: &str| (id == signer_id).then(|| signer_key.clone());
         let expect = Expect {
@@ -148,7 +168,7 @@ async fn open_one(
     };
     let stored = put.await;
     match opened {
-        Ok(prefix) => match read_price(&prefix, lot.lot_id.as_str(), &lot.opening_fields) {
+        Ok(prefix) => match read_price(&prefix, &sealed.lot, &sealed.opening_fields) {
             Ok(fields) => match stored {
                 Ok(Ok(object)) => Outcome::Opened {
                     fields,

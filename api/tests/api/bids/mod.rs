@@ -20,6 +20,7 @@ mod evaluation_secrecy;
 mod keys;
 mod opening;
 mod price_k;
+mod rounds;
 mod submission;
 mod tools;
 mod visibility;

@@ -46,6 +46,10 @@ pub struct Receipt {
     pub tender: String,
     pub lot: String,
     pub bidder: String,
+    /// The final-quote round a quote's receipt is for (docs/spec/evaluation.md "Final quotes");
+    /// absent on a bid's.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub round: Option<i32>,
     pub envelope_sha256: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub size: Option<u64>,
@@ -60,7 +64,7 @@ pub struct Receipt {
 
 impl Receipt {
     /// Signs the canonical JSON of every field but `signature`.
-    fn signed(mut self, signer: &PlatformSigner) -> DomainResult<Self> {
+    pub(crate) fn signed(mut self, signer: &PlatformSigner) -> DomainResult<Self> {
         self.platform_key = signer.key_id().to_owned();
         self.signature = String::new();
         let mut value = serde_json::to_value(&self).map_err(DomainError::internal)?;
@@ -270,6 +274,7 @@ pub async fn record(
         tender: intake.tender_id.clone(),
         lot: intake.lot_id.clone(),
         bidder: intake.organization_id.clone(),
+        round: None,
         envelope_sha256: checked.sha256.clone(),
         size: Some(checked.size),
         received_at: Some(crate::time::rfc3339(now)),
@@ -374,6 +379,7 @@ pub async fn withdraw(
         tender: row.tender_id.clone(),
         lot: row.lot_id.clone(),
         bidder: row.organization_id.clone(),
+        round: None,
         envelope_sha256: row.envelope_sha256.clone(),
         size: None,
         received_at: None,

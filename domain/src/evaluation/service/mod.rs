@@ -5,4 +5,5 @@ pub mod candidates;
 pub mod complaints;
 pub mod price_k;
 pub mod room;
+pub mod rounds;
 pub mod status;

@@ -1,7 +1,8 @@
 //! A lot that fails at the review (docs/spec/evaluation.md "A lot that fails"): when the last
 //! review leaves fewer valid bids than the lot needed to open, the lot fails with that reason in
 //! the same transaction (招标投标法 Art 42; 实施条例 Art 44; 87号令 Art 36): its status, the
-//! deposits booked for refund, the audit entry, the owners and bidders told. The owner may then
+//! deposits booked for refund, the audit entry, the owners and bidders told. A final-quote round
+//! that leaves too few bidders in fails the lot the same way, in the round's transaction. The owner may then
 //! re-tender it as a copy of the tender (`tender::service::copy`).
 
 use chrono::{DateTime, Utc};
@@ -16,7 +17,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::id::{LotId, TenderId};
 
 /// Fails the lot if the reviews now in leave too few valid bids; `true` when it did.
-pub(super) async fn after_review(
+pub(crate) async fn after_review(
     txn: &impl ConnectionTrait,
     tender: &TenderId,
     lot: &LotId,

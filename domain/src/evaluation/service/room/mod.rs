@@ -6,7 +6,7 @@
 //! disagree. Members and supervisors (read-only, live) see the room; nobody else learns it exists.
 
 pub mod clarify;
-mod fail;
+pub(crate) mod fail;
 mod report;
 mod sheet;
 
@@ -49,6 +49,8 @@ pub(crate) struct Room {
     pub sheets: Vec<evaluation_sheets::Model>,
     /// The committee's written questions to bidders.
     pub clarifications: Vec<crate::evaluation::store::clarifications::Model>,
+    /// Final-quote rounds (negotiation and inquiry), by number.
+    pub rounds: Vec<crate::evaluation::store::quote_rounds::Model>,
 }
 
 /// Who is looking.
@@ -124,6 +126,7 @@ pub(crate) async fn load(
         .filter(|s| members.binary_search(&s.expert_id).is_ok())
         .collect();
     let clarifications = clarify::of_lot(db, tender_id, lot_id).await?;
+    let rounds = super::rounds::of_lot(db, tender_id, lot_id).await?;
     Ok(Some(Room {
         tender_id: tender_id.to_owned(),
         lot_id: lot_id.to_owned(),
@@ -138,6 +141,7 @@ pub(crate) async fn load(
         members,
         sheets,
         clarifications,
+        rounds,
     }))
 }
 
@@ -231,14 +235,46 @@ impl Room {
         Some(room::decide(&checks, &bidders, &verdicts))
     }
 
-    fn valid_bidders(&self) -> Option<Vec<String>> {
+    /// The bids still in: valid after the review, and not out of a final-quote round (no quote,
+    /// or one that did not open).
+    pub(crate) fn valid_bidders(&self) -> Option<Vec<String>> {
+        let out: Vec<String> = self
+            .rounds
+            .iter()
+            .filter_map(super::rounds::record_of)
+            .flat_map(|r| r["quotes"].as_array().cloned().unwrap_or_default())
+            .filter(|q| q["status"] != "opened")
+            .filter_map(|q| q["bidder_id"].as_str().map(str::to_owned))
+            .collect();
         Some(
             self.compliance()?
                 .into_iter()
-                .filter(|d| d.valid)
+                .filter(|d| d.valid && !out.contains(&d.bidder))
                 .map(|d| d.bidder)
                 .collect(),
         )
+    }
+
+    /// A round of final quotes called and not yet opened: the ranking waits for it.
+    pub(super) fn round_open(&self) -> bool {
+        self.rounds.iter().any(|r| r.record.is_none())
+    }
+
+    /// A bid's price form as it stands: the last opened round's quote, else the opened bid's.
+    fn current_fields(&self, bid: &OpenedBid) -> serde_json::Map<String, Value> {
+        self.rounds
+            .iter()
+            .rev()
+            .filter_map(super::rounds::record_of)
+            .find_map(|r| {
+                r["quotes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|q| q["bidder_id"] == bid.bidder_id.as_str() && q["status"] == "opened")
+                    .and_then(|q| q["fields"].as_object().cloned())
+            })
+            .unwrap_or_else(|| bid.fields.clone())
     }
 
     /// Where the evaluation stands.
@@ -286,7 +322,7 @@ impl Room {
     /// The ranking of the valid bids, once every member has scored and every flag is resolved:
     /// by the marks as confirmed or corrected, with the flags of the marks as first submitted.
     fn ranking(&self) -> DomainResult<Option<Ranking>> {
-        if self.phase() != Phase::Scored {
+        if self.phase() != Phase::Scored || self.round_open() {
             return Ok(None);
         }
         let corrections = self.marks(Phase::Flags);
@@ -330,22 +366,23 @@ impl Room {
             .bids
             .iter()
             .filter(|b| valid.contains(&b.bidder_id))
-            .map(|b| ScoredBid {
-                bidder: b.bidder_id.clone(),
-                price: b
-                    .fields
-                    .get("total_price")
-                    .and_then(number)
-                    .unwrap_or_default(),
-                // An SME declares itself in the price form's `sme` field when the tender asks
-                // for it among its opening fields.
-                sme: matches!(b.fields.get("sme"), Some(Value::Bool(true)))
-                    || b.fields.get("sme").and_then(Value::as_str) == Some("true"),
-                fields: b
-                    .fields
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.clone(), number(v)?)))
-                    .collect::<HashMap<_, _>>(),
+            .map(|b| {
+                let fields = self.current_fields(b);
+                ScoredBid {
+                    bidder: b.bidder_id.clone(),
+                    price: fields
+                        .get("total_price")
+                        .and_then(number)
+                        .unwrap_or_default(),
+                    // An SME declares itself in the price form's `sme` field when the tender asks
+                    // for it among its opening fields.
+                    sme: matches!(fields.get("sme"), Some(Value::Bool(true)))
+                        || fields.get("sme").and_then(Value::as_str) == Some("true"),
+                    fields: fields
+                        .iter()
+                        .filter_map(|(k, v)| Some((k.clone(), number(v)?)))
+                        .collect::<HashMap<_, _>>(),
+                }
             })
             .collect();
         room::aggregate(&self.setup, self.k, &bids, marks)
@@ -493,6 +530,11 @@ pub async fn view(
         "sheets": sheets,
         "clarifications": room.clarifications.iter().map(clarify::shown).collect::<Vec<_>>(),
         "clarifications_open": room.open_clarifications(),
+        "rounds": room.rounds.iter().map(|r| json!({
+            "round": r.number,
+            "deadline": crate::time::rfc3339(r.deadline),
+            "status": if r.record.is_some() { "opened" } else { "open" },
+        })).collect::<Vec<_>>(),
         "compliance": compliance,
         "ranking": ranking,
     }))

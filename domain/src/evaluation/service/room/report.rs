@@ -29,7 +29,7 @@ fn sha256_hex(text: &str) -> String {
 /// is open.
 fn body(room: &Room) -> DomainResult<Option<Value>> {
     // A question still open would change what is signed: the report waits for it.
-    if room.phase() != Phase::Scored || room.open_clarifications() > 0 {
+    if room.phase() != Phase::Scored || room.open_clarifications() > 0 || room.round_open() {
         return Ok(None);
     }
     let sheets: Vec<Value> = room
@@ -57,6 +57,7 @@ fn body(room: &Room) -> DomainResult<Option<Value>> {
         })).collect::<Vec<_>>(),
         "sheets": sheets,
         "clarifications": room.clarifications.iter().map(super::clarify::shown).collect::<Vec<_>>(),
+        "rounds": room.rounds.iter().filter_map(crate::evaluation::service::rounds::record_of).collect::<Vec<_>>(),
         "compliance": compliance_json(room),
         "ranking": ranking_json(room)?,
     })))
