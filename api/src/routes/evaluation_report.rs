@@ -136,6 +136,15 @@ struct Labels {
     criterion: &'static str,
     score: &'static str,
     others_mean: &'static str,
+    resolution: &'static str,
+    confirmed: &'static str,
+    corrected: &'static str,
+    clarifications: &'static str,
+    question: &'static str,
+    answer: &'static str,
+    lapsed: &'static str,
+    rounds: &'static str,
+    round: &'static str,
     verification: &'static str,
     verification_text: &'static str,
     report_digest: &'static str,
@@ -170,6 +179,15 @@ const ZH: Labels = Labels {
     criterion: "评审因素",
     score: "评分",
     others_mean: "其他成员平均分",
+    resolution: "复核",
+    confirmed: "确认",
+    corrected: "更正为",
+    clarifications: "澄清",
+    question: "问题",
+    answer: "答复",
+    lapsed: "逾期未答复",
+    rounds: "最后报价",
+    round: "轮次",
     verification: "核验",
     verification_text: "本报告的规范 JSON 由每位评标委员会成员以其本人密钥签名，再由平台签章。可通过 API 获取完整记录，并以平台公钥核验签名。",
     report_digest: "报告摘要（SHA-256）",
@@ -204,6 +222,15 @@ const EN: Labels = Labels {
     criterion: "Criterion",
     score: "Score",
     others_mean: "Others' mean",
+    resolution: "Review",
+    confirmed: "confirmed",
+    corrected: "corrected to",
+    clarifications: "Clarifications",
+    question: "Question",
+    answer: "Answer",
+    lapsed: "not answered in time",
+    rounds: "Final quotes",
+    round: "Round",
     verification: "Verification",
     verification_text: "The report's canonical JSON is signed by every committee member with their own key, then by the platform. The full record is in the API and checks under the platform's published key.",
     report_digest: "Report digest (SHA-256)",
@@ -241,6 +268,19 @@ struct FlagRow {
     criterion: String,
     score: String,
     others_mean: String,
+    resolution: String,
+}
+
+struct ClarificationRow {
+    bidder: String,
+    question: String,
+    answer: String,
+}
+
+struct QuoteRow {
+    round: String,
+    bidder: String,
+    result: String,
 }
 
 #[derive(Template)]
@@ -259,6 +299,8 @@ struct ReportPage {
     results: Vec<ResultRow>,
     candidates: String,
     flags: Vec<FlagRow>,
+    clarifications: Vec<ClarificationRow>,
+    quotes: Vec<QuoteRow>,
     report_sha256: String,
     platform_key: String,
     signature: String,
@@ -362,6 +404,40 @@ fn page(record: &Value, title: String, en: bool) -> ReportPage {
                 criterion: s(&f["criterion"]),
                 score: s(&f["score"]),
                 others_mean: s(&f["others_mean"]),
+                resolution: match f["resolution"].as_str() {
+                    Some("corrected") => format!("{} {}", l.corrected, s(&f["corrected_score"])),
+                    Some("confirmed") => l.confirmed.to_owned(),
+                    _ => String::new(),
+                },
+            })
+            .collect(),
+        clarifications: items(&report["clarifications"])
+            .iter()
+            .map(|c| ClarificationRow {
+                bidder: name(&c["bidder_id"]),
+                question: s(&c["question"]),
+                answer: if c["lapsed"] == true {
+                    l.lapsed.to_owned()
+                } else {
+                    s(&c["answer"])
+                },
+            })
+            .collect(),
+        quotes: items(&report["rounds"])
+            .iter()
+            .flat_map(|r| {
+                items(&r["quotes"])
+                    .iter()
+                    .map(|q| QuoteRow {
+                        round: s(&r["round"]),
+                        bidder: name(&q["bidder_id"]),
+                        result: if q["status"] == "opened" {
+                            s(&q["fields"]["total_price"])
+                        } else {
+                            s(&q["status"])
+                        },
+                    })
+                    .collect::<Vec<_>>()
             })
             .collect(),
         report_sha256: s(&record["report_sha256"]),

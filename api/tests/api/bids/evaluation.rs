@@ -456,6 +456,26 @@ async fn a_committee_reviews_and_scores_with_signed_locked_sheets_and_nobody_els
     // The members sign the report, one with a dissent; then the owner reads it.
     super::evaluation_report::sign_and_check(&app, &path, &members, &owner, &bidders[1].token)
         .await?;
+    // The printable report a supervisor files (电子招标投标办法 Art 40): Chinese, or English.
+    let html = app
+        .get(&format!("{path}/report.html"), Some(&owner))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        html.contains("评标报告") && html.contains("偏离较大的评分"),
+        "{html}"
+    );
+    assert!(html.contains("<td>确认</td>"), "the confirmed flag: {html}");
+    let html = app
+        .get(&format!("{path}/report.html?lang=en"), Some(&owner))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        html.contains("Evaluation report") && html.contains("<td>confirmed</td>"),
+        "{html}"
+    );
     // The result goes public with the report; challenges suspend the procedure (政府采购法 Art 52–53).
     let bidder_tokens: Vec<&str> = bidders.iter().map(|b| b.token.as_str()).collect();
     super::candidates::publicity_and_objections(
