@@ -105,6 +105,21 @@ pub mod queries {
     /// Ids looked up per query.
     const CHUNK: usize = 500;
 
+    /// The names of experts by id, in the order given (an unknown id stands for itself).
+    pub async fn names(db: &impl ConnectionTrait, ids: &[String]) -> DomainResult<Vec<String>> {
+        let found: HashMap<String, String> = experts::Entity::find()
+            .filter(experts::Column::Id.is_in(ids.iter().cloned()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e.name))
+            .collect();
+        Ok(ids
+            .iter()
+            .map(|id| found.get(id).cloned().unwrap_or_else(|| id.clone()))
+            .collect())
+    }
+
     /// An expert's registered signing key: its id and the raw public key in base64.
     pub async fn signing_key(
         db: &impl ConnectionTrait,

@@ -85,7 +85,13 @@ pub(crate) async fn publish_in(
     });
     // Government procurement publishes the committee's names with the result (87号令 Art 69).
     if law == Regime::GovernmentProcurement {
-        record["committee"] = Value::from(committee_names(txn, report).await?);
+        let ids: Vec<String> = report["committee"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|id| id.as_str().map(str::to_owned))
+            .collect();
+        record["committee"] = Value::from(crate::expert::store::queries::names(txn, &ids).await?);
     }
     let signature = signer.sign(to_canonical_string(&record).as_bytes());
     record["signature"] = Value::String(signature);
@@ -121,19 +127,6 @@ pub(crate) async fn publish_in(
         .await?;
     }
     Ok(())
-}
-
-/// The names of the report's committee, in its order.
-async fn committee_names(txn: &impl ConnectionTrait, report: &Value) -> DomainResult<Vec<String>> {
-    let mut names = Vec::new();
-    for id in report["committee"].as_array().into_iter().flatten() {
-        let id = id.as_str().unwrap_or_default();
-        let expert = crate::expert::store::experts::Entity::find_by_id(id.to_owned())
-            .one(txn)
-            .await?;
-        names.push(expert.map_or_else(|| id.to_owned(), |e| e.name));
-    }
-    Ok(names)
 }
 
 /// When objections close: the publicity's end, or later for a government procurement result.
