@@ -10,6 +10,7 @@ use tenderhall_domain::keys::key_id;
 use crate::helpers::{TestApp, TestResult, text};
 
 mod candidates;
+mod candidates_works;
 mod confidentiality;
 mod deposits;
 mod evaluation;
