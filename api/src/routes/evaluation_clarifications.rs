@@ -141,6 +141,7 @@ async fn answer(
         &LotId::parse(&lot)?,
         &clarification_id,
         &body.answer,
+        state.deposits().interest_rate,
         Some(ip),
         state.now(),
     )

@@ -45,9 +45,18 @@ pub fn read_price(
     }
     let mut fields = BTreeMap::new();
     let price = text("total_price").ok_or("price.json has no total_price string")?;
+    // A price in yuan to the fen, within what the scoring takes: anything else could never be
+    // ranked, so it is the bidder's fault here rather than a failure later.
     match price.parse::<Decimal>() {
-        Ok(p) if p > Decimal::ZERO => {}
-        _ => return Err(format!("total_price `{price}` is not a positive decimal")),
+        Ok(p)
+            if p > Decimal::ZERO
+                && p.scale() <= 2
+                && p <= tenderhall_model::evaluation::price::MAX_PRICE => {}
+        _ => {
+            return Err(format!(
+                "total_price `{price}` is not a positive amount in yuan with at most 2 decimals"
+            ));
+        }
     }
     fields.insert("total_price".to_owned(), price.to_owned());
     for field in opening_fields {
@@ -56,4 +65,34 @@ pub fn read_price(
         fields.insert(field.clone(), value.to_owned());
     }
     Ok(fields)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn archive(price: &str) -> Vec<u8> {
+        let body = format!(r#"{{"lot":"1","currency":"CNY","total_price":"{price}"}}"#);
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_ustar();
+        header.set_size(body.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, "price.json", body.as_bytes())
+            .unwrap();
+        builder.into_inner().unwrap()
+    }
+
+    #[test]
+    fn envelope_plaintext_a_price_is_yuan_to_the_fen_within_what_scoring_takes() {
+        assert_eq!(
+            read_price(&archive("1234567.89"), "1", &[]).unwrap()["total_price"],
+            "1234567.89"
+        );
+        for bad in ["0", "-1", "0.001", "1000000000000000.01", "abc"] {
+            assert!(read_price(&archive(bad), "1", &[]).is_err(), "{bad}");
+        }
+    }
 }

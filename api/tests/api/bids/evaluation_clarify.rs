@@ -88,6 +88,10 @@ async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid()
         .json()
         .await?;
     assert_eq!(seen["items"][0]["abnormally_low"], true, "{seen}");
+    assert!(
+        seen["items"][0]["expert_id"].is_null(),
+        "the bidder does not learn who asked (the committee stays secret): {seen}"
+    );
     let notes = app
         .get("/api/v1/notifications", Some(&bidders[3].token))
         .await?

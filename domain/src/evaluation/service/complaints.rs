@@ -399,7 +399,15 @@ pub async fn due(
     step: &str,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
+    let Some(found) = complaints::Entity::find_by_id(complaint_id.to_owned())
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
     let txn = begin_write(db).await?;
+    // The supervisors' rulings take the tender's lock: one taken just in time is seen here.
+    crate::tender::store::queries::lock(&txn, &found.tender_id).await?;
     let Some(c) = complaints::Entity::find_by_id(complaint_id.to_owned())
         .one(&txn)
         .await?

@@ -75,6 +75,15 @@ pub(crate) fn shown(c: &clarifications::Model) -> Value {
     })
 }
 
+/// As the bidder asked sees it: without the member who asked (the committee stays secret).
+fn shown_to_bidder(c: &clarifications::Model) -> Value {
+    let mut v = shown(c);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("expert_id");
+    }
+    v
+}
+
 fn invalid(field: &str, en: impl Into<String>, zh: impl Into<String>) -> DomainError {
     DomainError::invalid(field, en, zh)
 }
@@ -232,7 +241,7 @@ pub async fn asked_of(
         .await?
         .iter()
         .filter(|c| c.bidder_id == org)
-        .map(shown)
+        .map(shown_to_bidder)
         .collect();
     Ok(json!({ "items": mine }))
 }
@@ -246,6 +255,7 @@ pub async fn answer(
     lot: &LotId,
     clarification_id: &str,
     text: &str,
+    rate: Decimal,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Value> {
@@ -335,12 +345,16 @@ pub async fn answer(
         )
         .await?;
     }
+    // The last awaited explanation may conclude a review that leaves too few valid bids.
+    if c.abnormally_low {
+        super::fail::after_review(&txn, tender, lot, rate, now).await?;
+    }
     let saved = clarifications::Entity::find_by_id(c.id)
         .one(&txn)
         .await?
         .ok_or(DomainError::NotFound)?;
     txn.commit().await?;
-    Ok(shown(&saved))
+    Ok(shown_to_bidder(&saved))
 }
 
 /// The chronograph at a clarification's deadline: unanswered, it lapses, once. An abnormally low

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
 
 use super::{Phase, load};
@@ -25,7 +25,12 @@ pub(crate) async fn after_review(
     now: DateTime<Utc>,
 ) -> DomainResult<bool> {
     let room = load(txn, tender, lot).await?.ok_or(DomainError::NotFound)?;
-    if room.phase() != Phase::Failed {
+    let already =
+        crate::tender::store::lots::Entity::find_by_id((tender.to_string(), lot.to_string()))
+            .one(txn)
+            .await?
+            .is_some_and(|l| l.status == crate::tender::LotStatus::Failed.as_str());
+    if room.phase() != Phase::Failed || already {
         return Ok(false);
     }
     let valid = room.valid_bidders().unwrap_or_default().len();

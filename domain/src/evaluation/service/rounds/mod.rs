@@ -25,8 +25,10 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use super::super::store::{evaluation_reports, quote_rounds, round_quotes};
-use super::room::{Viewer, load};
+use super::super::store::{
+    evaluation_report_signatures, evaluation_reports, quote_rounds, round_quotes,
+};
+use super::room::{Phase, Viewer, load};
 use crate::account::{OrganizationKind, Principal};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::bid::envelope::Checked;
@@ -119,10 +121,13 @@ pub async fn call(
             ),
         });
     }
-    let Some(still_in) = room.valid_bidders() else {
+    let Some(still_in) = room
+        .valid_bidders()
+        .filter(|_| matches!(room.phase(), Phase::Scores | Phase::Flags | Phase::Scored))
+    else {
         return Err(wrong_phase(
-            "Final quotes come after the review has concluded.",
-            "最后报价应在资格和符合性审查结束后提出。",
+            "Final quotes come after the review has concluded, on a lot that has not failed.",
+            "最后报价应在资格和符合性审查结束后、且标段未失败时提出。",
         ));
     };
     if room.rounds.iter().any(|r| r.record.is_none()) {
@@ -131,14 +136,21 @@ pub async fn call(
             "仍有一轮最后报价尚未开启。",
         ));
     }
+    // Once a member has signed the report, a round would change what is signed under it.
     let reported = evaluation_reports::Entity::find_by_id((tender.to_string(), lot.to_string()))
         .one(&txn)
         .await?
-        .is_some();
+        .is_some()
+        || evaluation_report_signatures::Entity::find()
+            .filter(evaluation_report_signatures::Column::TenderId.eq(tender.as_str()))
+            .filter(evaluation_report_signatures::Column::LotId.eq(lot.as_str()))
+            .one(&txn)
+            .await?
+            .is_some();
     if reported || still_in.is_empty() {
         return Err(wrong_phase(
-            "The report is signed, or nobody is still in: no round can be called.",
-            "评审报告已签署或已无有效供应商，不能再要求报价。",
+            "Signing of the report has begun, or nobody is still in: no round can be called.",
+            "评审报告已开始签署或已无有效供应商，不能再要求报价。",
         ));
     }
     let accelerator = u32::try_from(tender_row.accelerator).unwrap_or(1);

@@ -161,6 +161,33 @@ pub async fn record(
         txn.rollback().await?;
         return Ok(existing);
     }
+    // A quote receipted just before the deadline may have committed after `due` read the quotes:
+    // under the lock they are all in; if any differs, this run stops and the job opens again.
+    let mut now_in: Vec<(String, String)> = round_quotes::Entity::find()
+        .filter(round_quotes::Column::RoundId.eq(round.id.as_str()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|q| (q.organization_id, q.envelope_sha256))
+        .collect();
+    let mut read: Vec<(String, String)> = opening
+        .quotes
+        .iter()
+        .map(|q| {
+            (
+                q.quote.organization_id.clone(),
+                q.quote.envelope_sha256.clone(),
+            )
+        })
+        .collect();
+    now_in.sort();
+    read.sort();
+    if now_in != read {
+        txn.rollback().await?;
+        return Err(DomainError::internal(
+            "a quote was receipted while the round was being opened: opening again",
+        ));
+    }
     let called = bidders_of(&round);
     let mut lines = Vec::new();
     for org in &called {
