@@ -3,16 +3,12 @@
 //! government procurement's working days (87号令 Art 69; 政府采购法 Art 52–56). Goods and services
 //! are government procurement, as for the deposits and the price weights.
 
-use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
 use tenderhall_model::evaluation::publicity::{
     ANSWER_DAYS, COMPLAINT_ACCEPT_WORKING_DAYS, COMPLAINT_DAYS, COMPLAINT_DECIDE_WORKING_DAYS,
     GP_ANSWER_WORKING_DAYS, GP_CHALLENGE_WORKING_DAYS, GP_COMPLAINT_WORKING_DAYS,
     GP_PUBLICITY_WORKING_DAYS, PUBLICITY_DAYS,
 };
 
-use crate::error::DomainResult;
-use crate::tender::calendar::HolidayCalendar;
 use crate::tender::procedure::{Kind, Period};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,26 +84,6 @@ impl Regime {
 
 fn days(n: i64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// The end of `period` from `at` for a tender run with `accelerator`, working days counted on the
-/// stored holiday calendar.
-pub async fn after(
-    db: &impl ConnectionTrait,
-    at: DateTime<Utc>,
-    period: Period,
-    accelerator: u32,
-) -> DomainResult<DateTime<Utc>> {
-    let calendar = match period {
-        Period::WorkingDays(_) => crate::tender::service::load_calendar(db).await?,
-        Period::Days(_) => HolidayCalendar::default(),
-    };
-    Ok(crate::tender::earliest_deadline(
-        at,
-        period,
-        accelerator,
-        &calendar,
-    ))
 }
 
 #[cfg(test)]

@@ -19,9 +19,9 @@ use crate::error::{DomainError, DomainResult};
 use crate::id::RefundId;
 use crate::jobs::{NewJob, service as jobs};
 use crate::money::Currency;
+use crate::tender::MAX_ACCELERATOR;
 use crate::tender::procedure::Period;
 use crate::tender::store::queries;
-use crate::tender::{MAX_ACCELERATOR, earliest_deadline};
 
 /// An audit entry about one bidder's money. Before the bid deadline it would tell supervisors that
 /// someone registered (电子招标投标办法 Art 21), so it goes to the tender's sealed chain, withheld
@@ -105,18 +105,13 @@ pub async fn refund_due_by(
     accelerator: u32,
     at: DateTime<Utc>,
 ) -> DomainResult<DateTime<Utc>> {
-    let period = reason.period(government_procurement);
-    // Only working days need the holiday calendar.
-    let calendar = match period {
-        Period::WorkingDays(_) => crate::tender::service::load_calendar(txn).await?,
-        Period::Days(_) => crate::tender::calendar::HolidayCalendar::default(),
-    };
-    Ok(earliest_deadline(
+    crate::tender::service::period_end(
+        txn,
         at,
-        period,
+        reason.period(government_procurement),
         accelerator.clamp(1, MAX_ACCELERATOR),
-        &calendar,
-    ))
+    )
+    .await
 }
 
 /// Interest on what `account` holds, each payment from the day it arrived to `now`, at `rate` a

@@ -13,7 +13,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use tenderhall_model::evaluation::publicity::{Status, status_with_complaints};
 
-use super::super::regime::{self, Regime};
+use super::super::regime::Regime;
 use super::super::store::{complaints, lot_candidates, objections};
 use crate::account::Principal;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
@@ -39,9 +39,9 @@ pub(crate) async fn publish_in(
 ) -> DomainResult<()> {
     let accelerator = u32::try_from(tender.accelerator).unwrap_or(1);
     let law = Regime::of(&tender.kind);
-    let ends = regime::after(txn, now, law.publicity(), accelerator).await?;
+    let ends = crate::tender::service::period_end(txn, now, law.publicity(), accelerator).await?;
     let close = match law.objections_after() {
-        Some(period) => regime::after(txn, ends, period, accelerator).await?,
+        Some(period) => crate::tender::service::period_end(txn, ends, period, accelerator).await?,
         None => ends,
     };
     let names: std::collections::HashMap<String, String> = report["bids"]
@@ -314,7 +314,7 @@ pub async fn object(
         });
     }
     let accelerator = u32::try_from(tender_row.accelerator).unwrap_or(1);
-    let due = regime::after(&txn, now, law.answer(), accelerator).await?;
+    let due = crate::tender::service::period_end(&txn, now, law.answer(), accelerator).await?;
     let id = format!("obj_{}", uuid::Uuid::now_v7().simple());
     objections::Entity::insert(objections::ActiveModel {
         id: Set(id.clone()),

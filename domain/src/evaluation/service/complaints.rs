@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use super::super::regime::{self, Regime};
+use super::super::regime::Regime;
 use super::super::store::{complaints, objections};
 use crate::account::Principal;
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
@@ -135,7 +135,8 @@ pub async fn file(
     };
     let law = Regime::of(&tender_row.kind);
     let accelerator = u32::try_from(tender_row.accelerator).unwrap_or(1);
-    let last = regime::after(&txn, known, law.complaint_window(), accelerator).await?;
+    let last = crate::tender::service::period_end(&txn, known, law.complaint_window(), accelerator)
+        .await?;
     if now > last {
         return Err(DomainError::Refused {
             code: ErrorCode::DeadlinePassed,
@@ -167,7 +168,9 @@ pub async fn file(
             ),
         });
     }
-    let accept_due = regime::after(&txn, now, Regime::complaint_acceptance(), accelerator).await?;
+    let accept_due =
+        crate::tender::service::period_end(&txn, now, Regime::complaint_acceptance(), accelerator)
+            .await?;
     let id = format!("cmp_{}", uuid::Uuid::now_v7().simple());
     complaints::Entity::insert(complaints::ActiveModel {
         id: Set(id.clone()),
@@ -310,8 +313,13 @@ pub async fn rule(
         }
         Ruling::Accept { suspend } => {
             let accelerator = u32::try_from(tender_row.accelerator).unwrap_or(1);
-            let decide_due =
-                regime::after(&txn, now, Regime::complaint_decision(), accelerator).await?;
+            let decide_due = crate::tender::service::period_end(
+                &txn,
+                now,
+                Regime::complaint_decision(),
+                accelerator,
+            )
+            .await?;
             update.accepted_at = Set(Some(now));
             update.suspends = Set(*suspend);
             update.decide_due = Set(Some(decide_due));

@@ -22,6 +22,26 @@ pub async fn load_calendar(db: &impl ConnectionTrait) -> DomainResult<HolidayCal
     Ok(HolidayCalendar::new(holidays, workdays))
 }
 
+/// The end of `period` from `at` for a tender run with `accelerator` (`earliest_deadline`),
+/// working days counted on the stored holiday calendar, which is read only for them.
+pub async fn period_end(
+    db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    period: crate::tender::procedure::Period,
+    accelerator: u32,
+) -> DomainResult<DateTime<Utc>> {
+    let calendar = match period {
+        crate::tender::procedure::Period::WorkingDays(_) => load_calendar(db).await?,
+        crate::tender::procedure::Period::Days(_) => HolidayCalendar::default(),
+    };
+    Ok(crate::tender::earliest_deadline(
+        at,
+        period,
+        accelerator,
+        &calendar,
+    ))
+}
+
 /// A day of the calendar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CalendarDay {

@@ -19,7 +19,7 @@ use serde_json::json;
 
 pub use self::amend::{Amendment, AmendmentInput, list_amendments, publish_amendment};
 pub use self::calendar::{
-    CalendarDay, calendar_days, load_calendar, seed_calendar, set_calendar_day,
+    CalendarDay, calendar_days, load_calendar, period_end, seed_calendar, set_calendar_day,
 };
 pub use self::clarify::{
     QUESTIONS_CLOSE_JOB, Question, answer_question, ask_question, close_questions, list_questions,
