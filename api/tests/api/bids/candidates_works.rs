@@ -8,22 +8,18 @@ use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::evaluation::{Member, Scene, accept_all, pool, request_draw, scene, seated};
+use super::evaluation::{scene, seat_and_open};
 use super::{bidder, drain, opening_key, put_bid, sealed_bid};
 use crate::helpers::{TestResult, assert_problem, text};
 
 #[tokio::test]
 async fn art_54_works_candidates_are_public_for_three_days_and_objections_come_within_them()
 -> TestResult {
-    let Scene {
-        app,
-        operator,
-        supervisor,
-        owner,
-    } = scene("owner@works-publicity.test").await?;
+    let scene = scene("owner@works-publicity.test").await?;
+    let (app, owner) = (&scene.app, &scene.owner);
     let tender = app
         .publish_tender(
-            &owner,
+            owner,
             &json!({
                 "title": "道路维修工程", "kind": "construction", "procedure": "open_tender",
                 "award_method": "lowest_evaluated_price",
@@ -32,28 +28,19 @@ async fn art_54_works_candidates_are_public_for_three_days_and_objections_come_w
             }),
         )
         .await?;
-    let key = opening_key(&app, &tender).await?;
+    let key = opening_key(app, &tender).await?;
     let mut bidders = Vec::new();
     for (email, price) in [
         ("a@works-pub.test", "90000.00"),
         ("b@works-pub.test", "95000.00"),
         ("c@works-pub.test", "99000.00"),
     ] {
-        let b = bidder(&app, email, &tender).await?;
-        let res = put_bid(&app, &b, &tender, sealed_bid(&b, &tender, &key, price)?).await?;
+        let b = bidder(app, email, &tender).await?;
+        let res = put_bid(app, &b, &tender, sealed_bid(&b, &tender, &key, price)?).await?;
         assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
         bidders.push(b);
     }
-    let experts = pool(&app, &operator, "wx", 6).await?;
-    app.clock.advance(TimeDelta::days(19) + TimeDelta::hours(1));
-    let draw = request_draw(&app, &owner, &supervisor, &tender).await?;
-    app.clock.advance(TimeDelta::minutes(16));
-    app.drain().await?;
-    accept_all(&app, &experts).await?;
-    let ids = seated(&app, &supervisor, &draw).await?;
-    let members: Vec<&Member> = experts.iter().filter(|m| ids.contains(&m.id)).collect();
-    app.clock.advance(TimeDelta::days(2));
-    drain(&app).await?;
+    let (members, _) = seat_and_open(&scene, &tender, "wx").await?;
 
     // No checks and no subjective criteria: the report is ready; every member signs it.
     let report = format!("/api/v1/tenders/{tender}/lots/1/evaluation/report");
@@ -117,7 +104,7 @@ async fn art_54_works_candidates_are_public_for_three_days_and_objections_come_w
         .post(
             &format!("{objections}/{}/answer", text(&raised["objection_id"])),
             &json!({"answer": "经核实，项目经理资格有效。"}),
-            Some(&owner),
+            Some(owner),
         )
         .await?;
     assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await?);
@@ -125,7 +112,7 @@ async fn art_54_works_candidates_are_public_for_three_days_and_objections_come_w
     // After the 3 days nobody objects any more, and the objector may complain within 10 days.
     app.clock
         .advance(TimeDelta::days(3) + TimeDelta::minutes(1));
-    drain(&app).await?;
+    drain(app).await?;
     let res = app
         .post(
             &objections,

@@ -139,6 +139,31 @@ pub(super) async fn request_draw(
     Ok(draw)
 }
 
+/// From a tender 21 days out with its bids in: six experts of the pool (`{prefix}_1`…), five drawn
+/// two days before the deadline and seated, then the lot opened. Returns the seated members and
+/// the draw's id.
+pub(super) async fn seat_and_open(
+    scene: &Scene,
+    tender: &str,
+    prefix: &str,
+) -> anyhow::Result<(Vec<Member>, String)> {
+    let app = &scene.app;
+    let experts = pool(app, &scene.operator, prefix, 6).await?;
+    app.clock.advance(TimeDelta::days(19) + TimeDelta::hours(1));
+    let draw = request_draw(app, &scene.owner, &scene.supervisor, tender).await?;
+    app.clock.advance(TimeDelta::minutes(16));
+    app.drain().await?;
+    accept_all(app, &experts).await?;
+    let ids = seated(app, &scene.supervisor, &draw).await?;
+    app.clock.advance(TimeDelta::days(2));
+    drain(app).await?;
+    let members = experts
+        .into_iter()
+        .filter(|m| ids.contains(&m.id))
+        .collect();
+    Ok((members, draw))
+}
+
 /// Every invitation mailed to the experts is accepted, declaring no conflict.
 pub(super) async fn accept_all(app: &TestApp, experts: &[Member]) -> anyhow::Result<()> {
     let marker = "/expert-invitations/";

@@ -9,22 +9,16 @@ use chrono::TimeDelta;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::evaluation::{
-    Member, Scene, accept_all, pool, request_draw, room_tender, scene, seated, signed,
-};
+use super::evaluation::{room_tender, scene, seat_and_open, signed};
 use super::{bidder, drain, opening_key, put_bid, sealed_bid};
 use crate::helpers::{TestResult, assert_problem, text};
 
 #[tokio::test]
 async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid() -> TestResult {
-    let Scene {
-        app,
-        operator,
-        supervisor,
-        owner,
-    } = scene("owner@clarify.test").await?;
-    let tender = app.publish_tender(&owner, &room_tender(&app)).await?;
-    let key = opening_key(&app, &tender).await?;
+    let scene = scene("owner@clarify.test").await?;
+    let (app, supervisor, owner) = (&scene.app, &scene.supervisor, &scene.owner);
+    let tender = app.publish_tender(owner, &room_tender(app)).await?;
+    let key = opening_key(app, &tender).await?;
     let mut bidders = Vec::new();
     for (email, price) in [
         ("a@clr.test", "90000.00"),
@@ -32,22 +26,13 @@ async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid()
         ("c@clr.test", "99000.00"),
         ("d@clr.test", "41000.00"),
     ] {
-        let b = bidder(&app, email, &tender).await?;
-        let res = put_bid(&app, &b, &tender, sealed_bid(&b, &tender, &key, price)?).await?;
+        let b = bidder(app, email, &tender).await?;
+        let res = put_bid(app, &b, &tender, sealed_bid(&b, &tender, &key, price)?).await?;
         assert_eq!(res.status(), StatusCode::CREATED);
         bidders.push(b);
     }
     let orgs: Vec<String> = bidders.iter().map(|b| b.org.clone()).collect();
-    let experts = pool(&app, &operator, "cx", 6).await?;
-    app.clock.advance(TimeDelta::days(19) + TimeDelta::hours(1));
-    let draw = request_draw(&app, &owner, &supervisor, &tender).await?;
-    app.clock.advance(TimeDelta::minutes(16));
-    app.drain().await?;
-    accept_all(&app, &experts).await?;
-    let ids = seated(&app, &supervisor, &draw).await?;
-    let members: Vec<&Member> = experts.iter().filter(|m| ids.contains(&m.id)).collect();
-    app.clock.advance(TimeDelta::days(2));
-    drain(&app).await?;
+    let (members, _) = seat_and_open(&scene, &tender, "cx").await?;
 
     let room = format!("/api/v1/tenders/{tender}/lots/1/evaluation");
     let ask = format!("{room}/clarifications");
@@ -56,7 +41,7 @@ async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid()
     let low = json!({"bidder_id": orgs[3], "question": "贵方报价明显低于其他投标人，请书面说明其合理性。",
                      "abnormally_low": true, "answer_by": in_a_day});
     // Only a seated member asks: to the owner and a bidder the room does not exist.
-    for token in [&owner, &bidders[0].token] {
+    for token in [owner, &bidders[0].token] {
         assert_problem(
             app.post(&ask, &low, Some(token)).await?,
             StatusCode::NOT_FOUND,
@@ -98,7 +83,7 @@ async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid()
         .text()
         .await?;
     assert!(notes.contains("clarification.asked"), "{notes}");
-    for token in [&bidders[1].token, &owner] {
+    for token in [&bidders[1].token, owner] {
         let seen: Value = app.get(&mine, Some(token)).await?.json().await?;
         assert_eq!(seen["items"], json!([]), "{seen}");
     }
@@ -139,7 +124,7 @@ async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid()
             .await?;
         assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
     }
-    let view: Value = app.get(&room, Some(&supervisor)).await?.json().await?;
+    let view: Value = app.get(&room, Some(supervisor)).await?.json().await?;
     assert_eq!(view["phase"], "review", "{view}");
     assert!(view["compliance"].is_null());
     assert_eq!(view["clarifications_open"], 1);
@@ -147,7 +132,7 @@ async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid()
     // The deadline passes unanswered: D's bid is invalid (Art 60), and D can no longer answer.
     app.clock
         .advance(TimeDelta::days(1) + TimeDelta::minutes(1));
-    drain(&app).await?;
+    drain(app).await?;
     let answer_d = format!("{mine}/{}/answer", text(&asked_d["clarification_id"]));
     let res = app
         .post(
@@ -222,7 +207,7 @@ async fn art_60_an_abnormally_low_price_left_unexplained_makes_the_bid_invalid()
     .await?;
     app.clock
         .advance(TimeDelta::days(1) + TimeDelta::minutes(1));
-    drain(&app).await?;
+    drain(app).await?;
     let draft: Value = app
         .get(&report, Some(&members[0].token))
         .await?

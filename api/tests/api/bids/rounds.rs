@@ -10,22 +10,18 @@ use chrono::TimeDelta;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::evaluation::{Member, Scene, accept_all, pool, request_draw, scene, seated};
+use super::evaluation::{scene, seat_and_open};
 use super::{bidder, drain, opening_key, put_bid, sealed_bid};
 use crate::helpers::{TestResult, assert_problem, text};
 
 #[tokio::test]
 async fn an_inquiry_takes_sealed_final_quotes_opened_together_at_the_round_deadline() -> TestResult
 {
-    let Scene {
-        app,
-        operator,
-        supervisor,
-        owner,
-    } = scene("owner@rounds.test").await?;
+    let scene = scene("owner@rounds.test").await?;
+    let (app, supervisor, owner) = (&scene.app, &scene.supervisor, &scene.owner);
     let tender = app
         .publish_tender(
-            &owner,
+            owner,
             &json!({
                 "title": "办公设备询价采购", "kind": "goods", "procedure": "inquiry",
                 "award_method": "lowest_evaluated_price",
@@ -34,7 +30,7 @@ async fn an_inquiry_takes_sealed_final_quotes_opened_together_at_the_round_deadl
             }),
         )
         .await?;
-    let key = opening_key(&app, &tender).await?;
+    let key = opening_key(app, &tender).await?;
     let mut bidders = Vec::new();
     for (email, price) in [
         ("a@rnd.test", "90000.00"),
@@ -42,26 +38,17 @@ async fn an_inquiry_takes_sealed_final_quotes_opened_together_at_the_round_deadl
         ("c@rnd.test", "99000.00"),
         ("d@rnd.test", "99500.00"),
     ] {
-        let b = bidder(&app, email, &tender).await?;
-        let res = put_bid(&app, &b, &tender, sealed_bid(&b, &tender, &key, price)?).await?;
+        let b = bidder(app, email, &tender).await?;
+        let res = put_bid(app, &b, &tender, sealed_bid(&b, &tender, &key, price)?).await?;
         assert_eq!(res.status(), StatusCode::CREATED);
         bidders.push(b);
     }
     let orgs: Vec<String> = bidders.iter().map(|b| b.org.clone()).collect();
-    let experts = pool(&app, &operator, "qx", 6).await?;
-    app.clock.advance(TimeDelta::days(19) + TimeDelta::hours(1));
-    let draw = request_draw(&app, &owner, &supervisor, &tender).await?;
-    app.clock.advance(TimeDelta::minutes(16));
-    app.drain().await?;
-    accept_all(&app, &experts).await?;
-    let ids = seated(&app, &supervisor, &draw).await?;
-    let members: Vec<&Member> = experts.iter().filter(|m| ids.contains(&m.id)).collect();
-    app.clock.advance(TimeDelta::days(2));
-    drain(&app).await?;
+    let (members, _) = seat_and_open(&scene, &tender, "qx").await?;
 
     let room = format!("/api/v1/tenders/{tender}/lots/1/evaluation");
     let calls = format!("{room}/rounds");
-    let view: Value = app.get(&room, Some(&supervisor)).await?.json().await?;
+    let view: Value = app.get(&room, Some(supervisor)).await?.json().await?;
     assert_eq!(
         view["ranking"]["results"][0]["bidder_id"],
         json!(orgs[0]),
@@ -70,7 +57,7 @@ async fn an_inquiry_takes_sealed_final_quotes_opened_together_at_the_round_deadl
 
     // Only the panel calls a round, with a deadline ahead.
     let tomorrow = (app.state.now() + TimeDelta::days(1)).to_rfc3339();
-    for token in [&owner, &bidders[0].token] {
+    for token in [owner, &bidders[0].token] {
         let res = app
             .post(&calls, &json!({"deadline": tomorrow}), Some(token))
             .await?;
@@ -99,7 +86,7 @@ async fn an_inquiry_takes_sealed_final_quotes_opened_together_at_the_round_deadl
         .await?;
     assert_problem(res, StatusCode::CONFLICT, "wrong_phase").await?;
     // While it runs, there is no ranking and no report.
-    let view: Value = app.get(&room, Some(&supervisor)).await?.json().await?;
+    let view: Value = app.get(&room, Some(supervisor)).await?.json().await?;
     assert!(view["ranking"].is_null(), "{view}");
     assert_eq!(view["rounds"][0]["status"], "open");
     assert_problem(
@@ -123,7 +110,7 @@ async fn an_inquiry_takes_sealed_final_quotes_opened_together_at_the_round_deadl
         "a bidder does not see who else was called"
     );
     assert_problem(
-        app.get(&path, Some(&owner)).await?,
+        app.get(&path, Some(owner)).await?,
         StatusCode::NOT_FOUND,
         "not_found",
     )
@@ -161,7 +148,7 @@ async fn an_inquiry_takes_sealed_final_quotes_opened_together_at_the_round_deadl
     // At the deadline every quote opens together; the record is signed.
     app.clock
         .advance(TimeDelta::days(1) + TimeDelta::minutes(1));
-    drain(&app).await?;
+    drain(app).await?;
     let res = put(0, sealed_bid(&bidders[0], &tender, &round_key, "80000.00")?).await?;
     assert_problem(res, StatusCode::CONFLICT, "deadline_passed").await?;
     let opened: Value = app
@@ -200,7 +187,7 @@ async fn an_inquiry_takes_sealed_final_quotes_opened_together_at_the_round_deadl
     ));
 
     // The ranking takes the final prices; A, without a quote, is out. The report carries the round.
-    let view: Value = app.get(&room, Some(&supervisor)).await?.json().await?;
+    let view: Value = app.get(&room, Some(supervisor)).await?.json().await?;
     let order: Vec<String> = view["ranking"]["results"]
         .as_array()
         .cloned()
@@ -250,7 +237,7 @@ async fn an_inquiry_takes_sealed_final_quotes_opened_together_at_the_round_deadl
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await?);
     app.clock
         .advance(TimeDelta::hours(2) + TimeDelta::minutes(1));
-    drain(&app).await?;
+    drain(app).await?;
     let public: Value = app
         .get(&format!("/api/v1/tenders/{tender}"), None)
         .await?
