@@ -233,6 +233,7 @@ async fn measure(
             accelerator: None,
             tenderer_id: None,
             evaluation: None,
+            region: None,
         };
         let tender = create_draft(&db, &owner, input, true, None, now)
             .await

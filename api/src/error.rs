@@ -241,7 +241,12 @@ pub async fn localize_problems(request: Request, next: Next) -> Response {
                 .headers()
                 .get(header::CONTENT_TYPE)
                 .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-            if is_problem {
+            // A page's refusal is already a page (crate::web::PageError).
+            let is_page = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+            if is_problem || is_page {
                 return response;
             }
             framework_problem(response.status())

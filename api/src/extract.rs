@@ -23,14 +23,17 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// Picks by `Accept-Language` with its quality values (RFC 9110 §12.5.4).
+    /// Picks by `Accept-Language` with its quality values (RFC 9110 §12.5.4); English when
+    /// the caller names neither language.
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let Some(value) = headers
+        Self::preferred(headers).unwrap_or(Self::En)
+    }
+
+    /// The caller's preferred language of the two, if it names either.
+    pub fn preferred(headers: &HeaderMap) -> Option<Self> {
+        let value = headers
             .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-        else {
-            return Self::En;
-        };
+            .and_then(|v| v.to_str().ok())?;
         let mut best: Option<(f32, Self)> = None;
         for item in value.split(',') {
             let mut parts = item.split(';');
@@ -53,7 +56,7 @@ impl Lang {
                 best = Some((q, lang));
             }
         }
-        best.map_or(Self::En, |(_, lang)| lang)
+        best.map(|(_, lang)| lang)
     }
 
     pub fn tag(self) -> &'static str {
@@ -128,12 +131,32 @@ pub struct Auth {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer(parts)
-            .ok_or_else(ApiError::unauthenticated)?
-            .to_owned();
+        let token = match bearer(parts) {
+            Some(token) => token.to_owned(),
+            None => portal_session(parts, state)?.ok_or_else(ApiError::unauthenticated)?,
+        };
         let principal = authenticate(state.db(), &token, state.now()).await?;
         Ok(Self { principal, token })
     }
+}
+
+/// The portal's session cookie, for the calls a page's script makes: only with the page's form
+/// token in `X-CSRF-Token` (403 `csrf_failed` without), so no other site can call in its name.
+fn portal_session(parts: &Parts, state: &AppState) -> Result<Option<String>, ApiError> {
+    use crate::web::session::{SESSION_COOKIE, cookie, header_token_ok};
+    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    if !header_token_ok(state.web_key(), &parts.headers) {
+        return Err(ApiError::new(
+            ErrorCode::CsrfFailed,
+            tenderhall_domain::error::Text::new(
+                "Signed in by the portal's cookie, a call needs the page's token in `X-CSRF-Token`; an API client sends `Authorization: Bearer`.",
+                "使用门户 Cookie 登录时，请求须在 `X-CSRF-Token` 中携带页面令牌；API 客户端请使用 `Authorization: Bearer`。",
+            ),
+        ));
+    }
+    Ok(Some(token.to_owned()))
 }
 
 /// A caller who may or may not be signed in: no token is `None`, a bad token is still 401.
@@ -143,7 +166,11 @@ pub struct MaybeAuth(pub Option<Principal>);
 impl FromRequestParts<AppState> for MaybeAuth {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if parts.headers.get(header::AUTHORIZATION).is_none() {
+        let portal =
+            crate::web::session::cookie(&parts.headers, crate::web::session::SESSION_COOKIE)
+                .is_some()
+                && parts.headers.contains_key(crate::web::session::CSRF_HEADER);
+        if parts.headers.get(header::AUTHORIZATION).is_none() && !portal {
             return Ok(Self(None));
         }
         Auth::from_request_parts(parts, state)

@@ -15,6 +15,7 @@ pub mod routes;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod web;
 
 pub use config::Settings;
 pub use state::AppState;

@@ -26,6 +26,8 @@ struct Inner {
     public_url: String,
     signer: Arc<PlatformSigner>,
     master_key: MasterKey,
+    /// Signs the portal's form tokens (docs/portal.md "Sessions and forms").
+    web_key: ring::hmac::Key,
     sign_in: SignInPolicy,
     jobs_wake: Arc<tokio::sync::Notify>,
     store: Arc<dyn DocumentStore>,
@@ -60,6 +62,7 @@ impl AppState {
             draws,
             public_url,
             signer,
+            web_key: master_key.derive_hmac_key("tenderhall/web/csrf/v1"),
             master_key,
             sign_in,
             jobs_wake: Arc::default(),
@@ -104,6 +107,10 @@ impl AppState {
 
     pub fn master_key(&self) -> &MasterKey {
         &self.0.master_key
+    }
+
+    pub fn web_key(&self) -> &ring::hmac::Key {
+        &self.0.web_key
     }
 
     pub fn sign_in_policy(&self) -> &SignInPolicy {

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 pub mod api;
+pub mod browser;
 
 use anyhow::{Context, bail};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};

@@ -170,7 +170,7 @@ async fn a_whole_procedure_from_publication_to_refunds_with_real_mail() -> anyho
         let email = format!("px_{i}@experts.test");
         let started = Instant::now();
         let token = loop {
-            if let Some(token) = token_in_mail(&smtp, &email, "#token=")? {
+            if let Some(token) = token_in_mail(&smtp, &email, "?token=")? {
                 break token;
             }
             anyhow::ensure!(

@@ -69,6 +69,7 @@ async fn due_tenders(site: &Site, n: usize) -> anyhow::Result<(DatabaseConnectio
             accelerator: None,
             tenderer_id: None,
             evaluation: None,
+            region: None,
         };
         let tender = create_draft(&db, &principal, input, false, None, past).await?;
         publish(

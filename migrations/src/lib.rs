@@ -50,6 +50,7 @@ mod m20261204_000043_create_lot_awards;
 mod m20261204_000044_create_clarifications;
 mod m20261204_000045_create_complaints;
 mod m20261204_000046_create_quote_rounds;
+mod m20261205_000047_add_tender_region;
 
 pub struct Migrator;
 
@@ -103,6 +104,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000044_create_clarifications::Migration),
             Box::new(m20261204_000045_create_complaints::Migration),
             Box::new(m20261204_000046_create_quote_rounds::Migration),
+            Box::new(m20261205_000047_add_tender_region::Migration),
         ]
     }
 }

@@ -4,18 +4,60 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use tenderhall_domain::account::service::{NewOrganization, Registration, register};
+use tenderhall_domain::account::service::{NewOrganization, Registration, register, set_language};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::Problem;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientIp};
+use crate::extract::{ApiJson, Auth, ClientIp};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_account))
+    OpenApiRouter::new()
+        .routes(routes!(create_account))
+        .routes(routes!(set_account_language))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageRequest {
+    /// `zh-CN` or `en`.
+    pub language: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LanguageResponse {
+    pub language: String,
+}
+
+/// Set the language of the caller's mail and notifications.
+#[utoipa::path(
+    put,
+    path = "/api/v1/accounts/me/language",
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = LanguageRequest,
+    responses((status = 200, body = LanguageResponse), (status = 401, body = Problem), (status = 422, description = "`invalid`", body = Problem))
+)]
+async fn set_account_language(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    auth: Auth,
+    ApiJson(req): ApiJson<LanguageRequest>,
+) -> ApiResult<Json<LanguageResponse>> {
+    let language = set_language(
+        state.db(),
+        &auth.principal,
+        &req.language,
+        Some(ip),
+        state.now(),
+    )
+    .await?;
+    Ok(Json(LanguageResponse {
+        language: language.to_owned(),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Html;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenderhall_domain::id::NotificationId;
@@ -23,7 +22,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(mark_read))
         .routes(routes!(request_reset))
         .routes(routes!(complete_reset))
-        .routes(routes!(reset_page))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -183,30 +181,4 @@ async fn complete_reset(
 ) -> ApiResult<StatusCode> {
     notify::reset_password(state.db(), &token, &req.password, Some(ip), state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The page a reset link opens: a form that sends the new password with the token from the link.
-#[utoipa::path(get, path = "/reset-password", tag = "accounts", responses((status = 200, content_type = "text/html")))]
-async fn reset_page() -> Html<&'static str> {
-    Html(
-        r#"<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>重置密码 Reset password · Tenderhall</title>
-<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}input,button{font-size:1rem;padding:.4rem;width:100%;margin:.3rem 0}</style></head>
-<body><h1>重置密码 <small>Reset password</small></h1>
-<form id="f"><label>新密码 New password（至少 10 位，含字母和数字 / 10+ characters with a letter and a digit）
-<input type="password" id="p" required minlength="10" autocomplete="new-password"></label>
-<button>确定 Set password</button></form><p id="m" role="status"></p>
-<script>
-document.getElementById('f').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const token = new URLSearchParams(location.hash.slice(1)).get('token') || '';
-  const res = await fetch('/api/v1/password-resets/' + encodeURIComponent(token), {
-    method: 'POST', headers: {'content-type': 'application/json'},
-    body: JSON.stringify({password: document.getElementById('p').value})});
-  document.getElementById('m').textContent = res.status === 204
-    ? '密码已更新，请重新登录。 Your password is changed; sign in again.'
-    : (await res.json()).detail;
-});
-</script></body></html>"#,
-    )
 }

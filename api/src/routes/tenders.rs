@@ -9,6 +9,7 @@ use tenderhall_domain::id::TenderId;
 use tenderhall_domain::money::{Money, MoneyDto};
 use tenderhall_domain::tender::TenderStatus;
 use tenderhall_domain::tender::procedure::{Kind, Procedure};
+use tenderhall_domain::tender::region::Region;
 use tenderhall_domain::tender::service::{
     self as tenders, Lot, Tender, TenderFilter, TenderInput, TenderPatch,
 };
@@ -120,6 +121,8 @@ pub struct TenderResponse {
     /// price formula, published with the tender.
     #[schema(value_type = Option<Object>)]
     pub evaluation: Option<serde_json::Value>,
+    /// Where the work is: a GB/T 2260 division code, e.g. `330100`.
+    pub region: Option<String>,
 }
 
 impl From<Tender> for TenderResponse {
@@ -148,6 +151,7 @@ impl From<Tender> for TenderResponse {
             created_at: t.created_at,
             updated_at: t.updated_at,
             evaluation: t.evaluation.and_then(|e| serde_json::to_value(e).ok()),
+            region: t.region.map(|r| r.as_str().to_owned()),
         }
     }
 }
@@ -203,6 +207,8 @@ pub struct CreateTenderRequest {
     /// `lowest_evaluated_price` without one ranks by price alone.
     #[schema(value_type = Option<Object>)]
     pub evaluation: Option<serde_json::Value>,
+    /// Where the work is: a GB/T 2260 division code such as `330100`.
+    pub region: Option<String>,
 }
 
 /// Create a draft tender (verified tenderer or agency).
@@ -412,13 +418,15 @@ pub struct TenderQuery {
     pub kind: Option<String>,
     pub procedure: Option<String>,
     pub status: Option<String>,
+    /// A GB/T 2260 division code: `330000` lists Zhejiang, `330100` Hangzhou.
+    pub region: Option<String>,
     /// Words in the title.
     pub q: Option<String>,
     /// `true`: the caller's own tenders, drafts included (signed in).
     pub mine: Option<bool>,
 }
 
-fn parse_filter(q: TenderQuery) -> ApiResult<TenderFilter> {
+pub(crate) fn parse_filter(q: TenderQuery) -> ApiResult<TenderFilter> {
     let kind = q
         .kind
         .map(|k| {
@@ -451,10 +459,24 @@ fn parse_filter(q: TenderQuery) -> ApiResult<TenderFilter> {
             })
         })
         .transpose()?;
+    let region = q
+        .region
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            Region::parse(&r).map_err(|e| {
+                ApiError::invalid(
+                    "region",
+                    format!("{e}."),
+                    "`region` 无效：应为六位行政区划代码（如 330100）。",
+                )
+            })
+        })
+        .transpose()?;
     Ok(TenderFilter {
         kind,
         procedure,
         status,
+        region,
         q: q.q,
         mine: q.mine.unwrap_or(false),
     })

@@ -48,9 +48,9 @@ pub fn activation_token(app: &TestApp, email: &str) -> anyhow::Result<String> {
     let mail = app
         .outbox()?
         .into_iter()
-        .find(|m| m.contains(&format!("To: {email}")) && m.contains("#token="))
+        .find(|m| m.contains(&format!("To: {email}")) && m.contains("?token="))
         .ok_or_else(|| anyhow::anyhow!("no activation mail to {email}"))?;
-    let start = mail.find("#token=").unwrap_or(0) + "#token=".len();
+    let start = mail.find("?token=").unwrap_or(0) + "?token=".len();
     Ok(mail[start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')

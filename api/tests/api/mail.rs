@@ -39,7 +39,7 @@ fn reset_token(message: &str) -> Option<String> {
         .replace("=\r\n", "")
         .replace("=\n", "")
         .replace("=3D", "=");
-    let start = unfolded.find("#token=")? + "#token=".len();
+    let start = unfolded.find("?token=")? + "?token=".len();
     Some(
         unfolded[start..]
             .chars()

@@ -20,6 +20,7 @@ mod ledger_props;
 mod mail;
 mod organizations;
 mod platform;
+mod portal;
 mod refunds;
 mod scoring;
 mod sessions;

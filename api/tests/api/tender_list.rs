@@ -46,6 +46,7 @@ async fn seed(app: &TestApp) -> anyhow::Result<()> {
             accelerator: None,
             tenderer_id: None,
             evaluation: None,
+            region: None,
         };
         let tender = create_draft(db, &principal, input, true, None, app.state.now()).await?;
         if i >= TOTAL {

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     StaleTimestamp,
     FeeUnpaid,
     Forbidden,
+    /// A form or a cookie-signed call without the page's token (docs/portal.md "Forms").
+    CsrfFailed,
     OrgUnverified,
     SandboxOnly,
     NoMandate,
@@ -112,6 +114,7 @@ impl ErrorCode {
         Self::StaleTimestamp,
         Self::FeeUnpaid,
         Self::Forbidden,
+        Self::CsrfFailed,
         Self::OrgUnverified,
         Self::SandboxOnly,
         Self::NoMandate,
@@ -201,6 +204,12 @@ impl ErrorCode {
             ),
             Self::FeeUnpaid => ("fee_unpaid", 402, "Document fee unpaid", "文件费未缴纳"),
             Self::Forbidden => ("forbidden", 403, "Not allowed", "无权执行此操作"),
+            Self::CsrfFailed => (
+                "csrf_failed",
+                403,
+                "The form's token is missing or wrong",
+                "表单令牌缺失或错误",
+            ),
             Self::OrgUnverified => (
                 "org_unverified",
                 403,

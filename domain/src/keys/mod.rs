@@ -59,6 +59,19 @@ impl MasterKey {
         BASE64.encode(self.0)
     }
 
+    /// An HMAC-SHA256 key for one purpose, derived with HKDF so it reveals nothing of the master
+    /// key and is the same on every node (the portal's form tokens use one).
+    pub fn derive_hmac_key(&self, purpose: &str) -> ring::hmac::Key {
+        let salt = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"tenderhall/derive/v1");
+        let info = [purpose.as_bytes()];
+        let prk = salt.extract(&self.0);
+        match prk.expand(&info, ring::hmac::HMAC_SHA256) {
+            Ok(okm) => ring::hmac::Key::from(okm),
+            // Unreachable: one block of output is always within HKDF's limit.
+            Err(_) => ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.0),
+        }
+    }
+
     fn aead_key(&self) -> Result<LessSafeKey, KeyError> {
         UnboundKey::new(&AES_256_GCM, &self.0)
             .map(LessSafeKey::new)

@@ -212,13 +212,13 @@ mod tests {
 
     #[test]
     fn the_reset_message_carries_the_link_and_its_lifetime() {
-        let (_, body) = password_reset("https://h/reset-password#token=abc", 30);
+        let (_, body) = password_reset("https://h/reset-password?token=abc", 30);
         assert!(
-            body.en.contains("https://h/reset-password#token=abc")
+            body.en.contains("https://h/reset-password?token=abc")
                 && body.en.contains("30 minutes")
         );
         assert!(
-            body.zh.contains("https://h/reset-password#token=abc") && body.zh.contains("30 分钟")
+            body.zh.contains("https://h/reset-password?token=abc") && body.zh.contains("30 分钟")
         );
     }
 }

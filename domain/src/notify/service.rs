@@ -194,7 +194,7 @@ pub async fn request_password_reset(
     }
     let token = random_token("thr_")?;
     let link = format!(
-        "{}/reset-password#token={token}",
+        "{}/reset-password?token={token}",
         public_url.trim_end_matches('/')
     );
     let (subject, body) = password_reset(&link, RESET_MINUTES);

@@ -47,6 +47,9 @@ pub struct TenderInput {
     /// The evaluation set-up (docs/spec/evaluation.md), published with the tender.
     #[serde(default)]
     pub evaluation: Option<SetupInput>,
+    /// Where the work is: a GB/T 2260 division code such as `330100`.
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 /// Changes to a draft: every field optional.
@@ -64,6 +67,7 @@ pub struct TenderPatch {
     pub opening_fields: Option<Vec<String>>,
     pub accelerator: Option<u32>,
     pub evaluation: Option<SetupInput>,
+    pub region: Option<String>,
 }
 
 pub(crate) fn invalid(
@@ -212,6 +216,23 @@ pub fn parse_input(input: &TenderInput, sandbox: bool) -> DomainResult<TenderDra
     if accelerator != 1 && !sandbox {
         return Err(DomainError::SandboxOnly);
     }
+    let region = input
+        .region
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| {
+            super::region::Region::parse(r).map_err(|e| {
+                invalid(
+                    "region",
+                    format!("The region is not valid: {e}."),
+                    format!(
+                        "地区无效：应为六位行政区划代码（如 330100），而不是 `{}`。",
+                        r.trim()
+                    ),
+                )
+            })
+        })
+        .transpose()?;
     Ok(TenderDraft {
         title,
         kind,
@@ -224,5 +245,6 @@ pub fn parse_input(input: &TenderInput, sandbox: bool) -> DomainResult<TenderDra
         opening_fields,
         accelerator,
         evaluation: input.evaluation.clone(),
+        region,
     })
 }

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod evaluation;
 pub mod input;
 pub mod procedure;
+pub mod region;
 pub mod service;
 pub mod settle;
 pub mod store;
@@ -127,6 +128,8 @@ pub struct TenderDraft {
     pub accelerator: u32,
     /// The evaluation set-up as sent; checked at publication (docs/spec/evaluation.md).
     pub evaluation: Option<input::SetupInput>,
+    /// Where the work is (GB/T 2260), for the public hall's lists.
+    pub region: Option<region::Region>,
 }
 
 pub const MAX_ACCELERATOR: u32 = 1_000_000;
@@ -407,6 +410,7 @@ mod tests {
             opening_fields: vec![],
             accelerator: 1,
             evaluation: None,
+            region: None,
         }
     }
 

@@ -33,6 +33,8 @@ pub mod tenders {
         pub min_bids: Option<i32>,
         /// The evaluation set-up as published (JSON; docs/spec/evaluation.md).
         pub evaluation: Option<String>,
+        /// GB/T 2260 division code.
+        pub region: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -356,3 +356,49 @@ pub async fn create_operator(
     txn.commit().await?;
     Ok(account_id)
 }
+
+/// Sets the language of the account's mail and notifications (`zh-CN` or `en`), with its audit
+/// entry. The portal also uses it for the pages of a signed-in person.
+pub async fn set_language(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    language: &str,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<&'static str> {
+    let language = parse_language(Some(language))?;
+    let txn = begin_write(db).await?;
+    accounts::Entity::update_many()
+        .col_expr(
+            accounts::Column::Language,
+            sea_orm::sea_query::Expr::value(language),
+        )
+        .filter(accounts::Column::Id.eq(principal.account_id.as_str()))
+        .exec(&txn)
+        .await?;
+    let actor = Actor::account(principal.account_id.as_str(), ip);
+    audit::append(
+        &txn,
+        NewEntry::new(
+            Chain::platform(),
+            &actor,
+            "account.language",
+            format!("account:{}", principal.account_id),
+        )
+        .details(json!({ "language": language })),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(language)
+}
+
+/// The language of an account's mail and notifications.
+pub async fn language_of(db: &DatabaseConnection, principal: &Principal) -> DomainResult<String> {
+    Ok(
+        accounts::Entity::find_by_id(principal.account_id.to_string())
+            .one(db)
+            .await?
+            .map_or_else(|| "zh-CN".to_owned(), |a| a.language),
+    )
+}

@@ -240,7 +240,7 @@ async fn write_import(
         let token = random_token("thr_")?;
         let hash = token_hash(&token);
         let link = format!(
-            "{}/reset-password#token={token}",
+            "{}/reset-password?token={token}",
             public_url.trim_end_matches('/')
         );
         let (subject, body) = expert_activation(&row.name, &link, ACTIVATION_DAYS);

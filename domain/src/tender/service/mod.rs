@@ -248,6 +248,7 @@ pub(super) async fn create_draft_copying(
         questions_closed_at: Set(None),
         min_bids: Set(None),
         evaluation: Set(evaluation_json(&draft)?),
+        region: Set(draft.region.as_ref().map(|r| r.as_str().to_owned())),
     })
     .exec_without_returning(&txn)
     .await?;
@@ -324,6 +325,10 @@ pub async fn update_draft(
         input.evaluation = Some(evaluation);
         changed.push("evaluation");
     }
+    if let Some(region) = patch.region {
+        input.region = Some(region);
+        changed.push("region");
+    }
     let draft = parse_input(&input, sandbox)?;
     tenders::Entity::update(tenders::ActiveModel {
         id: Set(id.to_owned()),
@@ -341,6 +346,7 @@ pub async fn update_draft(
         ),
         accelerator: Set(i32::try_from(draft.accelerator).map_err(DomainError::internal)?),
         evaluation: Set(evaluation_json(&draft)?),
+        region: Set(draft.region.as_ref().map(|r| r.as_str().to_owned())),
         updated_at: Set(now),
         ..Default::default()
     })

@@ -66,6 +66,8 @@ pub struct Tender {
     pub updated_at: DateTime<Utc>,
     /// The evaluation set-up (docs/spec/evaluation.md).
     pub evaluation: Option<crate::tender::input::SetupInput>,
+    /// GB/T 2260 division code.
+    pub region: Option<crate::tender::region::Region>,
 }
 
 impl Tender {
@@ -117,6 +119,12 @@ impl Tender {
                 .map(serde_json::from_str)
                 .transpose()
                 .map_err(|_| bad("evaluation set-up"))?,
+            region: t
+                .region
+                .as_deref()
+                .map(crate::tender::region::Region::parse)
+                .transpose()
+                .map_err(|_| bad("region"))?,
             lots,
             id: t.id,
             owner_org_id: t.owner_org_id,
@@ -158,6 +166,7 @@ impl Tender {
             accelerator: Some(self.accelerator),
             tenderer_id: None,
             evaluation: self.evaluation.clone(),
+            region: self.region.as_ref().map(|r| r.as_str().to_owned()),
         }
     }
 
@@ -215,6 +224,8 @@ pub struct TenderFilter {
     pub kind: Option<Kind>,
     pub procedure: Option<Procedure>,
     pub status: Option<TenderStatus>,
+    /// Tenders in this division or any inside it.
+    pub region: Option<crate::tender::region::Region>,
     /// Words in the title.
     pub q: Option<String>,
     /// The caller's own tenders, drafts included.
@@ -302,6 +313,10 @@ pub async fn list(
     }
     if let Some(status) = filter.status {
         query = query.filter(tenders::Column::Status.eq(status.as_str()));
+    }
+    if let Some(region) = &filter.region {
+        // Digits only, so the prefix needs no escaping.
+        query = query.filter(tenders::Column::Region.starts_with(region.prefix()));
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let escaped: String = q
