@@ -20,6 +20,7 @@ mod evaluation_report;
 mod evaluation_secrecy;
 mod keys;
 mod opening;
+mod pages;
 mod price_k;
 mod rounds;
 mod submission;

@@ -440,6 +440,9 @@ async fn before_the_deadline_every_read_answer_is_the_same_for_a_tender_with_act
         }
     }
 
+    // The portal's pages read alike too.
+    super::pages::pages_read_alike(&app, &busy, &quiet, &viewers, &secrets, question).await?;
+
     // The tender list shows the two alike.
     let list: Value = app.get("/api/v1/tenders", None).await?.json().await?;
     let entry = |id: &str| {
