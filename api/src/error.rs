@@ -176,9 +176,9 @@ impl From<sea_orm::DbErr> for ApiError {
 struct PendingProblem(ApiError);
 
 impl ApiError {
-    fn render(&self, lang: Lang, request_id: Option<&str>) -> Response {
+    /// The problem object in `lang`, as a refusal's body carries it.
+    pub fn problem(&self, lang: Lang) -> Map<String, Value> {
         let (title_en, title_zh) = self.code.title();
-        let status = self.status();
         let (title, detail) = match lang {
             Lang::Zh => (title_zh, self.detail.zh.as_str()),
             Lang::En => (title_en, self.detail.en.as_str()),
@@ -186,12 +186,18 @@ impl ApiError {
         let mut body = Map::new();
         body.insert("type".into(), json!("about:blank"));
         body.insert("title".into(), json!(title));
-        body.insert("status".into(), json!(status.as_u16()));
+        body.insert("status".into(), json!(self.status().as_u16()));
         body.insert("code".into(), json!(self.code.as_str()));
         body.insert("detail".into(), json!(detail));
         if let Some(field) = &self.field {
             body.insert("field".into(), json!(field));
         }
+        body
+    }
+
+    fn render(&self, lang: Lang, request_id: Option<&str>) -> Response {
+        let status = self.status();
+        let mut body = self.problem(lang);
         if let Some(id) = request_id {
             body.insert("request_id".into(), json!(id));
         }

@@ -175,3 +175,92 @@ pub async fn keygen(site: &Site, name: &str) -> anyhow::Result<(String, String)>
         .unwrap_or_default();
     Ok((file, public))
 }
+
+/// A bidder of its own that bids with the command line, as the bidders of the procedure tests do:
+/// registers for lot 1 of `tender`, pays `deposit` through the sandbox bank, makes and registers
+/// a key with `tenderhall keygen`, seals `price` with `tenderhall seal` and submits it with
+/// `tenderhall submit`. Answers (token, organization id).
+pub async fn cli_bid(
+    site: &Site,
+    api: &Api<'_>,
+    tender: &str,
+    opening_key: &str,
+    email: &str,
+    price: &str,
+    deposit: &str,
+) -> anyhow::Result<(String, String)> {
+    let (token, org) = api.member(email, "bidder").await?;
+    let (status, reg) = api
+        .post(
+            &format!("/api/v1/tenders/{tender}/lots/1/registrations"),
+            Some(&token),
+            &json!({}),
+        )
+        .await?;
+    anyhow::ensure!(status == StatusCode::CREATED, "registration {email}: {reg}");
+    let (status, paid) = api
+        .post(
+            "/api/v1/sandbox/bank/pay",
+            None,
+            &json!({"account_no": reg["deposit_account"]["account_no"], "amount": deposit}),
+        )
+        .await?;
+    anyhow::ensure!(status == StatusCode::OK, "payment {email}: {paid}");
+    let name: String = email.chars().filter(char::is_ascii_alphanumeric).collect();
+    let (key, public) = keygen(site, &name).await?;
+    let (status, body) = api
+        .post(
+            &format!("/api/v1/organizations/{org}/signing-keys"),
+            Some(&token),
+            &json!({"public_key": public}),
+        )
+        .await?;
+    anyhow::ensure!(status == StatusCode::CREATED, "signing key {email}: {body}");
+    let price_file = site.dir.path().join(format!("price-{name}.json"));
+    std::fs::write(
+        &price_file,
+        json!({"lot": "1", "currency": "CNY", "total_price": price}).to_string(),
+    )?;
+    let envelope = site
+        .dir
+        .path()
+        .join(format!("bid-{name}.thb"))
+        .display()
+        .to_string();
+    let (ok, out, err) = site
+        .run(&[
+            "seal",
+            "--tender",
+            tender,
+            "--lot",
+            "1",
+            "--bidder",
+            &org,
+            "--opening-key",
+            opening_key,
+            "--signing-key",
+            &key,
+            "--price",
+            &price_file.display().to_string(),
+            "--out",
+            &envelope,
+        ])
+        .await?;
+    anyhow::ensure!(ok, "seal {email}: {out}{err}");
+    let (ok, out, err) = site
+        .run(&[
+            "submit",
+            "--server",
+            &api.server.base,
+            "--token",
+            &token,
+            "--tender",
+            tender,
+            "--lot",
+            "1",
+            &envelope,
+        ])
+        .await?;
+    anyhow::ensure!(ok, "submit {email}: {out}{err}");
+    Ok((token, org))
+}

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde_json::json;
-use tenderhall_e2e::api::{Api, credit_code, keygen, sign, text, token_in_mail};
+use tenderhall_e2e::api::{Api, cli_bid, credit_code, keygen, sign, text, token_in_mail};
 use tenderhall_e2e::{Server, Site};
 use tenderhall_workers::testing::{SmtpServer, decoded_mail};
 
@@ -88,79 +88,17 @@ async fn a_whole_procedure_from_publication_to_refunds_with_real_mail() -> anyho
     let mut bidders = Vec::new();
     for i in 0..5 {
         let email = format!("b{i}@proc.test");
-        let (token, org) = api.member(&email, "bidder").await?;
-        let (status, reg) = api
-            .post(
-                &format!("/api/v1/tenders/{tender}/lots/1/registrations"),
-                Some(&token),
-                &json!({}),
-            )
-            .await?;
-        assert_eq!(status, StatusCode::CREATED, "{reg}");
-        let (status, paid) = api
-            .post(
-                "/api/v1/sandbox/bank/pay",
-                None,
-                &json!({"account_no": reg["deposit_account"]["account_no"], "amount": "2000.00"}),
-            )
-            .await?;
-        assert_eq!(status, StatusCode::OK, "{paid}");
-        let (key, public) = keygen(&site, &format!("bidder{i}")).await?;
-        let (status, body) = api
-            .post(
-                &format!("/api/v1/organizations/{org}/signing-keys"),
-                Some(&token),
-                &json!({"public_key": public}),
-            )
-            .await?;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        let price = site.dir.path().join(format!("price{i}.json"));
-        std::fs::write(
+        let price = format!("{}000.00", 90 + 2 * i);
+        let (token, org) = cli_bid(
+            &site,
+            &api,
+            &tender,
+            &opening_key,
+            &email,
             &price,
-            json!({"lot": "1", "currency": "CNY", "total_price": format!("{}000.00", 90 + 2 * i)})
-                .to_string(),
-        )?;
-        let envelope = site
-            .dir
-            .path()
-            .join(format!("bid{i}.thb"))
-            .display()
-            .to_string();
-        let (ok, out, err) = site
-            .run(&[
-                "seal",
-                "--tender",
-                &tender,
-                "--lot",
-                "1",
-                "--bidder",
-                &org,
-                "--opening-key",
-                &opening_key,
-                "--signing-key",
-                &key,
-                "--price",
-                &price.display().to_string(),
-                "--out",
-                &envelope,
-            ])
-            .await?;
-        assert!(ok, "seal: {out}{err}");
-        let (ok, out, err) = site
-            .run(&[
-                "submit",
-                "--server",
-                &server.base,
-                "--token",
-                &token,
-                "--tender",
-                &tender,
-                "--lot",
-                "1",
-                &envelope,
-            ])
-            .await?;
-        assert!(ok, "submit: {out}{err}");
+            "2000.00",
+        )
+        .await?;
         bidders.push((email, token, org));
     }
 

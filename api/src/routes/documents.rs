@@ -155,11 +155,28 @@ async fn upload_document(
     ClientIp(ip): ClientIp,
     auth: Auth,
     Path(id): Path<String>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> ApiResult<(StatusCode, Json<DocumentResponse>)> {
     let tender_id = TenderId::parse(&id)?;
+    let document = receive_document(&state, &auth.principal, &tender_id, multipart, ip).await?;
+    let tender = tenders::get(state.db(), Some(&auth.principal), &tender_id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(response(document, tender.published_at)),
+    ))
+}
+
+/// Streams a `multipart/form-data` upload (`file`, optional `title`) into the store and records it
+/// as a document of the tender: the API's upload and the workbench's.
+pub(crate) async fn receive_document(
+    state: &AppState,
+    principal: &tenderhall_domain::account::Principal,
+    tender_id: &TenderId,
+    mut multipart: Multipart,
+    ip: String,
+) -> ApiResult<Document> {
     // Refuse before reading a byte of the upload.
-    tenders::check_can_add_document(state.db(), &auth.principal, &tender_id).await?;
+    tenders::check_can_add_document(state.db(), principal, tender_id).await?;
     let limit = state.settings().max_document_bytes;
     let mut title = None;
     let mut upload = None;
@@ -176,7 +193,7 @@ async fn upload_document(
                     .content_type()
                     .unwrap_or("application/octet-stream")
                     .to_owned();
-                let stored = store_field(&state, &mut field, limit).await?;
+                let stored = store_field(state, &mut field, limit).await?;
                 upload = Some((filename, content_type, stored));
             }
             _ => {}
@@ -189,10 +206,10 @@ async fn upload_document(
             "请在 multipart/form-data 的 `file` 部分上传文件。",
         ));
     };
-    let document = tenders::add_document(
+    Ok(tenders::add_document(
         state.db(),
-        &auth.principal,
-        &tender_id,
+        principal,
+        tender_id,
         NewDocument {
             title,
             filename,
@@ -202,12 +219,7 @@ async fn upload_document(
         Some(ip),
         state.now(),
     )
-    .await?;
-    let tender = tenders::get(state.db(), Some(&auth.principal), &tender_id).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(response(document, tender.published_at)),
-    ))
+    .await?)
 }
 
 /// A tender's documents (anyone, for a published tender).
@@ -275,11 +287,23 @@ async fn download_document(
     auth: Auth,
     Path((id, document_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
+    serve_document(&state, &auth.principal, &id, &document_id, ip).await
+}
+
+/// A document's bytes for a caller the rules let download it (the fee paid, 实施条例 Art 16),
+/// recorded as a download: the API's and the workbench's.
+pub(crate) async fn serve_document(
+    state: &AppState,
+    principal: &tenderhall_domain::account::Principal,
+    id: &str,
+    document_id: &str,
+    ip: String,
+) -> ApiResult<Response> {
     let document = tenders::download(
         state.db(),
-        &auth.principal,
-        &TenderId::parse(&id)?,
-        &DocumentId::parse(&document_id)?,
+        principal,
+        &TenderId::parse(id)?,
+        &DocumentId::parse(document_id)?,
         Some(ip),
         state.now(),
     )

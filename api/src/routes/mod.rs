@@ -80,7 +80,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.settings().max_json_body_bytes as usize;
     api.merge(crate::openapi::docs_router(openapi))
-        .merge(crate::web::router())
+        .merge(crate::web::router(state.settings().max_document_bytes))
         .fallback(|| async { ApiError::not_found().into_response() })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(localize_problems))

@@ -29,6 +29,57 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(publish_tender))
         .routes(routes!(cancel_tender))
         .routes(routes!(copy_tender))
+        .routes(routes!(check_tender))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckResponse {
+    /// Whether publishing it now would pass every check.
+    pub publishable: bool,
+    /// The shortest period from publication to the bid deadline, in the caller's language.
+    pub min_period: Option<String>,
+    /// The earliest bid deadline if it were published now.
+    pub earliest_bid_deadline: Option<DateTime<Utc>>,
+    /// Bids a lot needs to be opened.
+    pub min_bids: Option<u32>,
+    /// The problem its publication would get now (the same code and sentence).
+    #[schema(value_type = Option<Object>)]
+    pub refusal: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Check a tender against the publication's rules without saving it (anyone): the guided form
+/// shows the legal minimums and the refusal while the tenderer types. A body that does not parse
+/// is refused as `POST /api/v1/tenders` refuses it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenders/check",
+    tag = "tenders",
+    request_body = CreateTenderRequest,
+    responses((status = 200, body = CheckResponse), (status = 422, description = "`invalid`", body = Problem))
+)]
+async fn check_tender(
+    State(state): State<AppState>,
+    lang: crate::extract::Lang,
+    ApiJson(input): ApiJson<TenderInput>,
+) -> ApiResult<Json<CheckResponse>> {
+    let check = tenders::precheck(
+        state.db(),
+        &input,
+        &state.settings().procedures,
+        state.settings().sandbox,
+        state.now(),
+    )
+    .await?;
+    Ok(Json(CheckResponse {
+        publishable: check.refusal.is_none(),
+        min_period: check.min_period.map(|p| match lang {
+            crate::extract::Lang::Zh => p.zh(),
+            crate::extract::Lang::En => p.to_string(),
+        }),
+        earliest_bid_deadline: check.earliest_deadline,
+        min_bids: check.min_bids,
+        refusal: check.refusal.map(|e| ApiError::from(e).problem(lang)),
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -21,13 +21,13 @@ use crate::extract::{ApiQuery, ClientIp};
 use crate::state::AppState;
 
 /// A refusal shown on the form it came from, in the visitor's language.
-struct FormError {
-    code: &'static str,
-    field: String,
-    message: String,
+pub struct FormError {
+    pub code: &'static str,
+    pub field: String,
+    pub message: String,
 }
 
-fn form_error(visitor: &Visitor, e: impl Into<ApiError>) -> (StatusCode, FormError) {
+pub fn form_error(visitor: &Visitor, e: impl Into<ApiError>) -> (StatusCode, FormError) {
     let e: ApiError = e.into();
     let message = if visitor.tr.is_zh() {
         e.detail.zh.clone()
@@ -44,7 +44,7 @@ fn form_error(visitor: &Visitor, e: impl Into<ApiError>) -> (StatusCode, FormErr
     )
 }
 
-fn with_status(status: StatusCode, page: PageResult) -> PageResult {
+pub fn with_status(status: StatusCode, page: PageResult) -> PageResult {
     page.map(|r| (status, r).into_response())
 }
 

@@ -9,17 +9,18 @@ use super::PageError;
 use crate::error::ApiError;
 
 const ASSETS: &[(&str, &str, &str)] = &[
+    ("app.css", CSS, include_str!("../../assets/app.css")),
+    ("app.js", JS, include_str!("../../assets/app.js")),
     (
-        "app.css",
-        "text/css; charset=utf-8",
-        include_str!("../../assets/app.css"),
+        "tender-form.js",
+        JS,
+        include_str!("../../assets/tender-form.js"),
     ),
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../../assets/app.js"),
-    ),
+    ("upload.js", JS, include_str!("../../assets/upload.js")),
+    ("seal.js", JS, include_str!("../../assets/seal.js")),
 ];
+const CSS: &str = "text/css; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
 
 /// `GET /assets/{name}`, revalidated by ETag (the hash of the embedded text), so a new binary's
 /// assets are picked up at once.
@@ -51,4 +52,29 @@ pub async fn asset(
         HeaderValue::from_static("public, no-cache"),
     );
     Ok(response)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::ASSETS;
+
+    #[test]
+    fn every_asset_a_template_names_is_embedded() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/web");
+        let mut named = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for (i, _) in text.match_indices("\"/assets/") {
+                let rest = &text[i + "\"/assets/".len()..];
+                let name = &rest[..rest.find('"').unwrap()];
+                assert!(
+                    ASSETS.iter().any(|(n, _, _)| *n == name),
+                    "/assets/{name} is not embedded"
+                );
+                named += 1;
+            }
+        }
+        assert!(named >= 5, "the scan found the templates' assets");
+    }
 }

@@ -4,11 +4,13 @@
 
 mod accounts;
 mod assets;
+mod bidder;
 mod form;
 mod hall;
 pub mod i18n;
 pub mod session;
 mod tender;
+mod workbench;
 
 use askama::Template;
 use axum::Router;
@@ -23,8 +25,10 @@ use crate::state::AppState;
 use i18n::Tr;
 use session::Visitor;
 
-/// The pages, with the headers every page gets.
-pub fn router() -> Router<AppState> {
+/// The pages, with the headers every page gets; `max_document_bytes` bounds the workbench's
+/// document upload as it bounds the API's.
+pub fn router(max_document_bytes: u64) -> Router<AppState> {
+    let upload_limit = usize::try_from(max_document_bytes).unwrap_or(usize::MAX);
     Router::new()
         .route("/", get(hall::hall))
         .route("/keys", get(hall::keys))
@@ -46,6 +50,38 @@ pub fn router() -> Router<AppState> {
         .route(
             "/account/notifications/{id}/read",
             post(accounts::notification_read),
+        )
+        .route("/workbench", get(workbench::workbench))
+        .route(
+            "/workbench/tenders/new",
+            get(workbench::new_tender_page_get).post(workbench::create),
+        )
+        .route("/workbench/tenders/{id}", get(workbench::manage))
+        .route("/workbench/tenders/{id}/publish", post(workbench::publish))
+        .route(
+            "/workbench/tenders/{id}/documents",
+            post(workbench::upload).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/workbench/tenders/{id}/documents/{document}",
+            get(bidder::download),
+        )
+        .route(
+            "/workbench/tenders/{id}/questions/{question}/answer",
+            post(workbench::answer),
+        )
+        .route("/workbench/tenders/{id}/amendments", post(workbench::amend))
+        .route("/workbench/tenders/{id}/cancel", post(workbench::cancel))
+        .route("/workbench/bids/{tender}/{lot}", get(bidder::bid))
+        .route(
+            "/workbench/bids/{tender}/{lot}/register",
+            post(bidder::register),
+        )
+        .route("/workbench/bids/{tender}/{lot}/fee", post(bidder::fee))
+        .route("/workbench/bids/{tender}/{lot}/question", post(bidder::ask))
+        .route(
+            "/workbench/bids/{tender}/{lot}/withdraw",
+            post(bidder::withdraw),
         )
         .route("/assets/{name}", get(assets::asset))
         .layer(axum::middleware::from_fn(render_page_errors))

@@ -36,6 +36,6 @@ pub use self::settlement::{
 };
 pub use self::status::{
     DepositLine, Flag, FlagView, OwnRegistration, deposit_status, flags_of, lot_deposits,
-    own_deposit_status, own_registration, require_flag_reader, status_at, tender_flags,
-    visible_flags,
+    own_deposit_status, own_registration, own_registrations, require_flag_reader, status_at,
+    tender_flags, visible_flags,
 };

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::ledger::{balance, postings_of_kind, postings_of_kinds};
@@ -317,7 +318,37 @@ pub async fn own_registration(
                 && principal.is_member_of(&r.organization_id)
         })
         .ok_or(DomainError::NotFound)?;
-    let deadline = crate::tender::store::queries::bid_deadline(db, tender_id)
+    summarize(db, row).await
+}
+
+/// Every registration of the caller's organization, newest first (at most 200): the bidder's
+/// workbench.
+pub async fn own_registrations(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> DomainResult<Vec<OwnRegistration>> {
+    let Some(membership) = principal.membership.as_ref() else {
+        return Ok(Vec::new());
+    };
+    let rows = registrations::Entity::find()
+        .filter(registrations::Column::OrganizationId.eq(membership.organization_id.as_str()))
+        .order_by_desc(registrations::Column::CreatedAt)
+        .limit(200)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(summarize(db, row).await?);
+    }
+    Ok(out)
+}
+
+/// A registration with its deposit as of the deadline (before it: so far).
+async fn summarize(
+    db: &DatabaseConnection,
+    row: registrations::Model,
+) -> DomainResult<OwnRegistration> {
+    let deadline = crate::tender::store::queries::bid_deadline(db, &row.tender_id)
         .await?
         .ok_or(DomainError::NotFound)?;
     let currency: Currency = row.currency.parse().map_err(DomainError::internal)?;

@@ -630,3 +630,39 @@ pub async fn close_at_deadline(
     txn.commit().await?;
     Ok(true)
 }
+
+/// What the law asks of a tender about to be published, and whether this one passes.
+#[derive(Debug)]
+pub struct Precheck {
+    /// The shortest period from publication to the bid deadline for its kind and procedure.
+    pub min_period: Option<crate::tender::procedure::Period>,
+    /// The earliest bid deadline if it were published now.
+    pub earliest_deadline: Option<DateTime<Utc>>,
+    /// Bids a lot needs to be opened.
+    pub min_bids: Option<u32>,
+    /// The refusal its publication would get now, if any.
+    pub refusal: Option<DomainError>,
+}
+
+/// Runs the publication's checks on `input` without saving anything: the guided form shows the
+/// legal minimums and the refusal before the tenderer submits (docs/portal.md "Workbench").
+pub async fn precheck(
+    db: &DatabaseConnection,
+    input: &TenderInput,
+    procedures: &ProcedureSettings,
+    sandbox: bool,
+    now: DateTime<Utc>,
+) -> DomainResult<Precheck> {
+    let draft = parse_input(input, sandbox)?;
+    let calendar = load_calendar(db).await?;
+    let rule = procedures.rule(draft.kind, draft.procedure);
+    let earliest = rule
+        .as_ref()
+        .map(|r| super::earliest_deadline(now, r.min_period, draft.accelerator, &calendar));
+    Ok(Precheck {
+        min_period: rule.as_ref().map(|r| r.min_period),
+        earliest_deadline: earliest,
+        min_bids: rule.as_ref().map(|r| r.min_bids),
+        refusal: check_publication(&draft, rule.as_ref(), &calendar, now).err(),
+    })
+}

@@ -141,8 +141,8 @@ impl Tender {
         })
     }
 
-    /// The draft's input again, to apply a patch to.
-    pub(crate) fn to_input(&self) -> TenderInput {
+    /// The draft's input again, to apply a patch to, or to check before publication.
+    pub fn to_input(&self) -> TenderInput {
         TenderInput {
             title: self.title.clone(),
             kind: self.kind.as_str().to_owned(),
