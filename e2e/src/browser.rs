@@ -153,6 +153,17 @@ impl Browser {
         Ok(self.client.execute(script, vec![]).await?)
     }
 
+    /// Checks the page as WCAG 2.1 AA asks of its forms and text: every form control has a label,
+    /// and every visible text a contrast of at least 4.5:1 on its background.
+    pub async fn accessible(&self, page: &str) -> anyhow::Result<()> {
+        let failures = self.eval(ACCESSIBILITY).await?;
+        anyhow::ensure!(
+            failures.as_array().is_some_and(Vec::is_empty),
+            "{page}: {failures}"
+        );
+        Ok(())
+    }
+
     /// Saves a screenshot of the page as `name.png` among the run's artifacts.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
         let png = self.client.screenshot().await?;
@@ -169,6 +180,35 @@ impl Browser {
         Ok(())
     }
 }
+
+/// The check of [`Browser::accessible`], run in the page; answers the failures.
+const ACCESSIBILITY: &str = r#"
+const failures = [];
+for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+  if (!el.labels || el.labels.length === 0) failures.push('no label: ' + (el.id || el.name));
+}
+function rgb(c) { const m = c.match(/[\d.]+/g) || []; return m.map(Number); }
+function lum([r, g, b]) {
+  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+}
+function background(el) {
+  for (let e = el; e; e = e.parentElement) {
+    const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+  }
+  return [255, 255, 255];
+}
+for (const el of document.querySelectorAll('body *')) {
+  const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  if (!own || el.offsetParent === null) continue;
+  const fg = lum(rgb(getComputedStyle(el).color).slice(0, 3));
+  const bg = lum(background(el));
+  const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+  if (ratio < 4.5) failures.push('contrast ' + ratio.toFixed(2) + ': ' + el.tagName + ' ' + el.textContent.trim().slice(0, 30));
+}
+return failures;
+"#;
 
 /// Where screenshots go: `TENDERHALL_ARTIFACTS` or `target/artifacts/screenshots`.
 pub fn artifacts_dir() -> PathBuf {

@@ -14,8 +14,12 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// The path of a freshly built `tenderhall`. The first call builds it with the same cargo that
-/// runs the tests; later calls reuse that build.
+/// runs the tests; later calls reuse that build. A benchmark names its release build in
+/// `TENDERHALL_E2E_BINARY` instead.
 pub fn binary() -> anyhow::Result<PathBuf> {
+    if let Ok(path) = std::env::var("TENDERHALL_E2E_BINARY") {
+        return Ok(PathBuf::from(path));
+    }
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BUILT
         .get_or_init(|| build().map_err(|e| format!("{e:#}")))

@@ -8,45 +8,6 @@ use tenderhall_e2e::Site;
 use tenderhall_e2e::api::{Api, text};
 use tenderhall_e2e::browser::{Browser, available};
 
-/// Every form control has a label; the first Tab lands on the skip link; every visible text has
-/// a contrast of at least 4.5:1 on its background (WCAG 2.1 AA). Returns the failures.
-const ACCESSIBILITY: &str = r#"
-const failures = [];
-for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
-  if (!el.labels || el.labels.length === 0) failures.push('no label: ' + (el.id || el.name));
-}
-function rgb(c) { const m = c.match(/[\d.]+/g) || []; return m.map(Number); }
-function lum([r, g, b]) {
-  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
-  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-}
-function background(el) {
-  for (let e = el; e; e = e.parentElement) {
-    const c = rgb(getComputedStyle(e).backgroundColor);
-    if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
-  }
-  return [255, 255, 255];
-}
-for (const el of document.querySelectorAll('body *')) {
-  const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-  if (!own || el.offsetParent === null) continue;
-  const fg = lum(rgb(getComputedStyle(el).color).slice(0, 3));
-  const bg = lum(background(el));
-  const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
-  if (ratio < 4.5) failures.push('contrast ' + ratio.toFixed(2) + ': ' + el.tagName + ' ' + el.textContent.trim().slice(0, 30));
-}
-return failures;
-"#;
-
-async fn accessible(browser: &Browser, page: &str) -> anyhow::Result<()> {
-    let failures = browser.eval(ACCESSIBILITY).await?;
-    anyhow::ensure!(
-        failures.as_array().is_some_and(Vec::is_empty),
-        "{page}: {failures}"
-    );
-    Ok(())
-}
-
 /// The visible text without `known` (what people typed: titles, names), holding no Chinese.
 fn chinese_left(text: &str, known: &[&str]) -> Vec<String> {
     let mut text = text.to_owned();
@@ -123,7 +84,7 @@ async fn a_visitor_finds_a_tender_in_the_hall_and_reads_it_in_chinese_and_englis
     assert!(
         list.contains("杭州市第一人民医院医疗设备采购") && list.contains("南京市学校课桌椅采购")
     );
-    accessible(&browser, "hall").await?;
+    browser.accessible("hall").await?;
     browser.screenshot("hall-zh").await?;
 
     // Search by words, then by province: the form works without a script (a GET).
@@ -195,7 +156,7 @@ async fn a_visitor_finds_a_tender_in_the_hall_and_reads_it_in_chinese_and_englis
             left.is_empty(),
             "Chinese left on the English {path}: {left:?}"
         );
-        accessible(&browser, path).await?;
+        browser.accessible(path).await?;
     }
     browser.goto(&server.url("/")).await?;
     browser.screenshot("hall-en").await?;
@@ -222,7 +183,7 @@ async fn a_person_signs_up_in_the_browser_is_refused_a_wrong_code_and_signs_out_
     let server = site.serve(&["--sandbox"]).await?;
     let browser = Browser::start("zh-CN").await?;
     browser.goto(&server.url("/signup")).await?;
-    accessible(&browser, "signup").await?;
+    browser.accessible("signup").await?;
     browser.fill("#name", "周七").await?;
     browser.fill("#email", "zhou@tenderer.test").await?;
     browser.fill("#password", "correct-horse-42").await?;

@@ -23,6 +23,11 @@ fn local(at: chrono::DateTime<chrono::Utc>) -> String {
         .unwrap_or_default()
 }
 
+fn base64_decode(text: &str) -> anyhow::Result<Vec<u8>> {
+    use base64::Engine as _;
+    Ok(base64::engine::general_purpose::STANDARD.decode(text.trim())?)
+}
+
 async fn set_value(browser: &Browser, id: &str, value: &str) -> anyhow::Result<()> {
     browser
         .client
@@ -129,6 +134,7 @@ async fn a_tender_published_and_a_bid_sealed_in_the_browser_open_at_the_deadline
         10,
     )
     .await?;
+    browser.accessible("new tender").await?;
     let shown = browser.text("#legal-check").await?;
     assert!(shown.contains("20"), "the legal minimum is shown: {shown}");
     browser.screenshot("tender-new-refused").await?;
@@ -160,6 +166,7 @@ async fn a_tender_published_and_a_bid_sealed_in_the_browser_open_at_the_deadline
     browser.click("#upload").await?;
     browser.wait_for("#documents").await?;
     assert!(browser.text("#documents").await?.contains("招标文件.pdf"));
+    browser.accessible("tender workbench").await?;
     browser.click("#publish").await?;
     wait_attr(&browser, "#tender-status", "class", "badge active", 10).await?;
     browser.screenshot("tender-manage").await?;
@@ -221,7 +228,9 @@ async fn a_tender_published_and_a_bid_sealed_in_the_browser_open_at_the_deadline
         .await?;
     assert_eq!(status, json!(200), "the bidder downloads the document");
 
-    // Seal and sign in the browser: a key made here, a price, a file.
+    browser.accessible("bid page").await?;
+    // Seal and sign in the browser: a key made here (offered for download), then the one
+    // `tenderhall keygen` wrote, loaded from its file and registered; a price; a file.
     let bid_file = site.dir.path().join("技术标.bin");
     std::fs::write(
         &bid_file,
@@ -240,6 +249,37 @@ async fn a_tender_published_and_a_bid_sealed_in_the_browser_open_at_the_deadline
         anyhow::ensure!(started.elapsed() < Duration::from_secs(10), "no key");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let generated = browser.text("#key-status").await?;
+    assert!(
+        browser
+            .wait_for("#key-download")
+            .await?
+            .is_displayed()
+            .await?,
+        "the new key is offered for download"
+    );
+    let (key_file, public) = tenderhall_e2e::api::keygen(&site, "portal-bidder").await?;
+    let expected = tenderhall_domain::keys::key_id(&base64_decode(&public)?);
+    browser
+        .wait_for("#key-file")
+        .await?
+        .send_keys(&key_file)
+        .await?;
+    let started = Instant::now();
+    while !browser
+        .text("#key-status")
+        .await
+        .unwrap_or_default()
+        .contains(&expected)
+    {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(10),
+            "the keygen file's key (id {expected}) was not loaded: {}",
+            browser.text("#key-status").await.unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_ne!(generated, browser.text("#key-status").await?);
     browser.fill("#total_price", "88000.00").await?;
     browser
         .wait_for("#bid-files")

@@ -135,6 +135,15 @@ const FORMS: &[&str] = &[
     "/reset-password",
     "/account/language",
     "/account/notifications/ntf_00000000000000000000000000000000/read",
+    "/workbench/tenders/new",
+    "/workbench/tenders/tnd_x/publish",
+    "/workbench/tenders/tnd_x/questions/q_x/answer",
+    "/workbench/tenders/tnd_x/amendments",
+    "/workbench/tenders/tnd_x/cancel",
+    "/workbench/bids/tnd_x/1/register",
+    "/workbench/bids/tnd_x/1/fee",
+    "/workbench/bids/tnd_x/1/question",
+    "/workbench/bids/tnd_x/1/withdraw",
 ];
 
 /// docs/portal.md "Sessions and forms": every form refuses a post without the page's token, or
@@ -179,6 +188,27 @@ async fn every_form_refuses_a_missing_or_foreign_token() -> TestResult {
                 "POST {path}: a page, not JSON"
             );
         }
+    }
+    // The document upload carries its token in the address: without it, or with another's, refused.
+    let mut victim = Visitor::signed_in(&app, &token)?;
+    victim.get("/").await?;
+    for query in ["", &format!("?csrf={foreign}")] {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(b"%PDF".to_vec()).file_name("a.pdf"),
+        );
+        let res = app
+            .client
+            .post(format!(
+                "{}/workbench/tenders/tnd_x/documents{query}",
+                app.base
+            ))
+            .header(COOKIE, victim.cookie_header())
+            .multipart(form)
+            .send()
+            .await?;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "upload with `{query}`");
+        assert!(res.text().await?.contains("csrf_failed"));
     }
     // Nothing changed: no account was made, the victim is still signed in and still Chinese.
     let res = app

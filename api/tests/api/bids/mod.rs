@@ -26,6 +26,7 @@ mod rounds;
 mod submission;
 mod tools;
 mod visibility;
+mod workbench;
 
 /// A bidder ready to bid: registered for lot 1, with a registered signing key.
 struct Bidder {
