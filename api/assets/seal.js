@@ -35,6 +35,20 @@
   function u32(n) { return new Uint8Array([(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]); }
 
   // ---- SHA-256, streaming (FIPS 180-4) ------------------------------------------------------
+  // The compression runs in WebAssembly (/assets/sha256.wasm, assembled from sha256.wat at build
+  // time) where the browser allows it, about twice as fast as the same in JavaScript below, which
+  // remains the fallback.
+  let wasm = null;
+  const wasmReady = (typeof WebAssembly === 'object'
+    ? WebAssembly.instantiateStreaming(fetch('/assets/sha256.wasm'))
+      .then(({ instance }) => {
+        const memory = instance.exports.memory;
+        wasm = { blocks: instance.exports.blocks, bytes: new Uint8Array(memory.buffer), state: new Int32Array(memory.buffer, 0, 8) };
+      })
+    : Promise.resolve()).catch(() => { wasm = null; });
+  const WASM_INPUT = 1024;
+  const WASM_SPAN = 192 * 1024;
+
   const K = new Uint32Array([
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -59,6 +73,18 @@
       return c;
     }
     blocks(data, at, end) {
+      if (wasm) {
+        const whole = end - ((end - at) % 64);
+        wasm.state.set(this.h);
+        while (at < whole) {
+          const take = Math.min(WASM_SPAN, whole - at);
+          wasm.bytes.set(data.subarray(at, at + take), WASM_INPUT);
+          wasm.blocks(WASM_INPUT, take / 64);
+          at += take;
+        }
+        this.h.set(wasm.state);
+        return at;
+      }
       const w = this.w, h = this.h;
       let h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7];
       for (; at + 64 <= end; at += 64) {
@@ -228,6 +254,7 @@
    * follows the plaintext.
    */
   async function sealBid({ tender, lot, bidder, recipient, signingKey, signerKeyId, price, files, progress }) {
+    await wasmReady;
     const recipientRaw = unb64(recipient);
     const recipientId = hex(new Uint8Array(await subtle.digest('SHA-256', recipientRaw)));
     const dataKey = crypto.getRandomValues(new Uint8Array(32));
@@ -333,7 +360,15 @@
 
   async function keyId(publicRaw) { return hex(new Uint8Array(await subtle.digest('SHA-256', publicRaw))); }
 
-  window.tenderhallSeal = { sealBid, importSigningKey, generateSigningKey, keyId, Sha256, hpkeSeal, b64, unb64, hex };
+  /// The SHA-256 of `bytes`, through the streaming hasher (the tests compare it with others).
+  async function sha256Hex(bytes, step) {
+    await wasmReady;
+    const h = new Sha256();
+    for (let at = 0; at < bytes.length; at += step) h.update(bytes.subarray(at, Math.min(bytes.length, at + step)));
+    return { hex: hex(h.digest()), wasm: wasm !== null };
+  }
+
+  window.tenderhallSeal = { sealBid, sha256Hex, importSigningKey, generateSigningKey, keyId, Sha256, hpkeSeal, b64, unb64, hex };
 
   // ---- the page ----------------------------------------------------------------------------------
   const form = document.getElementById('seal-form');

@@ -23,6 +23,10 @@ fn local(at: chrono::DateTime<chrono::Utc>) -> String {
         .unwrap_or_default()
 }
 
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn base64_decode(text: &str) -> anyhow::Result<Vec<u8>> {
     use base64::Engine as _;
     Ok(base64::engine::general_purpose::STANDARD.decode(text.trim())?)
@@ -229,6 +233,25 @@ async fn a_tender_published_and_a_bid_sealed_in_the_browser_open_at_the_deadline
     assert_eq!(status, json!(200), "the bidder downloads the document");
 
     browser.accessible("bid page").await?;
+    // The page's streaming SHA-256 (WebAssembly) agrees with ring's, whatever the pieces it is fed.
+    let hashed = browser
+        .eval(
+            "const d = new Uint8Array(1000003); for (let i = 0; i < d.length; i++) d[i] = (i * 31 + 7) & 255;
+             return Promise.all([tenderhallSeal.sha256Hex(d, 65552), tenderhallSeal.sha256Hex(d, 1000), tenderhallSeal.sha256Hex(d.subarray(0, 55), 7)]);",
+        )
+        .await?;
+    let data: Vec<u8> = (0..1_000_003u32)
+        .map(|i| (i.wrapping_mul(31).wrapping_add(7) & 255) as u8)
+        .collect();
+    let want = |bytes: &[u8]| hex_of(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
+    assert_eq!(hashed[0]["hex"], json!(want(&data)), "{hashed}");
+    assert_eq!(hashed[1]["hex"], json!(want(&data)), "{hashed}");
+    assert_eq!(hashed[2]["hex"], json!(want(&data[..55])), "{hashed}");
+    assert_eq!(
+        hashed[0]["wasm"],
+        json!(true),
+        "the WebAssembly hasher is in use"
+    );
     // Seal and sign in the browser: a key made here (offered for download), then the one
     // `tenderhall keygen` wrote, loaded from its file and registered; a price; a file.
     let bid_file = site.dir.path().join("技术标.bin");

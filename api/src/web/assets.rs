@@ -8,16 +8,22 @@ use axum::response::{IntoResponse, Response};
 use super::PageError;
 use crate::error::ApiError;
 
-const ASSETS: &[(&str, &str, &str)] = &[
-    ("app.css", CSS, include_str!("../../assets/app.css")),
-    ("app.js", JS, include_str!("../../assets/app.js")),
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    ("app.css", CSS, include_bytes!("../../assets/app.css")),
+    ("app.js", JS, include_bytes!("../../assets/app.js")),
     (
         "tender-form.js",
         JS,
-        include_str!("../../assets/tender-form.js"),
+        include_bytes!("../../assets/tender-form.js"),
     ),
-    ("upload.js", JS, include_str!("../../assets/upload.js")),
-    ("seal.js", JS, include_str!("../../assets/seal.js")),
+    ("upload.js", JS, include_bytes!("../../assets/upload.js")),
+    ("seal.js", JS, include_bytes!("../../assets/seal.js")),
+    // Assembled from assets/sha256.wat by build.rs.
+    (
+        "sha256.wasm",
+        "application/wasm",
+        include_bytes!(concat!(env!("OUT_DIR"), "/sha256.wasm")),
+    ),
 ];
 const CSS: &str = "text/css; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
@@ -33,7 +39,7 @@ pub async fn asset(
     };
     let etag = format!(
         "\"{}\"",
-        &hex::encode(ring::digest::digest(&ring::digest::SHA256, body.as_bytes()))[..16]
+        &hex::encode(ring::digest::digest(&ring::digest::SHA256, body))[..16]
     );
     let fresh = headers
         .get(header::IF_NONE_MATCH)

@@ -204,8 +204,9 @@ async fn render_page_errors(request: Request, next: Next) -> Response {
 }
 
 /// The Content Security Policy of every page: no inline script or style, nothing from another
-/// origin, no framing, forms only to this site.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+/// origin, no framing, forms only to this site. `wasm-unsafe-eval` lets the bid page compile its own
+/// SHA-256 (`/assets/sha256.wasm`); it allows no JavaScript `eval`.
+pub const CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 async fn security_headers(request: Request, next: Next) -> Response {
