@@ -106,26 +106,38 @@ impl Tr {
 mod tests {
     use super::*;
 
+    /// The files under `dir`, its folders' included.
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+
     /// Every `tr.get("…")` and `tr.fmt("…", …)` of the templates and the portal's code.
     fn used_keys() -> Vec<(String, String)> {
+        let mut paths = Vec::new();
+        for root in ["templates/web", "src/web"] {
+            files(
+                &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(root),
+                &mut paths,
+            );
+        }
         let mut keys = Vec::new();
-        let roots = [
-            concat!(env!("CARGO_MANIFEST_DIR"), "/templates/web"),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/src/web"),
-        ];
-        for root in roots {
-            for entry in std::fs::read_dir(root).unwrap() {
-                let path = entry.unwrap().path();
-                if path.ends_with("i18n.rs") {
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap();
-                for pattern in ["tr.get(\"", "tr.fmt(\""] {
-                    for (i, _) in text.match_indices(pattern) {
-                        let rest = &text[i + pattern.len()..];
-                        let key = &rest[..rest.find('"').unwrap()];
-                        keys.push((key.to_owned(), path.display().to_string()));
-                    }
+        for path in paths {
+            if path.ends_with("i18n.rs") || path.extension().is_some_and(|e| e == "toml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for pattern in ["tr.get(\"", "tr.fmt(\""] {
+                for (i, _) in text.match_indices(pattern) {
+                    let rest = &text[i + pattern.len()..];
+                    let key = &rest[..rest.find('"').unwrap()];
+                    keys.push((key.to_owned(), path.display().to_string()));
                 }
             }
         }

@@ -1,357 +1,22 @@
-//! The tenderer's workbench (招标人工作台): its tenders, a guided form that shows the legal
-//! minimums while dates are typed, then per tender: publish, documents with upload progress,
-//! questions to answer, amendments with their effect on the deadline shown before confirming,
-//! the registrations, deposits, downloads and flags once the rules let the owner see them, and
-//! cancellation with a reason. Every action calls the service the API calls.
+//! One tender on its owner's workbench (`/workbench/tenders/{id}`): publish, documents, answers,
+//! amendments with their effect on the deadline shown first, what the owner may see, cancel.
 
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
-use tenderhall_domain::account::OrganizationKind;
 use tenderhall_domain::id::{QuestionId, TenderId};
-use tenderhall_domain::money::MoneyInput;
 use tenderhall_domain::tender::TenderStatus;
-use tenderhall_domain::tender::procedure::{AwardMethod, Kind, Procedure};
-use tenderhall_domain::tender::region::PROVINCES;
-use tenderhall_domain::tender::service::{
-    self as tenders, AmendmentInput, LotInput, TenderFilter, TenderInput,
-};
+use tenderhall_domain::tender::service::{self as tenders, AmendmentInput};
 
-use super::accounts::require_sign_in;
-use super::form::{CsrfForm, csrf_refused};
-use super::hall::{Choice, beijing, rows};
-use super::session::{CSRF_COOKIE, Visitor, csrf_ok};
-use super::{Frame, PageError, PageResult, render, see_other};
+use super::{local_value, parse_local};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, ClientIp};
 use crate::state::AppState;
-
-/// Beijing time, as the form's `datetime-local` fields are read and shown.
-fn china() -> chrono::FixedOffset {
-    use chrono::Offset;
-    chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
-}
-
-/// A `datetime-local` value (`2026-12-24T10:00`) in Beijing time.
-fn parse_local(field: &str, text: &str) -> Result<DateTime<Utc>, PageError> {
-    let text = text.trim();
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
-        .ok()
-        .and_then(|naive| china().from_local_datetime(&naive).single())
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| {
-            PageError(ApiError::invalid(
-                field,
-                format!("Give the date and time as 2026-12-24T10:00 (Beijing time), not `{text}`."),
-                format!(
-                    "请按 2026-12-24T10:00 的格式填写日期和时间（北京时间），而不是 `{text}`。"
-                ),
-            ))
-        })
-}
-
-fn local_value(at: DateTime<Utc>) -> String {
-    at.with_timezone(&china())
-        .format("%Y-%m-%dT%H:%M")
-        .to_string()
-}
-
-fn owner_kind(visitor: &Visitor) -> Option<OrganizationKind> {
-    visitor
-        .principal
-        .as_ref()
-        .and_then(|p| p.membership.as_ref())
-        .map(|m| m.kind)
-}
-
-// ---- the workbench's front page -------------------------------------------------------------
-
-#[derive(Template)]
-#[template(path = "web/workbench.html")]
-struct WorkbenchPage {
-    frame: Frame,
-    can_tender: bool,
-    tenders: Vec<super::hall::Row>,
-}
-
-/// `GET /workbench`: a tenderer's or agency's tenders, drafts included; a bidder's workbench is
-/// its registrations (web::bidder).
-pub async fn workbench(State(state): State<AppState>, visitor: Visitor) -> PageResult {
-    let Some(principal) = visitor.principal.as_ref() else {
-        return Ok(see_other("/signin?next=/workbench"));
-    };
-    let kind = owner_kind(&visitor);
-    if kind == Some(OrganizationKind::Bidder) {
-        return super::bidder::workbench(state, visitor).await;
-    }
-    let can_tender = matches!(
-        kind,
-        Some(OrganizationKind::Tenderer | OrganizationKind::Agency)
-    );
-    let mut items = Vec::new();
-    if can_tender {
-        let filter = TenderFilter {
-            mine: true,
-            ..TenderFilter::default()
-        };
-        items = tenders::list(state.db(), Some(principal), &filter, None, 200)
-            .await?
-            .items;
-    }
-    let rows = rows(&state, visitor.tr, items).await?;
-    render(&WorkbenchPage {
-        frame: Frame::new(&visitor, &state),
-        can_tender,
-        tenders: rows,
-    })
-}
-
-// ---- the guided form ------------------------------------------------------------------------
-
-/// The guided form's fields, as typed.
-#[derive(Debug, Default, Deserialize)]
-pub struct TenderForm {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    procedure: String,
-    #[serde(default)]
-    award_method: String,
-    #[serde(default)]
-    region: String,
-    #[serde(default)]
-    tenderer_id: String,
-    #[serde(default)]
-    document_fee: String,
-    #[serde(default)]
-    bid_deadline: String,
-    #[serde(default)]
-    bid_validity_days: String,
-    #[serde(default)]
-    accelerator: String,
-    #[serde(default)]
-    lot1_title: String,
-    #[serde(default)]
-    lot1_budget: String,
-    #[serde(default)]
-    lot1_deposit: String,
-    #[serde(default)]
-    lot1_ceiling: String,
-    #[serde(default)]
-    lot2_title: String,
-    #[serde(default)]
-    lot2_budget: String,
-    #[serde(default)]
-    lot2_deposit: String,
-    #[serde(default)]
-    lot2_ceiling: String,
-}
-
-fn money(text: &str) -> Option<MoneyInput> {
-    let t = text.trim();
-    (!t.is_empty()).then(|| MoneyInput::Text(t.to_owned()))
-}
-
-impl TenderForm {
-    /// The API's input for these fields; the domain parses and refuses it as it refuses JSON.
-    fn input(&self) -> Result<TenderInput, PageError> {
-        let mut lots = Vec::new();
-        for (n, title, budget, deposit, ceiling) in [
-            (
-                1,
-                &self.lot1_title,
-                &self.lot1_budget,
-                &self.lot1_deposit,
-                &self.lot1_ceiling,
-            ),
-            (
-                2,
-                &self.lot2_title,
-                &self.lot2_budget,
-                &self.lot2_deposit,
-                &self.lot2_ceiling,
-            ),
-        ] {
-            if n > 1 && title.trim().is_empty() && budget.trim().is_empty() {
-                continue;
-            }
-            lots.push(LotInput {
-                id: n.to_string(),
-                title: title.clone(),
-                budget: money(budget).unwrap_or(MoneyInput::Text(String::new())),
-                deposit: money(deposit).unwrap_or(MoneyInput::Text("0".into())),
-                price_ceiling: money(ceiling),
-            });
-        }
-        let number = |field: &str, text: &str| -> Result<Option<u32>, PageError> {
-            let t = text.trim();
-            if t.is_empty() {
-                return Ok(None);
-            }
-            t.parse().map(Some).map_err(|_| {
-                PageError(ApiError::invalid(
-                    field,
-                    format!("`{field}` is a whole number, not `{t}`."),
-                    format!("`{field}` 须为整数，而不是 `{t}`。"),
-                ))
-            })
-        };
-        Ok(TenderInput {
-            title: self.title.clone(),
-            kind: self.kind.clone(),
-            procedure: self.procedure.clone(),
-            award_method: self.award_method.clone(),
-            lots,
-            document_fee: money(&self.document_fee),
-            bid_deadline: parse_local("bid_deadline", &self.bid_deadline)?,
-            bid_validity_days: number("bid_validity_days", &self.bid_validity_days)?,
-            opening_fields: None,
-            accelerator: number("accelerator", &self.accelerator)?,
-            tenderer_id: Some(self.tenderer_id.trim().to_owned()).filter(|t| !t.is_empty()),
-            evaluation: None,
-            region: Some(self.region.trim().to_owned()).filter(|r| !r.is_empty()),
-        })
-    }
-}
-
-#[derive(Template)]
-#[template(path = "web/tender_new.html")]
-struct NewTenderPage {
-    frame: Frame,
-    form: TenderForm,
-    kinds: Vec<Choice>,
-    procedures: Vec<Choice>,
-    methods: Vec<Choice>,
-    provinces: Vec<(String, String)>,
-    agency: bool,
-    error: Option<super::accounts::FormError>,
-    now_local: String,
-}
-
-fn new_tender_page(
-    visitor: &Visitor,
-    state: &AppState,
-    form: TenderForm,
-    error: Option<super::accounts::FormError>,
-) -> PageResult {
-    let tr = visitor.tr;
-    let choose = |values: Vec<(&'static str, String)>, current: &str| -> Vec<Choice> {
-        values
-            .into_iter()
-            .map(|(value, label)| Choice {
-                selected: value == current,
-                value: value.to_owned(),
-                label,
-            })
-            .collect()
-    };
-    render(&NewTenderPage {
-        frame: Frame::new(visitor, state),
-        kinds: choose(
-            Kind::ALL
-                .iter()
-                .map(|k| {
-                    (
-                        k.as_str(),
-                        tr.get(&format!("kind.{}", k.as_str())).to_owned(),
-                    )
-                })
-                .collect(),
-            &form.kind,
-        ),
-        procedures: choose(
-            Procedure::ALL
-                .iter()
-                .map(|p| {
-                    (
-                        p.as_str(),
-                        tr.get(&format!("procedure.{}", p.as_str())).to_owned(),
-                    )
-                })
-                .collect(),
-            &form.procedure,
-        ),
-        methods: choose(
-            AwardMethod::ALL
-                .iter()
-                .map(|m| {
-                    (
-                        m.as_str(),
-                        tr.get(&format!("award.{}", m.as_str())).to_owned(),
-                    )
-                })
-                .collect(),
-            &form.award_method,
-        ),
-        provinces: PROVINCES
-            .iter()
-            .map(|(code, zh, en)| {
-                (
-                    format!("{code}0000"),
-                    (if tr.is_zh() { *zh } else { *en }).to_owned(),
-                )
-            })
-            .collect(),
-        agency: owner_kind(visitor) == Some(OrganizationKind::Agency),
-        form,
-        error,
-        now_local: local_value(state.now()),
-    })
-}
-
-pub async fn new_tender_page_get(State(state): State<AppState>, visitor: Visitor) -> PageResult {
-    if visitor.principal.is_none() {
-        return Ok(see_other("/signin?next=/workbench/tenders/new"));
-    }
-    let form = TenderForm {
-        kind: "construction".into(),
-        procedure: "open_tender".into(),
-        award_method: "lowest_evaluated_price".into(),
-        bid_validity_days: "90".into(),
-        document_fee: "0".into(),
-        ..TenderForm::default()
-    };
-    new_tender_page(&visitor, &state, form, None)
-}
-
-/// `POST /workbench/tenders/new`: creates the draft as `POST /api/v1/tenders` does.
-pub async fn create(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    ClientIp(ip): ClientIp,
-    CsrfForm(form): CsrfForm<TenderForm>,
-) -> PageResult {
-    let principal = require_sign_in(&visitor)?;
-    let created = match form.input() {
-        Ok(input) => tenders::create_draft(
-            state.db(),
-            principal,
-            input,
-            state.settings().sandbox,
-            Some(ip),
-            state.now(),
-        )
-        .await
-        .map_err(PageError::from),
-        Err(e) => Err(e),
-    };
-    match created {
-        Ok(t) => Ok(see_other(&format!("/workbench/tenders/{}", t.id))),
-        Err(PageError(e)) => {
-            let (status, error) = super::accounts::form_error(&visitor, e);
-            super::accounts::with_status(
-                status,
-                new_tender_page(&visitor, &state, form, Some(error)),
-            )
-        }
-    }
-}
-
-// ---- one tender ------------------------------------------------------------------------------
+use crate::web::accounts::require_sign_in;
+use crate::web::form::{CsrfForm, csrf_refused};
+use crate::web::hall::beijing;
+use crate::web::session::{CSRF_COOKIE, Visitor, csrf_ok};
+use crate::web::{Frame, PageError, PageResult, render, see_other};
 
 struct OwnQuestion {
     id: String,
@@ -390,8 +55,8 @@ struct ManagePage {
     documents: Vec<DocRow>,
     questions: Vec<OwnQuestion>,
     amendments: usize,
-    check: Option<super::accounts::FormError>,
-    error: Option<super::accounts::FormError>,
+    check: Option<crate::web::accounts::FormError>,
+    error: Option<crate::web::accounts::FormError>,
     preview: Option<AmendmentPreview>,
     deposits: Gated,
     downloads: Gated,
@@ -411,7 +76,7 @@ struct AmendmentPreview {
 }
 
 fn gate<T>(
-    tr: super::i18n::Tr,
+    tr: crate::web::i18n::Tr,
     result: Result<Vec<T>, tenderhall_domain::DomainError>,
     row: impl Fn(T) -> Vec<String>,
 ) -> Gated {
@@ -434,7 +99,7 @@ async fn manage_page(
     state: &AppState,
     visitor: &Visitor,
     id: &str,
-    error: Option<super::accounts::FormError>,
+    error: Option<crate::web::accounts::FormError>,
     preview: Option<AmendmentPreview>,
 ) -> PageResult {
     let principal = require_sign_in(visitor)?;
@@ -458,7 +123,7 @@ async fn manage_page(
         .await?;
         check
             .refusal
-            .map(|e| super::accounts::form_error(visitor, e).1)
+            .map(|e| crate::web::accounts::form_error(visitor, e).1)
     } else {
         None
     };
@@ -593,8 +258,8 @@ async fn act(
     match action.await {
         Ok(()) => Ok(see_other(&format!("/workbench/tenders/{id}"))),
         Err(PageError(e)) => {
-            let (status, error) = super::accounts::form_error(visitor, e);
-            super::accounts::with_status(
+            let (status, error) = crate::web::accounts::form_error(visitor, e);
+            crate::web::accounts::with_status(
                 status,
                 manage_page(state, visitor, id, Some(error), None).await,
             )
@@ -650,7 +315,7 @@ pub async fn upload(
     headers: axum::http::HeaderMap,
     multipart: Multipart,
 ) -> PageResult {
-    let seed = super::session::cookie(&headers, CSRF_COOKIE).unwrap_or_default();
+    let seed = crate::web::session::cookie(&headers, CSRF_COOKIE).unwrap_or_default();
     if !csrf_ok(state.web_key(), seed, &query.csrf) {
         return Err(csrf_refused());
     }
@@ -737,8 +402,8 @@ pub async fn amend(
         match parse_local("bid_deadline", &form.bid_deadline) {
             Ok(at) => Some(at),
             Err(PageError(e)) => {
-                let (status, error) = super::accounts::form_error(&visitor, e);
-                return super::accounts::with_status(
+                let (status, error) = crate::web::accounts::form_error(&visitor, e);
+                return crate::web::accounts::with_status(
                     status,
                     manage_page(&state, &visitor, &id, Some(error), None).await,
                 );
