@@ -279,25 +279,25 @@
     let batch = [], batchBytes = 0;
     const buffer = new Uint8Array(CHUNK);
     let fill = 0, index = 0, done = 0;
-    // A few chunks in flight: WebCrypto works while the next piece is read and hashed.
-    let pending = [];
-    async function flush() {
-      for (const sealed of await Promise.all(pending)) {
-        const bytes = new Uint8Array(sealed);
+    // Chunks in flight: WebCrypto encrypts the next ones while this thread reads and hashes the
+    // ones done, in order.
+    const pending = [];
+    async function drain(keep) {
+      while (pending.length > keep) {
+        const bytes = new Uint8Array(await pending.shift());
         hash.update(bytes);
         batch.push(bytes);
         batchBytes += bytes.length;
-      }
-      pending = [];
-      if (batchBytes >= 8 * 1024 * 1024) {
-        blobs.push(new Blob(batch));
-        batch = []; batchBytes = 0;
+        if (batchBytes >= 8 * 1024 * 1024) {
+          blobs.push(new Blob(batch));
+          batch = []; batchBytes = 0;
+        }
       }
     }
     async function sealChunk(bytes, last) {
       pending.push(subtle.encrypt({ name: 'AES-GCM', iv: chunkNonce(index, last), additionalData: aad }, key, bytes));
       index += 1;
-      if (pending.length >= 16) await flush();
+      if (pending.length >= 32) await drain(16);
     }
     for await (const piece of read(pieces, 1024 * 1024)) {
       let at = 0;
@@ -313,7 +313,7 @@
       if (progress) progress(done, total);
     }
     await sealChunk(buffer.slice(0, fill), true);
-    await flush();
+    await drain(0);
     if (batch.length) blobs.push(new Blob(batch));
 
     const digest = hash.clone().digest();
