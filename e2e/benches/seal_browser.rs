@@ -31,12 +31,13 @@ fn chromium_rss(kind: Option<&str>) -> Vec<(u32, u64)> {
             continue;
         };
         let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if !cmdline.contains("chromium") || !cmdline.contains("--headless") {
+        if !cmdline.contains("chromium") {
             continue;
         }
+        // Only the browser process itself is started with `--headless`; its children are not.
         let matches = match kind {
             Some(k) => cmdline.contains(&format!("--type={k}")),
-            None => !cmdline.contains("--type="),
+            None => !cmdline.contains("--type=") && cmdline.contains("--headless"),
         };
         if !matches {
             continue;
