@@ -12,7 +12,7 @@ use tenderhall_domain::account::service::{
 use tenderhall_domain::id::NotificationId;
 use tenderhall_domain::notify::service as notify;
 
-use super::form::CsrfForm;
+use super::form::{CsrfForm, NoFields};
 use super::hall::beijing;
 use super::session::{LANG_COOKIE, SESSION_COOKIE, Visitor, local_path, set_cookie};
 use super::{Frame, PageError, PageResult, render, see_other};
@@ -275,15 +275,12 @@ pub async fn signin(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct EmptyForm {}
-
 /// `POST /signout`: the session ends on the server, and the cookie goes.
 pub async fn signout(
     State(state): State<AppState>,
     visitor: Visitor,
     ClientIp(ip): ClientIp,
-    CsrfForm(_): CsrfForm<EmptyForm>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> PageResult {
     if let Some(token) = &visitor.token {
         sign_out(state.db(), token, Some(ip), state.now()).await?;
@@ -517,7 +514,7 @@ pub async fn notification_read(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(id): Path<String>,
-    CsrfForm(_): CsrfForm<EmptyForm>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> PageResult {
     let principal = require_sign_in(&visitor)?;
     notify::mark_read(

@@ -14,7 +14,7 @@ use tenderhall_domain::tender::TenderStatus;
 use tenderhall_domain::tender::service as tenders;
 
 use super::accounts::{FormError, form_error, require_sign_in, with_status};
-use super::form::CsrfForm;
+use super::form::{CsrfForm, NoFields};
 use super::hall::beijing;
 use super::session::Visitor;
 use super::tender::script_json;
@@ -276,9 +276,6 @@ async fn refused(
     };
     with_status(status, bid_page(state, visitor, tender, lot, shown).await)
 }
-
-#[derive(Debug, Deserialize)]
-pub struct NoFields {}
 
 /// `POST /workbench/bids/{tender}/{lot}/register`: as `POST .../registrations`.
 pub async fn register(

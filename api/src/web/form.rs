@@ -19,6 +19,10 @@ struct TokenField {
     csrf: Option<String>,
 }
 
+/// A form whose only field is its token (publish, register, withdraw, sign out...).
+#[derive(Debug, Deserialize)]
+pub struct NoFields {}
+
 /// `application/x-www-form-urlencoded` fields with a valid `csrf` field.
 #[derive(Debug)]
 pub struct CsrfForm<T>(pub T);

@@ -3,11 +3,12 @@
 
 use askama::Template;
 use axum::extract::State;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tenderhall_domain::account::store::queries as orgs;
 use tenderhall_domain::audit::service::latest_head;
 use tenderhall_domain::tender::TenderStatus;
+use tenderhall_domain::tender::china_time;
 use tenderhall_domain::tender::procedure::{Kind, Procedure};
 use tenderhall_domain::tender::region::PROVINCES;
 use tenderhall_domain::tender::service::{self as tenders, Tender};
@@ -21,13 +22,9 @@ use crate::state::AppState;
 /// Public times are shown in Beijing time (UTC+8, no daylight saving), as announcements state
 /// them; the `<time>` element carries the exact instant.
 pub fn beijing(at: DateTime<Utc>) -> String {
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(offset) => at
-            .with_timezone(&offset)
-            .format("%Y-%m-%d %H:%M")
-            .to_string(),
-        None => at.format("%Y-%m-%d %H:%M UTC").to_string(),
-    }
+    at.with_timezone(&china_time())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// An option of a filter's select.

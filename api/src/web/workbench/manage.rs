@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiQuery, ClientIp};
 use crate::state::AppState;
 use crate::web::accounts::require_sign_in;
-use crate::web::form::{CsrfForm, csrf_refused};
+use crate::web::form::{CsrfForm, NoFields, csrf_refused};
 use crate::web::hall::beijing;
 use crate::web::session::{CSRF_COOKIE, Visitor, csrf_ok};
 use crate::web::{Frame, PageError, PageResult, render, see_other};
@@ -266,9 +266,6 @@ async fn act(
         }
     }
 }
-
-#[derive(Debug, Deserialize)]
-pub struct NoFields {}
 
 /// `POST /workbench/tenders/{id}/publish`.
 pub async fn publish(

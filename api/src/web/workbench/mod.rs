@@ -22,10 +22,7 @@ use super::{Frame, PageError, PageResult, render, see_other};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-fn china() -> chrono::FixedOffset {
-    use chrono::Offset;
-    chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
-}
+use tenderhall_domain::tender::china_time as china;
 
 /// A `datetime-local` value (`2026-12-24T10:00`) in Beijing time.
 pub(super) fn parse_local(field: &str, text: &str) -> Result<DateTime<Utc>, PageError> {
