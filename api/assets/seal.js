@@ -3,14 +3,15 @@
 // never leave it unencrypted. The plaintext (a ustar archive, price.json first) is read from the
 // chosen files in pieces and sealed chunk by chunk; sealed chunks are handed to Blobs every few
 // MiB, which the browser keeps out of the page's memory, so a 1 GiB bid needs no 1 GiB of it.
-// The SHA-256 the signature covers is computed here in a streaming way (WebCrypto's digest takes
-// the whole input at once).
+// The SHA-256 the signature covers is computed in a streaming way, in a worker beside the
+// encryption (api/assets/seal-hash.js, api/assets/sha256.js).
 'use strict';
 
 (function () {
   const enc = new TextEncoder();
   const CHUNK = 65536;
   const SUITE = 'HPKE-X25519-SHA256-AES256GCM/STREAM-AES256GCM-64K';
+  const sha = self.tenderhallSha256; // api/assets/sha256.js, loaded before this script
 
   // ---- bytes -------------------------------------------------------------------------------
   function concat(...parts) {
@@ -33,115 +34,6 @@
   function hex(bytes) { return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(''); }
   function u16(n) { return new Uint8Array([(n >>> 8) & 255, n & 255]); }
   function u32(n) { return new Uint8Array([(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]); }
-
-  // ---- SHA-256, streaming (FIPS 180-4) ------------------------------------------------------
-  // The compression runs in WebAssembly (/assets/sha256.wasm, assembled from sha256.wat at build
-  // time) where the browser allows it, about twice as fast as the same in JavaScript below, which
-  // remains the fallback.
-  let wasm = null;
-  const wasmReady = (typeof WebAssembly === 'object'
-    ? WebAssembly.instantiateStreaming(fetch('/assets/sha256.wasm'))
-      .then(({ instance }) => {
-        const memory = instance.exports.memory;
-        wasm = { blocks: instance.exports.blocks, bytes: new Uint8Array(memory.buffer), state: new Int32Array(memory.buffer, 0, 8) };
-      })
-    : Promise.resolve()).catch(() => { wasm = null; });
-  const WASM_INPUT = 1024;
-  const WASM_SPAN = 192 * 1024;
-
-  const K = new Uint32Array([
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2]);
-
-  class Sha256 {
-    constructor() {
-      this.h = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-      this.w = new Int32Array(64);
-      this.buf = new Uint8Array(64);
-      this.fill = 0;
-      this.length = 0;
-    }
-    clone() {
-      const c = new Sha256();
-      c.h.set(this.h); c.buf.set(this.buf); c.fill = this.fill; c.length = this.length;
-      return c;
-    }
-    blocks(data, at, end) {
-      if (wasm) {
-        const whole = end - ((end - at) % 64);
-        wasm.state.set(this.h);
-        while (at < whole) {
-          const take = Math.min(WASM_SPAN, whole - at);
-          wasm.bytes.set(data.subarray(at, at + take), WASM_INPUT);
-          wasm.blocks(WASM_INPUT, take / 64);
-          at += take;
-        }
-        this.h.set(wasm.state);
-        return at;
-      }
-      const w = this.w, h = this.h;
-      let h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7];
-      for (; at + 64 <= end; at += 64) {
-        for (let i = 0; i < 16; i++) {
-          const j = at + i * 4;
-          w[i] = (data[j] << 24) | (data[j + 1] << 16) | (data[j + 2] << 8) | data[j + 3];
-        }
-        for (let i = 16; i < 64; i++) {
-          const a = w[i - 15], b = w[i - 2];
-          const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
-          const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
-          w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
-        }
-        let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, hh = h7;
-        for (let i = 0; i < 64; i++) {
-          const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-          const t1 = (hh + S1 + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
-          const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-          const t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
-          hh = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
-        }
-        h0 = (h0 + a) | 0; h1 = (h1 + b) | 0; h2 = (h2 + c) | 0; h3 = (h3 + d) | 0;
-        h4 = (h4 + e) | 0; h5 = (h5 + f) | 0; h6 = (h6 + g) | 0; h7 = (h7 + hh) | 0;
-      }
-      h[0] = h0; h[1] = h1; h[2] = h2; h[3] = h3; h[4] = h4; h[5] = h5; h[6] = h6; h[7] = h7;
-      return at;
-    }
-    update(data) {
-      this.length += data.length;
-      let at = 0;
-      if (this.fill > 0) {
-        const take = Math.min(64 - this.fill, data.length);
-        this.buf.set(data.subarray(0, take), this.fill);
-        this.fill += take;
-        at = take;
-        if (this.fill < 64) return this;
-        this.blocks(this.buf, 0, 64);
-        this.fill = 0;
-      }
-      at = this.blocks(data, at, data.length);
-      this.buf.set(data.subarray(at), 0);
-      this.fill = data.length - at;
-      return this;
-    }
-    digest() {
-      const bits = this.length * 8;
-      const pad = new Uint8Array(((this.fill < 56 ? 56 : 120) - this.fill) + 8);
-      pad[0] = 0x80;
-      const hi = Math.floor(bits / 0x100000000), lo = bits >>> 0;
-      pad.set(u32(hi), pad.length - 8);
-      pad.set(u32(lo), pad.length - 4);
-      this.update(pad);
-      const out = new Uint8Array(32);
-      for (let i = 0; i < 8; i++) out.set(u32(this.h[i] >>> 0), i * 4);
-      return out;
-    }
-  }
 
   // ---- HPKE, RFC 9180: base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM ------
   const subtle = crypto.subtle;
@@ -229,23 +121,36 @@
     return { pieces, total: total + 1024 };
   }
 
-  /// Yields the archive's bytes in pieces of at most `step` bytes, reading files as it goes.
-  async function* read(pieces, step) {
-    for (const p of pieces) {
-      if (p instanceof Uint8Array) { yield p; continue; }
-      for (let at = 0; at < p.size; at += step) {
-        yield new Uint8Array(await p.slice(at, Math.min(p.size, at + step)).arrayBuffer());
-      }
-    }
-  }
-
   // ---- the envelope --------------------------------------------------------------------------
-  function chunkNonce(i, last) {
-    const n = new Uint8Array(12);
-    let v = i;
-    for (let j = 10; j >= 0 && v > 0; j--) { n[j] = v % 256; v = Math.floor(v / 256); }
-    n[11] = last ? 1 : 0;
-    return n;
+  /// Runs the sealing thread (api/assets/seal-worker.js) over the archive: answers the body's
+  /// hash and Blobs, and a function that finishes the envelope's hash with the trailer.
+  function sealBody(message, progress) {
+    const worker = new Worker('/assets/seal-worker.js');
+    let next = null;
+    const answer = () => new Promise((resolve, reject) => { next = { resolve, reject }; });
+    worker.onmessage = ({ data: m }) => {
+      if (m.progress !== undefined) { if (progress) progress(m.progress); return; }
+      const waiting = next; next = null;
+      if (!waiting) return;
+      if (m.error) { worker.terminate(); waiting.reject(new Error(m.error)); } else waiting.resolve(m);
+    };
+    worker.onerror = (e) => {
+      worker.terminate();
+      if (next) next.reject(new Error(e.message || 'the sealing worker failed'));
+    };
+    const body = answer();
+    worker.postMessage({ seal: message });
+    return body.then(({ body: { digest, blobs } }) => ({
+      digest,
+      blobs,
+      async finish(trailer) {
+        const done = answer();
+        worker.postMessage({ trailer });
+        const { sha256 } = await done;
+        worker.terminate();
+        return sha256;
+      },
+    }));
   }
 
   /**
@@ -254,7 +159,6 @@
    * follows the plaintext.
    */
   async function sealBid({ tender, lot, bidder, recipient, signingKey, signerKeyId, price, files, progress }) {
-    await wasmReady;
     const recipientRaw = unb64(recipient);
     const recipientId = hex(new Uint8Array(await subtle.digest('SHA-256', recipientRaw)));
     const dataKey = crypto.getRandomValues(new Uint8Array(32));
@@ -268,61 +172,18 @@
     const key = await subtle.importKey('raw', dataKey, 'AES-GCM', false, ['encrypt']);
     dataKey.fill(0);
     const prefix = concat(enc.encode('THBID'), new Uint8Array([0, 1, 0]), u32(header.length), header);
-    const hash = new Sha256().update(prefix);
 
     const entries = [{ name: 'price.json', data: enc.encode(JSON.stringify(price)) }];
     for (const f of files) entries.push({ name: f.name, data: f });
     const { pieces, total } = archive(entries);
-    const full = Math.floor(total / CHUNK); // chunks before the last, which may be empty
-
-    const blobs = [];
-    let batch = [], batchBytes = 0;
-    const buffer = new Uint8Array(CHUNK);
-    let fill = 0, index = 0, done = 0;
-    // Chunks in flight: WebCrypto encrypts the next ones while this thread reads and hashes the
-    // ones done, in order.
-    const pending = [];
-    async function drain(keep) {
-      while (pending.length > keep) {
-        const bytes = new Uint8Array(await pending.shift());
-        hash.update(bytes);
-        batch.push(bytes);
-        batchBytes += bytes.length;
-        if (batchBytes >= 8 * 1024 * 1024) {
-          blobs.push(new Blob(batch));
-          batch = []; batchBytes = 0;
-        }
-      }
-    }
-    async function sealChunk(bytes, last) {
-      pending.push(subtle.encrypt({ name: 'AES-GCM', iv: chunkNonce(index, last), additionalData: aad }, key, bytes));
-      index += 1;
-      if (pending.length >= 32) await drain(16);
-    }
-    for await (const piece of read(pieces, 1024 * 1024)) {
-      let at = 0;
-      while (at < piece.length) {
-        const take = Math.min(CHUNK - fill, piece.length - at);
-        buffer.set(piece.subarray(at, at + take), fill);
-        fill += take; at += take; done += take;
-        if (fill === CHUNK && index < full) {
-          await sealChunk(buffer.slice(), false);
-          fill = 0;
-        }
-      }
-      if (progress) progress(done, total);
-    }
-    await sealChunk(buffer.slice(0, fill), true);
-    await drain(0);
-    if (batch.length) blobs.push(new Blob(batch));
-
-    const digest = hash.clone().digest();
+    const { digest, blobs, finish } = await sealBody({ key, aad, prefix, pieces, total },
+      (done) => { if (progress) progress(done, total); });
     const signature = new Uint8Array(await subtle.sign('Ed25519', signingKey,
       concat(enc.encode('tenderhall/bid-signature/v1|'), digest)));
     const trailer = concat(enc.encode('SIG1'), signature);
-    hash.update(trailer);
+    const sha256 = await finish(trailer);
     const blob = new Blob([prefix, ...blobs, trailer], { type: 'application/vnd.tenderhall.bid' });
-    return { blob, sha256: hex(hash.digest()), size: blob.size };
+    return { blob, sha256: hex(sha256), size: blob.size };
   }
 
   // ---- signing keys ----------------------------------------------------------------------------
@@ -362,13 +223,13 @@
 
   /// The SHA-256 of `bytes`, through the streaming hasher (the tests compare it with others).
   async function sha256Hex(bytes, step) {
-    await wasmReady;
-    const h = new Sha256();
+    await sha.ready;
+    const h = new sha.Sha256();
     for (let at = 0; at < bytes.length; at += step) h.update(bytes.subarray(at, Math.min(bytes.length, at + step)));
-    return { hex: hex(h.digest()), wasm: wasm !== null };
+    return { hex: hex(h.digest()), wasm: sha.usesWasm() };
   }
 
-  window.tenderhallSeal = { sealBid, sha256Hex, importSigningKey, generateSigningKey, keyId, Sha256, hpkeSeal, b64, unb64, hex };
+  window.tenderhallSeal = { sealBid, sha256Hex, importSigningKey, generateSigningKey, keyId, Sha256: sha.Sha256, hpkeSeal, b64, unb64, hex };
 
   // ---- the page ----------------------------------------------------------------------------------
   const form = document.getElementById('seal-form');

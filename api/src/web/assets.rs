@@ -18,6 +18,12 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ),
     ("upload.js", JS, include_bytes!("../../assets/upload.js")),
     ("seal.js", JS, include_bytes!("../../assets/seal.js")),
+    (
+        "seal-worker.js",
+        JS,
+        include_bytes!("../../assets/seal-worker.js"),
+    ),
+    ("sha256.js", JS, include_bytes!("../../assets/sha256.js")),
     // Assembled from assets/sha256.wat by build.rs.
     (
         "sha256.wasm",
