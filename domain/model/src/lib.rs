@@ -6,6 +6,8 @@
 //! - [`error`]: the stable error codes of the API contract, with their statuses and titles;
 //! - [`state`]: the states of bids, registrations, accounts, refunds, jobs and flags, stored by
 //!   their names;
+//! - [`auction`]: live auctions (竞价): listing then timed round, english, dutch and reverse
+//!   forms, decided against the clock (RULES.md "Auctions");
 //! - [`bid`]: when a bid may be submitted, replaced, withdrawn or revoked, and what becomes of it at
 //!   the opening (电子招标投标办法 Art 26–31);
 //! - [`deposit`]: what a payment does (credit or suspense), when a fee is earned, what is refunded
@@ -15,6 +17,7 @@
 //!   draw with its offline check;
 //! - [`evaluation`]: the price formulas (87号令 Art 55 and the construction mean-base family).
 
+pub mod auction;
 pub mod bid;
 pub mod deposit;
 pub mod error;
