@@ -143,6 +143,8 @@
     return body.then(({ body: { digest, blobs } }) => ({
       digest,
       blobs,
+      /// Stops the worker (after a failure between the body and the trailer).
+      close() { worker.terminate(); },
       async finish(trailer) {
         const done = answer();
         worker.postMessage({ trailer });
@@ -176,12 +178,19 @@
     const entries = [{ name: 'price.json', data: enc.encode(JSON.stringify(price)) }];
     for (const f of files) entries.push({ name: f.name, data: f });
     const { pieces, total } = archive(entries);
-    const { digest, blobs, finish } = await sealBody({ key, aad, prefix, pieces, total },
+    const body = await sealBody({ key, aad, prefix, pieces, total },
       (done) => { if (progress) progress(done, total); });
-    const signature = new Uint8Array(await subtle.sign('Ed25519', signingKey,
-      concat(enc.encode('tenderhall/bid-signature/v1|'), digest)));
-    const trailer = concat(enc.encode('SIG1'), signature);
-    const sha256 = await finish(trailer);
+    let trailer;
+    try {
+      const signature = new Uint8Array(await subtle.sign('Ed25519', signingKey,
+        concat(enc.encode('tenderhall/bid-signature/v1|'), body.digest)));
+      trailer = concat(enc.encode('SIG1'), signature);
+    } catch (e) {
+      body.close();
+      throw e;
+    }
+    const sha256 = await body.finish(trailer);
+    const blobs = body.blobs;
     const blob = new Blob([prefix, ...blobs, trailer], { type: 'application/vnd.tenderhall.bid' });
     return { blob, sha256: hex(sha256), size: blob.size };
   }

@@ -13,12 +13,22 @@
     xhr.upload.addEventListener('progress', (e) => {
       if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
     });
-    // The answer is the tender's page again (or the refusal on it): show it as the form would.
+    // Accepted: the answer is the tender's page after the redirect, loaded as the form would. Refused:
+    // the answer is the page with the refusal, whose message is shown here, above the form.
     xhr.addEventListener('load', () => {
-      document.open();
-      document.write(xhr.responseText);
-      document.close();
-      history.replaceState(null, '', xhr.responseURL);
+      if (xhr.status < 400) { location.assign(xhr.responseURL); return; }
+      bar.hidden = true;
+      const answer = new DOMParser().parseFromString(xhr.responseText, 'text/html');
+      const refusal = answer.getElementById('form-error');
+      const shown = document.getElementById('form-error');
+      if (shown) shown.remove();
+      if (refusal) { form.before(document.adoptNode(refusal)); return; }
+      // Refused before the page could answer (too large, signed out): its error page's heading.
+      const note = document.createElement('div');
+      note.className = 'error'; note.id = 'form-error'; note.setAttribute('role', 'alert');
+      const heading = answer.querySelector('h1');
+      note.textContent = heading ? heading.textContent : xhr.status + ' ' + xhr.statusText;
+      form.before(note);
     });
     xhr.send(new FormData(form));
   });

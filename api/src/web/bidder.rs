@@ -46,17 +46,20 @@ pub async fn workbench(state: AppState, visitor: Visitor) -> PageResult {
     let principal = require_sign_in(&visitor)?;
     let tr = visitor.tr;
     let own = deposits::own_registrations(state.db(), principal).await?;
+    // The titles in one query: a registration is public knowledge of its bidder, and every tender
+    // registered for is published.
+    let ids: Vec<String> = own
+        .iter()
+        .map(|r| r.registration.tender_id.clone())
+        .collect();
+    let titles = tenderhall_domain::tender::store::queries::titles(state.db(), &ids).await?;
     let mut registrations = Vec::with_capacity(own.len());
     for r in own {
-        let title = match TenderId::parse(&r.registration.tender_id) {
-            Ok(id) => tenders::get(state.db(), Some(principal), &id)
-                .await
-                .map(|t| t.title)
-                .unwrap_or_default(),
-            Err(_) => String::new(),
-        };
         registrations.push(RegistrationRow {
-            tender_title: title,
+            tender_title: titles
+                .get(&r.registration.tender_id)
+                .cloned()
+                .unwrap_or_default(),
             account_no: r.registration.deposit_account.account_no.clone(),
             amount_due: r.registration.deposit_account.amount_due.to_string(),
             paid: r.paid.to_string(),

@@ -290,9 +290,10 @@ pub struct Accepted {
     pub ends_auction: bool,
 }
 
-/// Decides a bid against the state as the clock has it at `now` (call [`advance`] first; this
-/// does, too, so a caller that forgot cannot accept a late bid) and applies it. `eligible`: the
-/// bidder has a registration with its deposit paid.
+/// Decides a bid against the state as the clock has it at `now` and applies it. It advances the
+/// clock first, so a caller cannot accept a late bid; a refused bid changes nothing but that (the
+/// clock's own changes, which the chronograph records anyway). `eligible`: the bidder has a
+/// registration with its deposit paid.
 pub fn decide_bid(
     terms: &Terms,
     state: &mut State,

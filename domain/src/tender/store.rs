@@ -328,4 +328,25 @@ pub mod queries {
         }
         Ok(deadlines)
     }
+
+    /// The titles of several tenders, by id (unknown ids are absent): one query per 500 for a
+    /// list that names many tenders.
+    pub async fn titles(
+        db: &impl ConnectionTrait,
+        tender_ids: &[String],
+    ) -> DomainResult<HashMap<String, String>> {
+        let mut titles = HashMap::with_capacity(tender_ids.len());
+        for chunk in tender_ids.chunks(500) {
+            let rows: Vec<(String, String)> = tenders::Entity::find()
+                .select_only()
+                .column(tenders::Column::Id)
+                .column(tenders::Column::Title)
+                .filter(tenders::Column::Id.is_in(chunk.iter().cloned()))
+                .into_tuple()
+                .all(db)
+                .await?;
+            titles.extend(rows);
+        }
+        Ok(titles)
+    }
 }

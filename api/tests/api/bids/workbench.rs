@@ -41,6 +41,10 @@ async fn the_workbench_forms_register_ask_answer_amend_withdraw_and_cancel() -> 
     );
     let page = bidder_page.submit(&format!("{bid_path}/fee"), &[]).await?;
     assert!(page.body.contains("id=\"fee-account\""), "{}", page.body);
+    // The bidder's workbench lists the registration under its tender's title.
+    let front = bidder_page.get("/workbench").await?;
+    assert_eq!(front.status, StatusCode::OK);
+    assert!(front.body.contains("工作台测试"), "{}", front.body);
     let question = "交货地点是否包含县城以外的学校？";
     let page = bidder_page
         .submit(&format!("{bid_path}/question"), &[("question", question)])
