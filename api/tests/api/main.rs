@@ -26,3 +26,4 @@ mod scoring;
 mod sessions;
 mod tender_list;
 mod tenders;
+mod visitor;

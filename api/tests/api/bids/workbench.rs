@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::*;
-use crate::portal::{Visitor, field_value};
+use crate::visitor::{Visitor, field_value};
 
 #[tokio::test]
 async fn the_workbench_forms_register_ask_answer_amend_withdraw_and_cancel() -> TestResult {
