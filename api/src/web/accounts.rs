@@ -3,8 +3,8 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::header;
+use axum::response::Response;
 use serde::Deserialize;
 use tenderhall_domain::account::service::{
     self as accounts, NewOrganization, Registration, sign_in, sign_out,
@@ -12,41 +12,12 @@ use tenderhall_domain::account::service::{
 use tenderhall_domain::id::NotificationId;
 use tenderhall_domain::notify::service as notify;
 
-use super::form::{CsrfForm, NoFields};
+use super::form::{CsrfForm, FormError, NoFields, form_error, require_sign_in, with_status};
 use super::hall::beijing;
 use super::session::{LANG_COOKIE, SESSION_COOKIE, Visitor, local_path, set_cookie};
-use super::{Frame, PageError, PageResult, render, see_other};
-use crate::error::ApiError;
+use super::{Frame, PageResult, render, see_other};
 use crate::extract::{ApiQuery, ClientIp};
 use crate::state::AppState;
-
-/// A refusal shown on the form it came from, in the visitor's language.
-pub struct FormError {
-    pub code: &'static str,
-    pub field: String,
-    pub message: String,
-}
-
-pub fn form_error(visitor: &Visitor, e: impl Into<ApiError>) -> (StatusCode, FormError) {
-    let e: ApiError = e.into();
-    let message = if visitor.tr.is_zh() {
-        e.detail.zh.clone()
-    } else {
-        e.detail.en.clone()
-    };
-    (
-        e.status(),
-        FormError {
-            code: e.code.as_str(),
-            field: e.field.clone().unwrap_or_default(),
-            message,
-        },
-    )
-}
-
-pub fn with_status(status: StatusCode, page: PageResult) -> PageResult {
-    page.map(|r| (status, r).into_response())
-}
 
 // ---- language ----------------------------------------------------------------------------
 
@@ -426,16 +397,6 @@ struct AccountPage {
     verified: bool,
     language: String,
     notes: Vec<NoteRow>,
-}
-
-/// Sends a visitor who is not signed in to the sign-in page, to come back here after.
-pub fn require_sign_in(
-    visitor: &Visitor,
-) -> Result<&tenderhall_domain::account::Principal, PageError> {
-    visitor
-        .principal
-        .as_ref()
-        .ok_or_else(|| PageError(ApiError::unauthenticated()))
 }
 
 pub async fn account_page(State(state): State<AppState>, visitor: Visitor) -> PageResult {

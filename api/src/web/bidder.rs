@@ -13,8 +13,8 @@ use tenderhall_domain::id::{LotId, TenderId};
 use tenderhall_domain::tender::TenderStatus;
 use tenderhall_domain::tender::service as tenders;
 
-use super::accounts::{FormError, form_error, require_sign_in, with_status};
 use super::form::{CsrfForm, NoFields};
+use super::form::{FormError, form_error, require_sign_in, with_status};
 use super::hall::beijing;
 use super::session::Visitor;
 use super::tender::script_json;

@@ -1,13 +1,16 @@
 //! A page's form as a handler receives it: only with the page's token (403 `csrf_failed`
-//! otherwise), parsed into `T`.
+//! otherwise), parsed into `T`; and a refusal shown on the form it came from.
 
 use axum::extract::{FromRequest, Request};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tenderhall_domain::error::{ErrorCode, Text};
 
-use super::PageError;
-use super::session::{CSRF_COOKIE, cookie, csrf_ok};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+
+use super::session::{CSRF_COOKIE, Visitor, cookie, csrf_ok};
+use super::{PageError, PageResult};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -61,4 +64,42 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
                 ))
             })
     }
+}
+
+/// A refusal shown on the form it came from, in the visitor's language.
+pub struct FormError {
+    pub code: &'static str,
+    pub field: String,
+    pub message: String,
+}
+
+pub fn form_error(visitor: &Visitor, e: impl Into<ApiError>) -> (StatusCode, FormError) {
+    let e: ApiError = e.into();
+    let message = if visitor.tr.is_zh() {
+        e.detail.zh.clone()
+    } else {
+        e.detail.en.clone()
+    };
+    (
+        e.status(),
+        FormError {
+            code: e.code.as_str(),
+            field: e.field.clone().unwrap_or_default(),
+            message,
+        },
+    )
+}
+
+pub fn with_status(status: StatusCode, page: PageResult) -> PageResult {
+    page.map(|r| (status, r).into_response())
+}
+
+/// Sends a visitor who is not signed in to the sign-in page, to come back here after.
+pub fn require_sign_in(
+    visitor: &Visitor,
+) -> Result<&tenderhall_domain::account::Principal, PageError> {
+    visitor
+        .principal
+        .as_ref()
+        .ok_or_else(|| PageError(ApiError::unauthenticated()))
 }

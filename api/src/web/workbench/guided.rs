@@ -14,8 +14,8 @@ use super::{local_value, owner_kind, parse_local};
 use crate::error::ApiError;
 use crate::extract::ClientIp;
 use crate::state::AppState;
-use crate::web::accounts::require_sign_in;
 use crate::web::form::CsrfForm;
+use crate::web::form::require_sign_in;
 use crate::web::hall::Choice;
 use crate::web::session::Visitor;
 use crate::web::{Frame, PageError, PageResult, render, see_other};
@@ -138,7 +138,7 @@ struct NewTenderPage {
     methods: Vec<Choice>,
     provinces: Vec<(String, String)>,
     agency: bool,
-    error: Option<crate::web::accounts::FormError>,
+    error: Option<crate::web::form::FormError>,
     now_local: String,
 }
 
@@ -146,7 +146,7 @@ fn new_tender_page(
     visitor: &Visitor,
     state: &AppState,
     form: TenderForm,
-    error: Option<crate::web::accounts::FormError>,
+    error: Option<crate::web::form::FormError>,
 ) -> PageResult {
     let tr = visitor.tr;
     let choose = |values: Vec<(&'static str, String)>, current: &str| -> Vec<Choice> {
@@ -252,8 +252,8 @@ pub async fn create(
     match created {
         Ok(t) => Ok(see_other(&format!("/workbench/tenders/{}", t.id))),
         Err(PageError(e)) => {
-            let (status, error) = crate::web::accounts::form_error(&visitor, e);
-            crate::web::accounts::with_status(
+            let (status, error) = crate::web::form::form_error(&visitor, e);
+            crate::web::form::with_status(
                 status,
                 new_tender_page(&visitor, &state, form, Some(error)),
             )

@@ -12,7 +12,7 @@ use super::{local_value, parse_local};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, ClientIp};
 use crate::state::AppState;
-use crate::web::accounts::require_sign_in;
+use crate::web::form::require_sign_in;
 use crate::web::form::{CsrfForm, NoFields, csrf_refused};
 use crate::web::hall::beijing;
 use crate::web::session::{CSRF_COOKIE, Visitor, csrf_ok};
@@ -55,8 +55,8 @@ struct ManagePage {
     documents: Vec<DocRow>,
     questions: Vec<OwnQuestion>,
     amendments: usize,
-    check: Option<crate::web::accounts::FormError>,
-    error: Option<crate::web::accounts::FormError>,
+    check: Option<crate::web::form::FormError>,
+    error: Option<crate::web::form::FormError>,
     preview: Option<AmendmentPreview>,
     deposits: Gated,
     downloads: Gated,
@@ -99,7 +99,7 @@ async fn manage_page(
     state: &AppState,
     visitor: &Visitor,
     id: &str,
-    error: Option<crate::web::accounts::FormError>,
+    error: Option<crate::web::form::FormError>,
     preview: Option<AmendmentPreview>,
 ) -> PageResult {
     let principal = require_sign_in(visitor)?;
@@ -123,7 +123,7 @@ async fn manage_page(
         .await?;
         check
             .refusal
-            .map(|e| crate::web::accounts::form_error(visitor, e).1)
+            .map(|e| crate::web::form::form_error(visitor, e).1)
     } else {
         None
     };
@@ -258,8 +258,8 @@ async fn act(
     match action.await {
         Ok(()) => Ok(see_other(&format!("/workbench/tenders/{id}"))),
         Err(PageError(e)) => {
-            let (status, error) = crate::web::accounts::form_error(visitor, e);
-            crate::web::accounts::with_status(
+            let (status, error) = crate::web::form::form_error(visitor, e);
+            crate::web::form::with_status(
                 status,
                 manage_page(state, visitor, id, Some(error), None).await,
             )
@@ -399,8 +399,8 @@ pub async fn amend(
         match parse_local("bid_deadline", &form.bid_deadline) {
             Ok(at) => Some(at),
             Err(PageError(e)) => {
-                let (status, error) = crate::web::accounts::form_error(&visitor, e);
-                return crate::web::accounts::with_status(
+                let (status, error) = crate::web::form::form_error(&visitor, e);
+                return crate::web::form::with_status(
                     status,
                     manage_page(&state, &visitor, &id, Some(error), None).await,
                 );
