@@ -4,7 +4,7 @@
 // chosen files in pieces and sealed chunk by chunk; sealed chunks are handed to Blobs every few
 // MiB, which the browser keeps out of the page's memory, so a 1 GiB bid needs no 1 GiB of it.
 // The SHA-256 the signature covers is computed in a streaming way, in a worker beside the
-// encryption (api/assets/seal-hash.js, api/assets/sha256.js).
+// encryption (api/assets/seal-worker.js, api/assets/sha256.js).
 'use strict';
 
 (function () {

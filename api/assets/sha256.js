@@ -1,5 +1,5 @@
 // SHA-256, streaming (FIPS 180-4), for the bid page (api/assets/seal.js) and its hashing worker
-// (api/assets/seal-hash.js): WebCrypto's digest takes a whole input at once, and the envelope's
+// (api/assets/seal-worker.js): WebCrypto's digest takes a whole input at once, and the envelope's
 // signature covers up to gigabytes. Loaded by a <script> tag on the page and by importScripts in
 // the worker; it defines `self.tenderhallSha256 = { Sha256, ready, usesWasm }`.
 'use strict';

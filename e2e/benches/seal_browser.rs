@@ -172,7 +172,7 @@ async fn seal_with_cli(
 /// WebCrypto's AES-256-GCM in 64 KiB chunks with 32 in flight. Answers MB/s for each.
 async fn probe_page(browser: &Browser, size: u64) -> anyhow::Result<(f64, f64)> {
     let script = format!(
-        "const size = {size}; const S = window.tenderhallSeal;
+        "const size = {size}; const S = window.tenderhallSeal; await window.tenderhallSha256.ready;
          const block = new Uint8Array(8 * 1024 * 1024); crypto.getRandomValues(block.subarray(0, 65536));
          let t = performance.now(); const h = new S.Sha256();
          for (let done = 0; done < size; done += block.length) h.update(block);

@@ -157,7 +157,7 @@ pub fn advance(terms: &Terms, state: &mut State, now: DateTime<Utc>) -> Vec<Chan
                         Some(terms.listing_end.unwrap_or(at)),
                     ),
                     Form::English | Form::Reverse => {
-                        (AuctionStatus::Bidding, at, Some(at + terms.countdown))
+                        (AuctionStatus::Bidding, at, Some(after_countdown(terms, at)))
                     }
                     Form::Dutch => (
                         AuctionStatus::Bidding,
@@ -169,7 +169,11 @@ pub fn advance(terms: &Terms, state: &mut State, now: DateTime<Utc>) -> Vec<Chan
             AuctionStatus::Listing => match state.ends_at {
                 Some(end) if now >= end => {
                     if state.listing_bidders.len() >= 2 {
-                        (AuctionStatus::TimedRound, end, Some(end + terms.countdown))
+                        (
+                            AuctionStatus::TimedRound,
+                            end,
+                            Some(after_countdown(terms, end)),
+                        )
                     } else {
                         (AuctionStatus::Ended, end, None)
                     }
@@ -217,7 +221,20 @@ fn dutch_last_step(terms: &Terms, increment: Decimal) -> i64 {
 fn dutch_end(terms: &Terms, increment: Decimal) -> DateTime<Utc> {
     let steps = dutch_last_step(terms, increment).saturating_add(1);
     let interval = terms.countdown.num_milliseconds().max(1);
-    terms.opens_at + Duration::milliseconds(steps.saturating_mul(interval))
+    later(terms.opens_at, steps.saturating_mul(interval))
+}
+
+/// `at` plus `ms` milliseconds, or the end of time: a dutch clock of a huge price in tiny steps
+/// ends too far away to name, and must not overflow.
+fn later(at: DateTime<Utc>, ms: i64) -> DateTime<Utc> {
+    Duration::try_milliseconds(ms)
+        .and_then(|d| at.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// `at` plus the countdown, saturating like [`later`].
+fn after_countdown(terms: &Terms, at: DateTime<Utc>) -> DateTime<Utc> {
+    later(at, terms.countdown.num_milliseconds())
 }
 
 /// The best amount a bid may offer now: at least this (ascending, dutch) or at most this
@@ -358,7 +375,7 @@ pub fn decide_bid(
             state.status = AuctionStatus::Ended;
             state.ends_at = None;
         }
-        _ => state.ends_at = Some(now + terms.countdown),
+        _ => state.ends_at = Some(after_countdown(terms, now)),
     }
     Ok(Accepted {
         seq,

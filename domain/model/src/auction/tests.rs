@@ -334,3 +334,17 @@ fn bad_amounts_are_refused_without_changing_anything() {
     assert!(!valid_increment(Form::Reverse, d("100")));
     assert!(valid_increment(Form::Reverse, d("99.5")));
 }
+
+#[test]
+fn a_dutch_clock_too_long_to_name_ends_at_the_end_of_time_without_overflowing() {
+    let mut t = terms(Form::Dutch);
+    t.start_price = d("999999999999.99");
+    let mut s = State::new(d("0.01"));
+    advance(&t, &mut s, t0());
+    assert_eq!(s.status, AuctionStatus::Bidding);
+    assert_eq!(s.ends_at, Some(DateTime::<Utc>::MAX_UTC));
+    assert_eq!(
+        current_price(&t, &s, t0() + Duration::seconds(600)),
+        d("999999999999.97")
+    );
+}
