@@ -1,6 +1,7 @@
 //! Tenders and lots (招标项目与标段): the draft a tenderer edits, and the rules that decide whether
 //! it may be published. Pure: the store and the use cases sit beside it.
 
+pub mod auction;
 pub mod calendar;
 pub mod evaluation;
 pub mod input;
