@@ -105,10 +105,18 @@ impl Browser {
         self.client.goto(url).await.context("navigating")
     }
 
-    /// The visible text of the element `css`, waiting up to 10 seconds for it to appear.
+    /// The visible text of the element `css`, waiting up to 10 seconds for it to appear. An
+    /// element that a script replaced between finding and reading is found again.
     pub async fn text(&self, css: &str) -> anyhow::Result<String> {
-        let element = self.wait_for(css).await?;
-        Ok(element.text().await?)
+        let mut tries = 0;
+        loop {
+            let element = self.wait_for(css).await?;
+            match element.text().await {
+                Ok(text) => return Ok(text),
+                Err(e) if tries < 3 && e.to_string().contains("stale element") => tries += 1,
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     pub async fn wait_for(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
@@ -137,6 +145,30 @@ impl Browser {
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
         self.wait_for(css).await?.click().await?;
         Ok(())
+    }
+
+    /// Clicks `css`, which loads another page (a link, a form's submit), and waits until that
+    /// page has loaded: an element the two pages share, found right after the click, could
+    /// otherwise be the old page's.
+    pub async fn click_and_load(&self, css: &str) -> anyhow::Result<()> {
+        self.eval("document.documentElement.dataset.leaving = '1'; return null;")
+            .await?;
+        self.click(css).await?;
+        let started = std::time::Instant::now();
+        loop {
+            // Asking during the navigation may fail; the next poll asks the new page.
+            let fresh = self
+                .eval("return document.readyState === 'complete' && !document.documentElement.dataset.leaving;")
+                .await;
+            if matches!(fresh, Ok(serde_json::Value::Bool(true))) {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(10),
+                "the click on `{css}` loaded no page within 10 seconds"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The whole page's visible text.

@@ -89,13 +89,13 @@ async fn a_visitor_finds_a_tender_in_the_hall_and_reads_it_in_chinese_and_englis
 
     // Search by words, then by province: the form works without a script (a GET).
     browser.fill("#q", "医院").await?;
-    browser.click("#search").await?;
+    browser.click_and_load("#search").await?;
     let list = browser.text("#tenders").await?;
     assert!(list.contains("杭州市第一人民医院医疗设备采购"), "{list}");
     assert!(!list.contains("南京市学校课桌椅采购"), "{list}");
     browser.fill("#q", "").await?;
     browser.select("#region", "320000").await?;
-    browser.click("#search").await?;
+    browser.click_and_load("#search").await?;
     let list = browser.text("#tenders").await?;
     assert!(
         list.contains("南京市学校课桌椅采购") && !list.contains("杭州"),
