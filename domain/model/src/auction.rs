@@ -1,5 +1,5 @@
 //! Live auctions (竞价) of land-use and mining rights, state-owned property and reverse purchases,
-//! decided from the loaded state and the server's `now` (RULES.md "Auctions", docs/auctions.md).
+//! decided from the loaded state and the server's `now` (docs/spec/rules.md "Auctions", docs/auctions.md).
 //!
 //! One auction's life: `scheduled` until the tender's bid deadline, then bidding in the form the
 //! seller chose, then `ended` at the instant its clock says (the chronograph persists it, but a
@@ -29,7 +29,7 @@ use crate::error::ErrorCode;
 use crate::named_states;
 
 named_states!(
-    /// How the price moves (API.md "Auctions": `form`).
+    /// How the price moves (docs/spec/api-contract.md "Auctions": `form`).
     Form {
         /// 挂牌 then 限时竞价 (land and mining rights, property listings).
         Listing => "listing",

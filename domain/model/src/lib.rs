@@ -7,7 +7,7 @@
 //! - [`state`]: the states of bids, registrations, accounts, refunds, jobs and flags, stored by
 //!   their names;
 //! - [`auction`]: live auctions (竞价): listing then timed round, english, dutch and reverse
-//!   forms, decided against the clock (RULES.md "Auctions");
+//!   forms, decided against the clock (docs/spec/rules.md "Auctions");
 //! - [`bid`]: when a bid may be submitted, replaced, withdrawn or revoked, and what becomes of it at
 //!   the opening (电子招标投标办法 Art 26–31);
 //! - [`deposit`]: what a payment does (credit or suspense), when a fee is earned, what is refunded

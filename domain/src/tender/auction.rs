@@ -1,4 +1,4 @@
-//! A lot's auction terms as the seller sends them (docs/auctions.md, API.md "Auctions"), parsed
+//! A lot's auction terms as the seller sends them (docs/auctions.md, docs/spec/api-contract.md "Auctions"), parsed
 //! and checked against the lot's procedure. Pure: the reserve is parsed here and sealed by the
 //! service that stores it.
 
@@ -13,7 +13,7 @@ use crate::error::DomainResult;
 use crate::money::{Money, MoneyInput};
 
 /// The countdown each bid restarts when the seller names none: five minutes, the provincial
-/// rule of RULES.md "Auctions" *(local)*.
+/// rule of docs/spec/rules.md "Auctions" *(local)*.
 pub const DEFAULT_COUNTDOWN_SECONDS: u32 = 300;
 /// The countdown's bounds: long enough for a bidder on a slow line to answer, short enough that
 /// an auction ends the same day.

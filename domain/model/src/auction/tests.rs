@@ -1,4 +1,4 @@
-//! The auction forms of RULES.md "Auctions", played against the clock.
+//! The auction forms of docs/spec/rules.md "Auctions", played against the clock.
 
 use super::*;
 use chrono::TimeZone;
