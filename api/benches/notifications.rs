@@ -225,6 +225,7 @@ async fn measure(
                 budget: MoneyInput::Text("10000000".into()),
                 deposit: MoneyInput::Text("200000".into()),
                 price_ceiling: None,
+                auction: None,
             }],
             document_fee: None,
             bid_deadline: now + TimeDelta::days(30),
@@ -235,7 +236,7 @@ async fn measure(
             evaluation: None,
             region: None,
         };
-        let tender = create_draft(&db, &owner, input, true, None, now)
+        let tender = create_draft(&db, state.master_key(), &owner, input, true, None, now)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let (tender, lot) = (TenderId::parse(&tender.id), LotId::parse("1"));

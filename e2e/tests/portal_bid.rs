@@ -53,7 +53,13 @@ async fn wait_attr(
     let started = Instant::now();
     loop {
         let el = browser.wait_for(css).await?;
-        let got = el.attr(attr).await?.unwrap_or_default();
+        // A form's submit replaces the page: the element found on the old page goes stale, and
+        // the next poll finds the new page's.
+        let got = match el.attr(attr).await {
+            Ok(value) => value.unwrap_or_default(),
+            Err(e) if e.to_string().contains("stale element") => String::new(),
+            Err(e) => return Err(e.into()),
+        };
         if got == want {
             return Ok(got);
         }

@@ -47,6 +47,7 @@ async fn due_tenders(site: &Site, n: usize) -> anyhow::Result<(DatabaseConnectio
     .await?;
     let principal = authenticate(&db, &session.token, past).await?;
     let mut ids = Vec::with_capacity(n);
+    let master = tenderhall_domain::keys::MasterKey::generate()?;
     for i in 0..n {
         let input = TenderInput {
             title: format!("队列测试 {i}"),
@@ -59,6 +60,7 @@ async fn due_tenders(site: &Site, n: usize) -> anyhow::Result<(DatabaseConnectio
                 budget: MoneyInput::Text("100000".into()),
                 deposit: MoneyInput::Text("1000".into()),
                 price_ceiling: None,
+                auction: None,
             }],
             document_fee: None,
             bid_deadline: past
@@ -71,13 +73,13 @@ async fn due_tenders(site: &Site, n: usize) -> anyhow::Result<(DatabaseConnectio
             evaluation: None,
             region: None,
         };
-        let tender = create_draft(&db, &principal, input, false, None, past).await?;
+        let tender = create_draft(&db, &master, &principal, input, false, None, past).await?;
         publish(
             &db,
             &principal,
             &TenderId::parse(&tender.id)?,
             &ProcedureSettings::default(),
-            &tenderhall_domain::keys::MasterKey::generate()?,
+            &master,
             false,
             None,
             past,

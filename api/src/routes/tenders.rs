@@ -112,6 +112,23 @@ pub struct LotResponse {
     /// The X25519 key bids are sealed to (docs/spec/envelope.md), from publication on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opening_key: Option<OpeningKeyResponse>,
+    /// An auction lot's terms (docs/auctions.md); the reserve price itself never, only whether
+    /// one is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction: Option<AuctionTermsResponse>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuctionTermsResponse {
+    /// `listing`, `english`, `dutch`, `reverse`.
+    pub form: String,
+    pub start_price: MoneyResponse,
+    /// An amount in yuan, or for `reverse` a percentage.
+    pub increment: String,
+    pub countdown_seconds: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listing_end: Option<DateTime<Utc>>,
+    pub reserve_set: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -134,6 +151,17 @@ impl From<Lot> for LotResponse {
             opening_key: l.opening_key.map(|k| OpeningKeyResponse {
                 public_key: k.public_key,
                 key_id: k.key_id,
+            }),
+            auction: l.auction.map(|a| AuctionTermsResponse {
+                form: a.form.as_str().to_owned(),
+                start_price: MoneyResponse {
+                    amount: a.start_price.to_string(),
+                    currency: l.budget.currency().code().to_owned(),
+                },
+                increment: a.increment.to_string(),
+                countdown_seconds: a.countdown_seconds,
+                listing_end: a.listing_end,
+                reserve_set: a.reserve_set,
             }),
         }
     }
@@ -229,6 +257,24 @@ pub struct LotRequest {
     /// At most the procedure's cap (实施条例 Art 26).
     pub deposit: MoneyRequest,
     pub price_ceiling: Option<MoneyRequest>,
+    /// Required on lots of `listing`, `auction` and `reverse_auction` procedures (docs/auctions.md).
+    pub auction: Option<AuctionTermsRequest>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct AuctionTermsRequest {
+    /// `listing` (procedure `listing`), `english` or `dutch` (`auction`), `reverse` (`reverse_auction`).
+    pub form: String,
+    pub start_price: MoneyRequest,
+    /// An amount above zero; for `reverse` a percentage under 100 (`"0.5"` = 0.5 %).
+    pub increment: String,
+    /// Sealed to the lot's opening key at publication, revealed only at the close.
+    pub reserve_price: Option<MoneyRequest>,
+    /// 10 to 3,600; default 300.
+    pub countdown_seconds: Option<u32>,
+    /// A listing's close, at least 10 days after the bid deadline for land and mining rights.
+    pub listing_end: Option<DateTime<Utc>>,
 }
 
 /// The request body of `POST /api/v1/tenders` (documented shape; parsed by the domain).
@@ -284,6 +330,7 @@ async fn create_tender(
 ) -> ApiResult<(StatusCode, Json<TenderResponse>)> {
     let tender = tenders::create_draft(
         state.db(),
+        state.master_key(),
         &auth.principal,
         input,
         state.settings().sandbox,
@@ -318,6 +365,7 @@ async fn update_tender(
 ) -> ApiResult<Json<TenderResponse>> {
     let tender = tenders::update_draft(
         state.db(),
+        state.master_key(),
         &auth.principal,
         &TenderId::parse(&id)?,
         patch,
@@ -432,6 +480,7 @@ async fn copy_tender(
 ) -> ApiResult<(StatusCode, Json<TenderResponse>)> {
     let tender = tenders::copy(
         state.db(),
+        state.master_key(),
         &auth.principal,
         &TenderId::parse(&id)?,
         state.settings().sandbox,

@@ -2,6 +2,7 @@
 //! by default and on PostgreSQL with `TENDERHALL_TEST_DATABASE_URL=postgres://...`.
 
 mod accounts;
+mod auctions;
 mod audit;
 mod bids;
 mod clarifications;

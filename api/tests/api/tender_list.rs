@@ -38,6 +38,7 @@ async fn seed(app: &TestApp) -> anyhow::Result<()> {
                 budget: MoneyInput::Text("1000000".into()),
                 deposit: MoneyInput::Text("20000".into()),
                 price_ceiling: None,
+                auction: None,
             }],
             document_fee: None,
             bid_deadline: app.state.now() + Duration::days(30),
@@ -48,7 +49,16 @@ async fn seed(app: &TestApp) -> anyhow::Result<()> {
             evaluation: None,
             region: None,
         };
-        let tender = create_draft(db, &principal, input, true, None, app.state.now()).await?;
+        let tender = create_draft(
+            db,
+            app.state.master_key(),
+            &principal,
+            input,
+            true,
+            None,
+            app.state.now(),
+        )
+        .await?;
         if i >= TOTAL {
             continue; // left as drafts
         }

@@ -300,6 +300,10 @@ async fn a_procedure_that_does_not_fit_the_kind_is_procedure_mismatch() -> TestR
     let (tenderer, _) = app.member("t@tenderer.test", "tenderer").await?;
     let mut body = tender(&app, 25);
     body["procedure"] = json!("auction");
+    // Well-formed auction terms, so that the draft is taken and publication judges the procedure.
+    for lot in body["lots"].as_array_mut().into_iter().flatten() {
+        lot["auction"] = json!({"form": "english", "start_price": "1000000", "increment": "10000"});
+    }
     let id = text(&create(&app, &tenderer, &body).await?["id"]);
     let problem = assert_problem(
         publish(&app, &tenderer, &id).await?,

@@ -136,6 +136,30 @@ pub fn unwrap_key(
         .ok_or(EnvelopeError::WrappedKey)
 }
 
+/// A short secret sealed to an opening key outside an envelope (an auction's reserve price):
+/// base-mode HPKE with AES-256-GCM, `enc ‖ ciphertext`.
+pub fn seal_message(
+    recipient_public: &[u8],
+    info: &[u8],
+    plaintext: &[u8],
+    rng: &dyn SecureRandom,
+) -> Result<Vec<u8>, EnvelopeError> {
+    let mut ikm = [0u8; 32];
+    rng.fill(&mut ikm).map_err(|_| EnvelopeError::Random)?;
+    let (mut sealed, ciphertext) = seal::<AesGcm256>(recipient_public, info, &[], plaintext, &ikm)?;
+    sealed.extend_from_slice(&ciphertext);
+    Ok(sealed)
+}
+
+/// Opens what [`seal_message`] sealed; `None` when it does not open under this key and `info`.
+pub fn open_message(recipient_secret: &[u8], info: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() < 32 {
+        return None;
+    }
+    let (enc, ciphertext) = sealed.split_at(32);
+    open::<AesGcm256>(recipient_secret, enc, info, &[], ciphertext)
+}
+
 /// A fresh opening key pair: (secret, public), raw 32 bytes each.
 pub fn opening_keypair(rng: &dyn SecureRandom) -> Result<([u8; 32], [u8; 32]), EnvelopeError> {
     let mut ikm = [0u8; 32];

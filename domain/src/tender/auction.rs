@@ -7,10 +7,13 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tenderhall_model::auction::{Form, Terms, valid_increment};
 
+use base64::Engine as _;
+
 use super::input::invalid;
-use super::procedure::Procedure;
-use crate::error::DomainResult;
-use crate::money::{Money, MoneyInput};
+use super::procedure::{Kind, Period, Procedure};
+use crate::error::{DomainError, DomainResult};
+use crate::keys::MasterKey;
+use crate::money::{Currency, Money, MoneyInput};
 
 /// The countdown each bid restarts when the seller names none: five minutes, the provincial
 /// rule of docs/spec/rules.md "Auctions" *(local)*.
@@ -59,6 +62,148 @@ impl AuctionTerms {
             listing_end: self.listing_end,
         }
     }
+}
+
+/// A lot's auction terms as everyone sees them, and as stored in `lots.auction`: everything but
+/// the reserve, of which only its existence is public (an announcement says whether there is one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicTerms {
+    #[serde(with = "form_name")]
+    pub form: Form,
+    pub start_price: Decimal,
+    /// The step bidders started with; the live step of a listing is the auction's own.
+    pub increment: Decimal,
+    pub countdown_seconds: u32,
+    #[serde(default)]
+    pub listing_end: Option<DateTime<Utc>>,
+    pub reserve_set: bool,
+}
+
+/// A form as its name in JSON.
+mod form_name {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use tenderhall_model::auction::Form;
+
+    pub fn serialize<S: Serializer>(form: &Form, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(form.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Form, D::Error> {
+        let name = String::deserialize(d)?;
+        Form::parse(&name).ok_or_else(|| D::Error::custom(format!("unknown auction form `{name}`")))
+    }
+}
+
+impl PublicTerms {
+    pub fn model(&self, opens_at: DateTime<Utc>) -> Terms {
+        Terms {
+            form: self.form,
+            start_price: self.start_price,
+            opens_at,
+            countdown: Duration::seconds(i64::from(self.countdown_seconds)),
+            listing_end: self.listing_end,
+        }
+    }
+
+    /// The input that gives these terms back, without the reserve (which the caller re-sends or
+    /// keeps sealed).
+    pub fn to_input(&self, currency: Currency) -> AuctionInput {
+        AuctionInput {
+            form: self.form.as_str().to_owned(),
+            start_price: MoneyInput::Object(crate::money::MoneyDto {
+                amount: self.start_price.to_string(),
+                currency: currency.code().to_owned(),
+            }),
+            increment: self.increment.to_string(),
+            reserve_price: None,
+            countdown_seconds: Some(self.countdown_seconds),
+            listing_end: self.listing_end,
+        }
+    }
+}
+
+impl AuctionTerms {
+    pub fn public(&self) -> PublicTerms {
+        PublicTerms {
+            form: self.form,
+            start_price: self.start_price.amount(),
+            increment: self.increment,
+            countdown_seconds: self.countdown_seconds,
+            listing_end: self.listing_end,
+            reserve_set: self.reserve.is_some(),
+        }
+    }
+}
+
+/// The land listing's minimum (国土资源部令第39号: a listing lasts at least 10 days; docs/spec/rules.md
+/// marks days or working days unverified, so calendar days). Property listings have only their
+/// announcement period, which the procedure table checks.
+pub fn min_listing(kind: Kind) -> Option<Period> {
+    matches!(kind, Kind::LandUse | Kind::MiningRights).then_some(Period::Days(10))
+}
+
+/// What a sealed reserve is bound to: a sealed reserve moved to another lot does not open.
+fn reserve_context(tender_id: &str, lot_id: &str) -> String {
+    format!("tenderhall/auction-reserve/v1|{tender_id}|{lot_id}")
+}
+
+/// The reserve of a draft, wrapped under the master key (the draft has no opening key yet).
+pub fn wrap_reserve(
+    master: &MasterKey,
+    tender_id: &str,
+    lot_id: &str,
+    reserve: Money,
+) -> DomainResult<String> {
+    master
+        .wrap(
+            reserve.amount().to_string().as_bytes(),
+            &reserve_context(tender_id, lot_id),
+        )
+        .map_err(DomainError::internal)
+}
+
+/// At publication: the draft's reserve moved from the master key to the lot's opening key, HPKE
+/// base mode like a bid's data key (docs/spec/envelope.md), `enc ‖ ciphertext` in base64.
+pub fn reseal_reserve(
+    master: &MasterKey,
+    tender_id: &str,
+    lot_id: &str,
+    wrapped: &str,
+    opening_public: &[u8],
+) -> DomainResult<String> {
+    let context = reserve_context(tender_id, lot_id);
+    let plain = master
+        .unwrap(wrapped, &context)
+        .map_err(DomainError::internal)?;
+    let sealed = crate::bid::hpke::seal_message(
+        opening_public,
+        context.as_bytes(),
+        &plain,
+        &ring::rand::SystemRandom::new(),
+    )
+    .map_err(DomainError::internal)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+}
+
+/// At the close: the reserve opened with the lot's opening private key.
+pub fn open_reserve(
+    opening_secret: &[u8],
+    tender_id: &str,
+    lot_id: &str,
+    sealed: &str,
+) -> DomainResult<Decimal> {
+    let bad =
+        || DomainError::internal(format!("the reserve of {tender_id}/{lot_id} does not open"));
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(sealed)
+        .map_err(|_| bad())?;
+    let context = reserve_context(tender_id, lot_id);
+    let plain = crate::bid::hpke::open_message(opening_secret, context.as_bytes(), &sealed)
+        .ok_or_else(bad)?;
+    std::str::from_utf8(&plain)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(bad)
 }
 
 /// The forms a procedure's lots may use: a `listing` lists (挂牌), an `auction` (拍卖) is english

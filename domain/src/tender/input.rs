@@ -21,6 +21,9 @@ pub struct LotInput {
     pub deposit: MoneyInput,
     #[serde(default)]
     pub price_ceiling: Option<MoneyInput>,
+    /// The auction terms of a `listing`, `auction` or `reverse_auction` lot (docs/auctions.md).
+    #[serde(default)]
+    pub auction: Option<super::auction::AuctionInput>,
 }
 
 /// A tender as the tenderer sends it (docs/spec/api-contract.md "Tenders").
@@ -152,12 +155,19 @@ pub fn parse_input(input: &TenderInput, sandbox: bool) -> DomainResult<TenderDra
                 "最高投标限价须大于零。",
             ));
         }
+        let auction = super::auction::parse_terms(
+            &field("auction"),
+            procedure,
+            lot.auction.as_ref(),
+            input.bid_deadline,
+        )?;
         lots.push(LotDraft {
             id: lot.id.clone(),
             title: parse_name(&field("title"), &lot.title, 200)?,
             budget,
             deposit,
             price_ceiling,
+            auction,
         });
     }
     let document_fee = match &input.document_fee {

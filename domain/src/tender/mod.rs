@@ -19,7 +19,7 @@ use self::calendar::HolidayCalendar;
 use self::procedure::{
     AwardMethod, DepositCap, Kind, Period, Procedure, ProcedureRule, procedures_for,
 };
-use crate::error::{DomainError, ErrorCode, Text};
+use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::money::Money;
 
 /// Tender status (docs/spec/api-contract.md "Tenders").
@@ -109,6 +109,9 @@ pub struct LotDraft {
     pub deposit: Money,
     /// 最高投标限价: may be set and is then published (实施条例 Art 27).
     pub price_ceiling: Option<Money>,
+    /// An auction lot's terms (docs/auctions.md); the reserve only while the draft is parsed from
+    /// what its owner sent, never from storage.
+    pub auction: Option<auction::AuctionTerms>,
 }
 
 /// Everything a tenderer decides before publication.
@@ -328,6 +331,7 @@ pub fn check_publication(
             ),
         ));
     }
+    check_listing_periods(draft, calendar)?;
     for (i, lot) in draft.lots.iter().enumerate() {
         if let Some(limit) = deposit_limit(rule.deposit_cap, lot.budget)
             && lot.deposit.amount() > limit
@@ -373,6 +377,39 @@ pub fn check_publication(
     )
 }
 
+/// A land or mining-rights listing stays open its legal minimum after it opens at the bid
+/// deadline (docs/spec/rules.md "Time limits", land listing).
+fn check_listing_periods(draft: &TenderDraft, calendar: &HolidayCalendar) -> DomainResult<()> {
+    let Some(period) = auction::min_listing(draft.kind) else {
+        return Ok(());
+    };
+    for (i, lot) in draft.lots.iter().enumerate() {
+        let Some(end) = lot.auction.as_ref().and_then(|a| a.listing_end) else {
+            continue;
+        };
+        let earliest = earliest_deadline(draft.bid_deadline, period, draft.accelerator, calendar);
+        if end < earliest {
+            let shown = earliest
+                .with_timezone(&china_time())
+                .format("%Y-%m-%d %H:%M:%S %:z");
+            return Err(refusal(
+                ErrorCode::PeriodTooShort,
+                format!("lots[{i}].auction.listing_end"),
+                format!(
+                    "A {} listing lasts at least {period} from its opening at the bid deadline (国土资源部令第39号): it may close no earlier than {shown}.",
+                    draft.kind
+                ),
+                format!(
+                    "{} 挂牌期限自挂牌起始（投标截止时间）起不得少于 {}（国土资源部令第39号）：挂牌截止不得早于 {shown}。",
+                    draft.kind,
+                    period.zh()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -404,6 +441,7 @@ mod tests {
                 budget: cny("10000000"),
                 deposit: cny("200000"),
                 price_ceiling: None,
+                auction: None,
             }],
             document_fee: cny("0"),
             bid_deadline: now() + Duration::days(days),

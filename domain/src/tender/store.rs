@@ -61,6 +61,12 @@ pub mod lots {
         pub status: String,
         /// The lot's X25519 opening public key (base64), from publication on.
         pub opening_public_key: Option<String>,
+        /// The auction terms as JSON (`tender::auction::StoredTerms`), for an auction lot.
+        pub auction: Option<String>,
+        /// The reserve price, sealed (docs/auctions.md "The reserve").
+        pub reserve_sealed: Option<String>,
+        /// What `reserve_sealed` is sealed to: `master` (a draft) or `opening_key`.
+        pub reserve_sealed_to: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

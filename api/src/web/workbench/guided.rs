@@ -95,6 +95,8 @@ impl TenderForm {
                 budget: money(budget).unwrap_or(MoneyInput::Text(String::new())),
                 deposit: money(deposit).unwrap_or(MoneyInput::Text("0".into())),
                 price_ceiling: money(ceiling),
+                // The guided form makes tenders; an auction's terms are sent through the API.
+                auction: None,
             });
         }
         let number = |field: &str, text: &str| -> Result<Option<u32>, PageError> {
@@ -239,6 +241,7 @@ pub async fn create(
     let created = match form.input() {
         Ok(input) => tenders::create_draft(
             state.db(),
+            state.master_key(),
             principal,
             input,
             state.settings().sandbox,

@@ -1,7 +1,8 @@
 //! Tendering again (重新招标): a lot that failed, or a cancelled tender, is tendered anew as a
 //! copy of the tender (招标投标法 Art 28; 实施条例 Art 44; docs/spec/evaluation.md "A lot that
 //! fails"). The copy is a new draft with the same kind, procedure, lots, money and evaluation
-//! set-up; the owner sets a new deadline and publishes it under the rules then in force.
+//! set-up; the owner sets a new deadline and publishes it under the rules then in force. An auction
+//! lot's reserve is not copied: it stays sealed to the old lot's key, and the seller sets it again.
 
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -18,6 +19,7 @@ use crate::tender::{LotStatus, TenderStatus};
 /// Only the failed lots are copied from a tender that still has lots in progress.
 pub async fn copy(
     db: &DatabaseConnection,
+    master: &crate::keys::MasterKey,
     principal: &Principal,
     tender: &TenderId,
     sandbox: bool,
@@ -52,5 +54,15 @@ pub async fn copy(
     if source.acted_for_by(principal) {
         input.tenderer_id = Some(source.tenderer_org_id.clone());
     }
-    create_draft_copying(db, principal, input, sandbox, Some(&source.id), ip, now).await
+    create_draft_copying(
+        db,
+        master,
+        principal,
+        input,
+        sandbox,
+        Some(&source.id),
+        ip,
+        now,
+    )
+    .await
 }

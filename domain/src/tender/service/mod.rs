@@ -44,8 +44,11 @@ use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, ErrorCode, Text};
 use crate::id::TenderId;
 use crate::jobs::{NewJob, service as jobs};
+use crate::keys::MasterKey;
 use crate::money::Money;
 use crate::store::begin_write;
+use crate::tender::auction::{reseal_reserve, wrap_reserve};
+use base64::Engine as _;
 
 fn fen(m: Money) -> DomainResult<i64> {
     m.minor_units().map_err(DomainError::internal)
@@ -94,8 +97,11 @@ pub(crate) async fn record_mandate_use(
     Ok(())
 }
 
+/// Writes the draft's lots, replacing those stored. An auction lot's reserve is wrapped under the
+/// master key: a draft has no opening key yet (docs/auctions.md "The reserve and the result").
 async fn write_lots(
     txn: &impl ConnectionTrait,
+    master: &MasterKey,
     tender_id: &str,
     draft: &TenderDraft,
     status: LotStatus,
@@ -105,6 +111,18 @@ async fn write_lots(
         .exec(txn)
         .await?;
     for (position, lot) in draft.lots.iter().enumerate() {
+        let auction = lot
+            .auction
+            .as_ref()
+            .map(|a| serde_json::to_string(&a.public()))
+            .transpose()
+            .map_err(DomainError::internal)?;
+        let reserve = lot
+            .auction
+            .as_ref()
+            .and_then(|a| a.reserve)
+            .map(|r| wrap_reserve(master, tender_id, &lot.id, r))
+            .transpose()?;
         lots::Entity::insert(lots::ActiveModel {
             tender_id: Set(tender_id.to_owned()),
             lot_id: Set(lot.id.clone()),
@@ -115,8 +133,48 @@ async fn write_lots(
             price_ceiling_fen: Set(lot.price_ceiling.map(fen).transpose()?),
             status: Set(status.as_str().to_owned()),
             opening_public_key: Set(None),
+            reserve_sealed_to: Set(reserve.as_ref().map(|_| SEALED_TO_MASTER.to_owned())),
+            reserve_sealed: Set(reserve),
+            auction: Set(auction),
         })
         .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// `lots.reserve_sealed_to` values.
+const SEALED_TO_MASTER: &str = "master";
+const SEALED_TO_OPENING_KEY: &str = "opening_key";
+
+/// At publication, inside its transaction and after the opening keys: each reserve moves from the
+/// master key to its lot's opening key, so that it opens only with the lot's bids, at the close.
+async fn seal_reserves(
+    txn: &impl ConnectionTrait,
+    master: &MasterKey,
+    tender_id: &str,
+) -> DomainResult<()> {
+    let rows = lots::Entity::find()
+        .filter(lots::Column::TenderId.eq(tender_id))
+        .filter(lots::Column::ReserveSealedTo.eq(SEALED_TO_MASTER))
+        .all(txn)
+        .await?;
+    for row in rows {
+        let (Some(wrapped), Some(public)) = (&row.reserve_sealed, &row.opening_public_key) else {
+            return Err(DomainError::internal("a reserve without its opening key"));
+        };
+        let public = base64::engine::general_purpose::STANDARD
+            .decode(public)
+            .map_err(DomainError::internal)?;
+        let sealed = reseal_reserve(master, tender_id, &row.lot_id, wrapped, &public)?;
+        lots::Entity::update(lots::ActiveModel {
+            tender_id: Set(row.tender_id.clone()),
+            lot_id: Set(row.lot_id.clone()),
+            reserve_sealed: Set(Some(sealed)),
+            reserve_sealed_to: Set(Some(SEALED_TO_OPENING_KEY.to_owned())),
+            ..Default::default()
+        })
+        .exec(txn)
         .await?;
     }
     Ok(())
@@ -156,18 +214,21 @@ fn evaluation_json(draft: &crate::tender::TenderDraft) -> DomainResult<Option<St
 /// acts for, and the tender records both.
 pub async fn create_draft(
     db: &DatabaseConnection,
+    master: &MasterKey,
     principal: &Principal,
     input: TenderInput,
     sandbox: bool,
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> DomainResult<Tender> {
-    create_draft_copying(db, principal, input, sandbox, None, ip, now).await
+    create_draft_copying(db, master, principal, input, sandbox, None, ip, now).await
 }
 
 /// The same, recording in its `tender.create` entry the tender it copies, if any.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn create_draft_copying(
     db: &DatabaseConnection,
+    master: &MasterKey,
     principal: &Principal,
     input: TenderInput,
     sandbox: bool,
@@ -252,7 +313,7 @@ pub(super) async fn create_draft_copying(
     })
     .exec_without_returning(&txn)
     .await?;
-    write_lots(&txn, &id, &draft, LotStatus::Active).await?;
+    write_lots(&txn, master, &id, &draft, LotStatus::Active).await?;
     let actor = Actor::account(principal.account_id.as_str(), ip);
     audit::append(
         &txn,
@@ -278,8 +339,10 @@ pub(super) async fn create_draft_copying(
 }
 
 /// Edits a draft; only its owner, only while it is a draft.
+#[allow(clippy::too_many_arguments)]
 pub async fn update_draft(
     db: &DatabaseConnection,
+    master: &MasterKey,
     principal: &Principal,
     tender: &TenderId,
     patch: TenderPatch,
@@ -304,6 +367,7 @@ pub async fn update_draft(
             }
         )+};
     }
+    let lots_changed = patch.lots.is_some();
     apply!(title, kind, procedure, award_method, lots, bid_deadline);
     if let Some(fee) = patch.document_fee {
         input.document_fee = Some(fee);
@@ -352,7 +416,11 @@ pub async fn update_draft(
     })
     .exec(&txn)
     .await?;
-    write_lots(&txn, id, &draft, LotStatus::Active).await?;
+    // Lots not in the patch stay as stored, their sealed reserves with them: what `to_input`
+    // gave back carries no reserve.
+    if lots_changed {
+        write_lots(&txn, master, id, &draft, LotStatus::Active).await?;
+    }
     let actor = Actor::account(principal.account_id.as_str(), ip);
     audit::append(
         &txn,
@@ -428,6 +496,7 @@ pub async fn publish(
     // Each lot's opening key pair, its public half published with the tender (docs/spec/envelope.md).
     let lot_ids: Vec<String> = draft.lots.iter().map(|l| l.id.clone()).collect();
     crate::bid::keys::create_opening_keys(&txn, master, id, &lot_ids, now).await?;
+    seal_reserves(&txn, master, id).await?;
     // K of the mean-base formula: committed now, drawn at each lot's opening (docs/spec/evaluation.md).
     if let Some(range) = setup.and_then(|s| s.k_range()) {
         crate::evaluation::service::price_k::commit(&txn, master, id, &lot_ids, range, now).await?;

@@ -29,6 +29,8 @@ pub struct Lot {
     pub status: LotStatus,
     /// The X25519 key bids for this lot are sealed to, from publication on.
     pub opening_key: Option<OpeningKey>,
+    /// An auction lot's terms, without the reserve (docs/auctions.md).
+    pub auction: Option<crate::tender::auction::PublicTerms>,
 }
 
 /// A lot's opening public key as published: raw 32 bytes in base64, and its key id.
@@ -101,6 +103,12 @@ impl Tender {
                         })
                     })
                     .transpose()?,
+                auction: l
+                    .auction
+                    .as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()
+                    .map_err(|_| bad("auction terms"))?,
             });
         }
         Ok(Self {
@@ -157,6 +165,10 @@ impl Tender {
                     budget: l.budget.into(),
                     deposit: l.deposit.into(),
                     price_ceiling: l.price_ceiling.map(Into::into),
+                    auction: l
+                        .auction
+                        .as_ref()
+                        .map(|a| a.to_input(self.document_fee.currency())),
                 })
                 .collect(),
             document_fee: Some(self.document_fee.into()),
