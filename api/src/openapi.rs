@@ -22,6 +22,7 @@ use crate::state::AppState;
         (name = "platform", description = "Platform keys"),
         (name = "audit", description = "The hash-chained audit log"),
         (name = "tenders", description = "Tenders and lots"),
+        (name = "auctions", description = "Live auctions (竞价): listing, english, dutch, reverse"),
         (name = "procedures", description = "The procedure table and the holiday calendar"),
         (name = "operations", description = "Health, readiness, metrics"),
     )

@@ -6,6 +6,7 @@
 //! also appends its audit entry.
 
 pub mod account;
+pub mod auction;
 pub mod audit;
 pub mod bid;
 pub mod canonical;

@@ -52,6 +52,7 @@ mod m20261204_000045_create_complaints;
 mod m20261204_000046_create_quote_rounds;
 mod m20261205_000047_add_tender_region;
 mod m20261207_000048_add_lot_auction_terms;
+mod m20261207_000049_create_auctions;
 
 pub struct Migrator;
 
@@ -107,6 +108,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000046_create_quote_rounds::Migration),
             Box::new(m20261205_000047_add_tender_region::Migration),
             Box::new(m20261207_000048_add_lot_auction_terms::Migration),
+            Box::new(m20261207_000049_create_auctions::Migration),
         ]
     }
 }

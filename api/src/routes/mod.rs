@@ -2,6 +2,7 @@
 //! passes through (request id, trace, metrics, problem rendering, panic catching).
 
 pub mod accounts;
+pub mod auctions;
 pub mod audit;
 pub mod award;
 pub mod bank;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(deposits::router())
         .merge(bank::router())
         .merge(bids::router())
+        .merge(auctions::router())
         .merge(notifications::router())
         .merge(experts::router())
         .merge(draws::router())

@@ -266,6 +266,11 @@ pub mod accounts {
         format!("fee_income:{tender_id}")
     }
 
+    /// Auction deposits applied toward the price the winner owes the seller (docs/auctions.md).
+    pub fn sale_proceeds(tender_id: &str) -> String {
+        format!("proceeds:{tender_id}")
+    }
+
     /// Deposits forfeited to the tenderer of a tender (实施条例 Art 35, 74).
     pub fn forfeited(tender_id: &str) -> String {
         format!("forfeited:{tender_id}")

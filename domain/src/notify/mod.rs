@@ -82,6 +82,46 @@ pub fn password_reset(link: &str, minutes: i64) -> (Text, Text) {
 }
 
 /// The message to a tender's owners when its bid deadline passes.
+/// A lot's auction closed: sold at `price`, or failed.
+pub fn auction_closed(
+    title: &str,
+    tender_id: &str,
+    lot_id: &str,
+    price: Option<String>,
+) -> (Text, Text) {
+    let record = format!("/api/v1/tenders/{tender_id}/lots/{lot_id}/auction/record");
+    match price {
+        Some(price) => (
+            Text::new(
+                format!("Auction closed, sold: lot {lot_id} of {title}"),
+                format!("竞价结束，已成交：{title} 标段 {lot_id}"),
+            ),
+            Text::new(
+                format!(
+                    "The auction of lot {lot_id} of \"{title}\" ({tender_id}) closed: sold at {price}. The signed auction record is at {record}; the winner and the seller find the confirmation of the sale (成交确认书) at .../auction/confirmation.\n"
+                ),
+                format!(
+                    "项目“{title}”（{tender_id}）标段 {lot_id} 竞价结束，成交价 {price} 元。签名竞价记录见 {record}；竞得人和出让人可查看成交确认书（.../auction/confirmation）。\n"
+                ),
+            ),
+        ),
+        None => (
+            Text::new(
+                format!("Auction failed: lot {lot_id} of {title}"),
+                format!("竞价未成交：{title} 标段 {lot_id}"),
+            ),
+            Text::new(
+                format!(
+                    "The auction of lot {lot_id} of \"{title}\" ({tender_id}) closed without a sale (no bid, or the reserve was not met); the deposits are refunded. The signed auction record is at {record}.\n"
+                ),
+                format!(
+                    "项目“{title}”（{tender_id}）标段 {lot_id} 竞价结束，未成交（无人出价或未达保留价），保证金将予退还。签名竞价记录见 {record}。\n"
+                ),
+            ),
+        ),
+    }
+}
+
 /// The opening record of a lot is published (or the lot failed unopened).
 pub fn lot_opened(title: &str, tender_id: &str, lot_id: &str, failed: bool) -> (Text, Text) {
     if failed {

@@ -1,6 +1,7 @@
 //! Job handlers, by kind. Every handler may run twice for one job (a worker may die after the
 //! effect and before recording it): each makes a second run change nothing.
 
+pub mod auctions;
 pub mod audit_heads;
 pub mod contracts;
 pub mod deadlines;
@@ -13,6 +14,7 @@ pub mod rounds;
 pub mod scrub;
 
 use anyhow::bail;
+use tenderhall_domain::auction::CLOSE_JOB as AUCTION_CLOSE_JOB;
 use tenderhall_domain::bid::opening::OPEN_LOT_JOB;
 use tenderhall_domain::deposit::service::REFUND_JOB;
 use tenderhall_domain::draw::{EXPIRY_JOB, INPUT_JOB};
@@ -32,6 +34,7 @@ pub async fn dispatch(ctx: &WorkerContext, job: &Job) -> anyhow::Result<()> {
         DEADLINE_JOB => deadlines::close_tender(ctx, job).await,
         QUESTIONS_CLOSE_JOB => deadlines::close_question_period(ctx, job).await,
         OPEN_LOT_JOB => opening::open_lot(ctx, job).await,
+        AUCTION_CLOSE_JOB => auctions::close(ctx, job).await,
         MAIL_JOB => mail::send(ctx, job).await,
         SCRUB_JOB => scrub::run(ctx, job).await,
         REFUND_JOB => refunds::send(ctx, job).await,

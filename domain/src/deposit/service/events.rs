@@ -338,6 +338,48 @@ async fn settle_lot_in(
     Ok(booked)
 }
 
+/// An auction's close (docs/auctions.md "The result"), in its transaction: the winner's deposit is
+/// kept toward the price, every other bidder's goes back within 5 days with interest, like a losing
+/// bidder's (实施条例 Art 57). `winner` is the winning registration, if the lot sold.
+pub async fn settle_auction_in(
+    txn: &impl ConnectionTrait,
+    tender: &TenderId,
+    lot: &LotId,
+    winner: Option<&str>,
+    rate: Decimal,
+    now: DateTime<Utc>,
+) -> DomainResult<(i64, Vec<String>)> {
+    let accelerator = tender_queries::by_id(txn, tender.as_str())
+        .await?
+        .map(|t| u32::try_from(t.accelerator).unwrap_or(1))
+        .ok_or(DomainError::NotFound)?;
+    let due_by = refund_due_by(txn, RefundReason::Lost, false, accelerator, now).await?;
+    let rows = registrations::Entity::find()
+        .filter(registrations::Column::TenderId.eq(tender.as_str()))
+        .filter(registrations::Column::LotId.eq(lot.as_str()))
+        .order_by_asc(registrations::Column::Id)
+        .all(txn)
+        .await?;
+    let (mut applied, mut booked) = (0, Vec::new());
+    for registration in rows {
+        let Some(account) = virtual_accounts::Entity::find_by_id(registration.account_no.clone())
+            .one(txn)
+            .await?
+            .filter(|a| a.status == AccountStatus::Open.as_str())
+        else {
+            continue;
+        };
+        if winner == Some(registration.id.as_str()) {
+            applied = super::refund::book_applied_to_price(txn, &account, now).await?;
+        } else if let Some(id) =
+            book_refund(txn, &account, RefundReason::Lost, due_by, rate, now).await?
+        {
+            booked.push(id);
+        }
+    }
+    Ok((applied, booked))
+}
+
 /// Keeps a registration's deposit: its bid revoked after the deadline (实施条例 Art 35), or the
 /// winner refusing to sign (实施条例 Art 74). Returns the amount kept.
 pub async fn forfeit_registration(

@@ -20,7 +20,7 @@ pub use self::bank::{
 pub use self::events::{
     forfeit_registration, forfeit_registration_in, refund_after_contract, refund_after_contract_in,
     refund_all, refund_losers_after_award, refund_losers_after_award_in, refund_withdrawn_bid,
-    reopen_for_bid, withdraw_registration,
+    reopen_for_bid, settle_auction_in, withdraw_registration,
 };
 pub use self::guarantee::{guarantees_allowed, has_guarantee, present_guarantee, register_issuer};
 pub use self::intake::NotificationIntake;

@@ -417,3 +417,43 @@ pub async fn book_forfeit(
     .await?;
     Ok(held)
 }
+
+/// Keeps an auction winner's deposit toward the price (docs/auctions.md "The result"): what
+/// `account` holds goes to the seller's proceeds of the tender, and the account closes. Returns
+/// the amount applied.
+pub async fn book_applied_to_price(
+    txn: &impl ConnectionTrait,
+    account: &virtual_accounts::Model,
+    now: DateTime<Utc>,
+) -> DomainResult<i64> {
+    virtual_accounts::Entity::update(virtual_accounts::ActiveModel {
+        account_no: Set(account.account_no.clone()),
+        status: Set(AccountStatus::Closed.as_str().to_owned()),
+        ..Default::default()
+    })
+    .exec(txn)
+    .await?;
+    let held_account = deposit(&account.account_no);
+    let held = -balance(txn, &held_account).await?;
+    if held > 0 {
+        let currency: Currency = account.currency.parse().map_err(DomainError::internal)?;
+        post(
+            txn,
+            "applied_to_price",
+            Some(&account.tender_id),
+            &account.account_no,
+            "auction won: the deposit is kept toward the price",
+            currency,
+            &[
+                (held_account, held),
+                (
+                    crate::deposit::accounts::sale_proceeds(&account.tender_id),
+                    -held,
+                ),
+            ],
+            now,
+        )
+        .await?;
+    }
+    Ok(held)
+}

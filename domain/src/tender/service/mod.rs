@@ -497,6 +497,8 @@ pub async fn publish(
     let lot_ids: Vec<String> = draft.lots.iter().map(|l| l.id.clone()).collect();
     crate::bid::keys::create_opening_keys(&txn, master, id, &lot_ids, now).await?;
     seal_reserves(&txn, master, id).await?;
+    // Each auction lot's auction, opening at the bid deadline (docs/auctions.md).
+    crate::auction::schedule(&txn, id, draft.bid_deadline, now).await?;
     // K of the mean-base formula: committed now, drawn at each lot's opening (docs/spec/evaluation.md).
     if let Some(range) = setup.and_then(|s| s.k_range()) {
         crate::evaluation::service::price_k::commit(&txn, master, id, &lot_ids, range, now).await?;
@@ -644,9 +646,11 @@ pub async fn close_at_deadline(
     })
     .exec(&txn)
     .await?;
-    // Every lot opens now, each in its own job (docs/spec/receipts-and-records.md "Opening record").
+    // Every lot opens now, each in its own job (docs/spec/receipts-and-records.md "Opening record");
+    // an auction lot has no sealed bids to open: its auction opens instead.
     let lot_ids: Vec<String> = lots::Entity::find()
         .filter(lots::Column::TenderId.eq(tender_id))
+        .filter(lots::Column::Auction.is_null())
         .all(&txn)
         .await?
         .into_iter()
