@@ -206,7 +206,9 @@ async fn tender_log(
                 &tender_id,
             )
             .await?;
-            if state.now() < tender.bid_deadline {
+            if state.now() < tender.bid_deadline
+                || tenderhall_domain::auction::awaiting_result(state.db(), &tender_id).await?
+            {
                 return Ok(Json(Page {
                     items: Vec::new(),
                     next_cursor: None,

@@ -16,4 +16,6 @@ pub mod service;
 pub mod store;
 
 pub use self::close::{CLOSE_JOB, close};
-pub use self::service::{AcceptedBid, AuctionView, BidLine, bid, change_increment, schedule, view};
+pub use self::service::{
+    AcceptedBid, AuctionView, BidLine, awaiting_result, bid, change_increment, schedule, view,
+};

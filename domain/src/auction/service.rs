@@ -562,3 +562,15 @@ pub async fn change_increment(
     txn.commit().await?;
     view(db, Some(principal), tender, lot, now).await
 }
+
+/// Whether an auction of the tender is still without its result: until then who bid (the sealed
+/// chain, where each bid names its account) stays withheld, since it would map pseudonyms to
+/// bidders (docs/auctions.md "Pseudonyms").
+pub async fn awaiting_result(db: &impl ConnectionTrait, tender: &TenderId) -> DomainResult<bool> {
+    Ok(auctions::Entity::find()
+        .filter(auctions::Column::TenderId.eq(tender.as_str()))
+        .filter(auctions::Column::Result.is_null())
+        .count(db)
+        .await?
+        > 0)
+}

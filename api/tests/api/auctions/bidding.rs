@@ -502,3 +502,50 @@ async fn a_dutch_auction_taken_at_its_first_step_sells_at_once_and_one_with_no_b
     assert_eq!(record["reason"], "no_bids");
     Ok(())
 }
+
+#[tokio::test]
+async fn who_bid_stays_sealed_until_the_result_even_after_the_bid_deadline() -> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (seller, _) = app.member("land@tenderer.test", "tenderer").await?;
+    let tender = app
+        .publish_tender(&seller, &land_auction(&app, "english", None))
+        .await?;
+    let (_, a_org) = auction_bidder(&app, "a@bidder.test", &tender, true).await?;
+    app.clock.advance(Duration::days(21) + Duration::seconds(1));
+    app.drain().await?;
+    let [a] = again(&app, ["a@bidder.test"]).await?;
+    accepted(&app, &a, &tender, "1000000").await?;
+    let operator = app.operator().await?;
+    let supervisor = app.supervisor(&operator).await?;
+    let sealed = format!("/api/v1/tenders/{tender}/audit?chain=sealed");
+    // The deadline has passed, but the auction goes on: the sealed chain, whose bid entries name
+    // accounts, is still withheld, and nothing the public or the seller reads names the bidder.
+    let during: Value = app.get(&sealed, Some(&supervisor)).await?.json().await?;
+    assert_eq!(
+        during["items"].as_array().map(Vec::len),
+        Some(0),
+        "{during}"
+    );
+    for (path, token) in [
+        (format!("/api/v1/tenders/{tender}/lots/1/auction"), None),
+        (
+            format!("/api/v1/tenders/{tender}/lots/1/auction"),
+            Some(seller.as_str()),
+        ),
+        (format!("/api/v1/tenders/{tender}"), None),
+    ] {
+        let body = app.get(&path, token).await?.text().await?;
+        assert!(!body.contains(&a_org), "{path}: {body}");
+    }
+    app.clock.advance(Duration::seconds(60));
+    app.drain().await?;
+    let after: Value = app.get(&sealed, Some(&supervisor)).await?.json().await?;
+    let actions: Vec<&str> = after["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"auction.bid"), "{after}");
+    Ok(())
+}
