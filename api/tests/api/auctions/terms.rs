@@ -167,7 +167,8 @@ async fn a_land_listing_shorter_than_ten_days_is_refused_at_publication() -> Tes
 async fn terms_must_fit_the_procedure_and_are_422_naming_the_field() -> TestResult {
     let app = TestApp::spawn_sandbox().await?;
     let (seller, _) = app.member("land@tenderer.test", "tenderer").await?;
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Change)> = vec![
         (
             "lots[0].auction",
             Box::new(|b: &mut Value| {
