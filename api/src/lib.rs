@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod live;
 pub mod openapi;
 pub mod platform;
 pub mod routes;

@@ -32,6 +32,8 @@ struct Inner {
     jobs_wake: Arc<tokio::sync::Notify>,
     store: Arc<dyn DocumentStore>,
     notifications: NotificationIntake,
+    /// The live auction rooms of this process (docs/auctions.md "Live").
+    live: crate::live::LiveHub,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
             ..SignInPolicy::default()
         };
         let notifications = NotificationIntake::start(intake_db, clock.clone());
+        let live = crate::live::LiveHub::start(db.clone(), clock.clone());
         Ok(Self(Arc::new(Inner {
             db,
             clock,
@@ -68,7 +71,13 @@ impl AppState {
             jobs_wake: Arc::default(),
             store,
             notifications,
+            live,
         })))
+    }
+
+    /// The live auction rooms of this process.
+    pub fn live(&self) -> &crate::live::LiveHub {
+        &self.0.live
     }
 
     /// The deposit settings, in their types.

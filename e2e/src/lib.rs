@@ -278,6 +278,17 @@ impl Server {
         format!("{}{}", self.base, path)
     }
 
+    /// The server's process id (to read its memory from `/proc`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Kills the server without warning (SIGKILL, as `kill -9`), waiting for it to be gone.
+    pub async fn kill(&mut self) -> anyhow::Result<()> {
+        self.child.kill().await?;
+        Ok(())
+    }
+
     /// Stops the server as an operator would (SIGTERM), waiting for it to exit.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(pid) = self.child.id() {

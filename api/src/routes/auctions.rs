@@ -3,6 +3,7 @@
 //! confirmation of the sale.
 
 use axum::Json;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_increment))
         .routes(routes!(auction_record))
         .routes(routes!(confirmation))
+        .routes(routes!(live))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -187,6 +189,10 @@ async fn place_bid(
         move || clock.now(),
     )
     .await?;
+    // Committed: this process's watchers hear of it now (others through PostgreSQL).
+    state
+        .live()
+        .publish(auction::bid_event(&tender, &lot, &accepted));
     Ok((StatusCode::CREATED, Json(accepted.into())))
 }
 
@@ -284,4 +290,141 @@ async fn confirmation(
     Ok(Json(
         auction::close::confirmation(state.db(), &auth.principal, &tender, &lot).await?,
     ))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LiveQuery {
+    /// The last bid number the client has: the bids after it come again, in order, after the
+    /// state message (a reconnecting client misses none and gets none twice).
+    pub after: Option<i64>,
+}
+
+/// The live auction (anyone): a WebSocket that sends the state first (`{"type": "state", ...}` as
+/// `GET .../auction` answers it), then every accepted bid (`{"type": "bid", "seq", ...}`) once and
+/// in order, and each status change (`{"type": "status", ...}`), as this process learns of them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenders/{id}/lots/{lot}/auction/live",
+    tag = "auctions",
+    params(("id" = String, Path), ("lot" = String, Path), LiveQuery),
+    responses(
+        (status = 101, description = "switching to the WebSocket protocol"),
+        (status = 404, body = Problem),
+    )
+)]
+async fn live(
+    State(state): State<AppState>,
+    MaybeAuth(principal): MaybeAuth,
+    Path((id, lot)): Path<(String, String)>,
+    crate::extract::ApiQuery(query): crate::extract::ApiQuery<LiveQuery>,
+    upgrade: WebSocketUpgrade,
+) -> ApiResult<axum::response::Response> {
+    let (tender, lot) = ids(&id, &lot)?;
+    // An auction that does not exist is a 404 before any upgrade.
+    auction::pulse(state.db(), &tender, &lot, state.now()).await?;
+    Ok(upgrade.on_upgrade(move |socket| watch(socket, state, principal, tender, lot, query.after)))
+}
+
+async fn send(socket: &mut WebSocket, text: &str) -> bool {
+    socket.send(Message::Text(text.into())).await.is_ok()
+}
+
+/// Sends the bids after `from` from the database, in order; answers the last one sent, or `None`
+/// when the socket closed.
+async fn replay(
+    socket: &mut WebSocket,
+    state: &AppState,
+    tender: &TenderId,
+    lot: &LotId,
+    mut from: i64,
+) -> Option<i64> {
+    loop {
+        let Ok(bids) = auction::bids_after(state.db(), tender, lot, from, 500).await else {
+            return Some(from);
+        };
+        if bids.is_empty() {
+            return Some(from);
+        }
+        for b in &bids {
+            if !send(socket, &crate::live::stored_bid(b).to_string()).await {
+                return None;
+            }
+            from = b.seq;
+        }
+    }
+}
+
+async fn watch(
+    mut socket: WebSocket,
+    state: AppState,
+    principal: Option<tenderhall_domain::account::Principal>,
+    tender: TenderId,
+    lot: LotId,
+    after: Option<i64>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    // Watch first, then read: whatever commits after the read comes through the room.
+    let mut messages = state.live().watch(&tender, &lot);
+    let Ok(view) = auction::view(state.db(), principal.as_ref(), &tender, &lot, state.now()).await
+    else {
+        return;
+    };
+    let mut sent = view.last_seq;
+    let mut first = serde_json::to_value(AuctionResponse::from(view)).unwrap_or_default();
+    first["type"] = "state".into();
+    let resume = after.filter(|n| *n < sent);
+    if resume.is_some() {
+        // The bids come one by one after the state, from the client's last on.
+        first["bids"] = serde_json::Value::Array(Vec::new());
+    }
+    if !send(&mut socket, &first.to_string()).await {
+        return;
+    }
+    if let Some(from) = resume {
+        let Some(last) = replay(&mut socket, &state, &tender, &lot, from).await else {
+            return;
+        };
+        sent = sent.max(last);
+    }
+    loop {
+        tokio::select! {
+            message = messages.recv() => match message {
+                Ok(message) => {
+                    if let Some(seq) = message.seq {
+                        if seq <= sent {
+                            continue;
+                        }
+                        if seq > sent + 1 {
+                            // The room began after this watcher read the state: the ones between
+                            // come from the database.
+                            match replay(&mut socket, &state, &tender, &lot, sent).await {
+                                Some(last) => sent = last,
+                                None => return,
+                            }
+                            if seq <= sent {
+                                continue;
+                            }
+                        }
+                        sent = seq;
+                    }
+                    if !send(&mut socket, &message.text).await {
+                        return;
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    match replay(&mut socket, &state, &tender, &lot, sent).await {
+                        Some(last) => sent = last,
+                        None => return,
+                    }
+                }
+                Err(RecvError::Closed) => return,
+            },
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
 }

@@ -17,5 +17,6 @@ pub mod store;
 
 pub use self::close::{CLOSE_JOB, close};
 pub use self::service::{
-    AcceptedBid, AuctionView, BidLine, awaiting_result, bid, change_increment, schedule, view,
+    AcceptedBid, AuctionView, BidLine, LIVE_CHANNEL, Pulse, awaiting_result, bid, bid_event,
+    bids_after, change_increment, pulse, schedule, view,
 };

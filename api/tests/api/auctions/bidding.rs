@@ -513,8 +513,14 @@ async fn who_bid_stays_sealed_until_the_result_even_after_the_bid_deadline() -> 
     let (_, a_org) = auction_bidder(&app, "a@bidder.test", &tender, true).await?;
     app.clock.advance(Duration::days(21) + Duration::seconds(1));
     app.drain().await?;
-    let [a] = again(&app, ["a@bidder.test"]).await?;
+    let [a, seller] = again(&app, ["a@bidder.test", "land@tenderer.test"]).await?;
     accepted(&app, &a, &tender, "1000000").await?;
+    // Who paid a deposit would name the bidders: the seller waits for the result.
+    let deposits = format!("/api/v1/tenders/{tender}/lots/1/deposits");
+    assert_eq!(
+        app.get(&deposits, Some(&seller)).await?.status(),
+        StatusCode::FORBIDDEN
+    );
     let operator = app.operator().await?;
     let supervisor = app.supervisor(&operator).await?;
     let sealed = format!("/api/v1/tenders/{tender}/audit?chain=sealed");
@@ -547,5 +553,9 @@ async fn who_bid_stays_sealed_until_the_result_even_after_the_bid_deadline() -> 
         .filter_map(|e| e["action"].as_str())
         .collect();
     assert!(actions.contains(&"auction.bid"), "{after}");
+    assert_eq!(
+        app.get(&deposits, Some(&seller)).await?.status(),
+        StatusCode::OK
+    );
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! the close and its record; and the helpers their tests share.
 
 mod bidding;
+mod live;
 mod terms;
 
 use base64::Engine as _;

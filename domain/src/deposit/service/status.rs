@@ -130,10 +130,13 @@ pub async fn lot_deposits(
             "只有项目的招标人和监督人员可以查看保证金。",
         ));
     }
-    if now < tender.bid_deadline {
+    // An auction's bidders stay pseudonyms until its result: who paid would name them.
+    if now < tender.bid_deadline
+        || crate::auction::awaiting_result(db, &TenderId::parse(tender_id)?).await?
+    {
         return Err(DomainError::forbidden(
-            "Deposits are shown after the bid deadline (电子招标投标办法 Art 21).",
-            "保证金情况在投标截止后方可查看（《电子招标投标办法》第二十一条）。",
+            "Deposits are shown after the bid deadline (电子招标投标办法 Art 21); for an auction, after its result.",
+            "保证金情况在投标截止后方可查看（《电子招标投标办法》第二十一条）；竞价项目在竞价结果产生后方可查看。",
         ));
     }
     let rows = registrations::Entity::find()

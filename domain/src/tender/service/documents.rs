@@ -308,8 +308,10 @@ pub async fn downloads(
     let tender = get(db, Some(principal), tender).await?;
     let mut query = document_downloads::Entity::find()
         .filter(document_downloads::Column::TenderId.eq(tender_id));
-    let sees_all =
-        now >= tender.bid_deadline && (tender.is_owned_by(principal) || principal.is_supervisor());
+    // For an auction, who downloaded stays withheld until its result (its bidders are pseudonyms).
+    let sees_all = now >= tender.bid_deadline
+        && (tender.is_owned_by(principal) || principal.is_supervisor())
+        && !crate::auction::awaiting_result(db, &TenderId::parse(tender_id)?).await?;
     if !sees_all {
         let Some(own) = principal
             .membership
