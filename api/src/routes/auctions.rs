@@ -3,6 +3,7 @@
 //! confirmation of the sale.
 
 use axum::Json;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -311,6 +312,7 @@ pub struct LiveQuery {
     params(("id" = String, Path), ("lot" = String, Path), LiveQuery),
     responses(
         (status = 101, description = "switching to the WebSocket protocol"),
+        (status = 400, description = "`bad_request`: not a WebSocket handshake", body = Problem),
         (status = 404, body = Problem),
     )
 )]
@@ -319,11 +321,20 @@ async fn live(
     MaybeAuth(principal): MaybeAuth,
     Path((id, lot)): Path<(String, String)>,
     crate::extract::ApiQuery(query): crate::extract::ApiQuery<LiveQuery>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<axum::response::Response> {
     let (tender, lot) = ids(&id, &lot)?;
     // An auction that does not exist is a 404 before any upgrade.
     auction::pulse(state.db(), &tender, &lot, state.now()).await?;
+    let upgrade = upgrade.map_err(|e| {
+        ApiError::new(
+            ErrorCode::BadRequest,
+            Text::new(
+                format!("This is a WebSocket: connect with a WebSocket client ({e})."),
+                format!("此地址为 WebSocket，请使用 WebSocket 客户端连接（{e}）。"),
+            ),
+        )
+    })?;
     Ok(upgrade.on_upgrade(move |socket| watch(socket, state, principal, tender, lot, query.after)))
 }
 

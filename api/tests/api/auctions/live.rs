@@ -86,6 +86,17 @@ async fn watchers_get_the_state_first_then_each_bid_once_in_order_and_a_reconnec
         app.base.replacen("http://", "ws://", 1) + "/api/v1/tenders/tnd_nope/lots/1/auction/live";
     assert!(tokio_tungstenite::connect_async(missing).await.is_err());
 
+    // A plain GET is told it is a WebSocket, as a problem.
+    crate::helpers::assert_problem(
+        app.get(
+            &format!("/api/v1/tenders/{tender}/lots/1/auction/live"),
+            None,
+        )
+        .await?,
+        reqwest::StatusCode::BAD_REQUEST,
+        "bad_request",
+    )
+    .await?;
     let mut first = connect(&app, &tender, None).await?;
     let state = next(&mut first).await?;
     assert_eq!(state["type"], "state", "{state}");
