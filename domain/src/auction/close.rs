@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use serde_json::{Value, json};
 use tenderhall_model::auction::{self as rules, AuctionStatus, Form};
 
-use super::service::{load, save_state, state_of};
+use super::state::{load, save_state, state_of};
 use super::store::{auction_bidders, auction_bids, auctions};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::canonical::to_canonical_string;

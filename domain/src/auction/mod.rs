@@ -12,11 +12,13 @@
 //! pseudonyms, and only the bidders' table maps them to organizations.
 
 pub mod close;
+pub mod live;
 pub mod service;
+mod state;
 pub mod store;
 
 pub use self::close::{CLOSE_JOB, close};
+pub use self::live::{LIVE_CHANNEL, Pulse, bid_event, bids_after, pulse};
 pub use self::service::{
-    AcceptedBid, AuctionView, BidLine, LIVE_CHANNEL, Pulse, awaiting_result, bid, bid_event,
-    bids_after, change_increment, pulse, schedule, view,
+    AcceptedBid, AuctionView, BidLine, awaiting_result, bid, change_increment, schedule, view,
 };

@@ -8,18 +8,18 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 use serde_json::json;
-use tenderhall_model::auction::{
-    self as rules, AuctionRefusal, AuctionStatus, Leader, State, Terms,
-};
+use tenderhall_model::auction::{self as rules, AuctionRefusal, AuctionStatus, State};
 
 use super::close::close_job;
+use super::live::{LIVE_CHANNEL, bid_event};
+use super::state::{fen, load, save_state, state_of};
 use super::store::{auction_bidders, auction_bids, auctions};
 use crate::account::{OrganizationKind, Principal};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::error::{DomainError, DomainResult, Text};
 use crate::id::{LotId, TenderId};
 use crate::jobs::service as jobs;
-use crate::money::{Currency, Money};
+use crate::money::Money;
 use crate::store::begin_write;
 use crate::tender::TenderStatus;
 use crate::tender::auction::PublicTerms;
@@ -27,127 +27,6 @@ use crate::tender::store::{lots, tenders};
 
 /// The most bids one answer lists (the newest); the signed record lists them all.
 const BIDS_SHOWN: u64 = 200;
-
-/// What every decision on one auction starts from: its terms, its tender and its row.
-pub(crate) struct Loaded {
-    pub terms: Terms,
-    pub public: PublicTerms,
-    pub currency: Currency,
-    pub tender: tenders::Model,
-    pub lot_title: String,
-    pub row: auctions::Model,
-}
-
-/// Loads the auction of `lot`, its row locked for the caller's transaction when `lock` is set.
-/// `NotFound` for a lot that is not auctioned, and for a draft's.
-pub(crate) async fn load(
-    txn: &impl ConnectionTrait,
-    tender_id: &str,
-    lot_id: &str,
-    lock: bool,
-) -> DomainResult<Loaded> {
-    let key = (tender_id.to_owned(), lot_id.to_owned());
-    let mut find = auctions::Entity::find_by_id(key.clone());
-    if lock {
-        find = find.lock_exclusive();
-    }
-    let row = find.one(txn).await?.ok_or(DomainError::NotFound)?;
-    let tender = tenders::Entity::find_by_id(tender_id.to_owned())
-        .one(txn)
-        .await?
-        .ok_or(DomainError::NotFound)?;
-    let lot = lots::Entity::find_by_id(key)
-        .one(txn)
-        .await?
-        .ok_or(DomainError::NotFound)?;
-    let public: PublicTerms = lot
-        .auction
-        .as_deref()
-        .map(serde_json::from_str)
-        .transpose()
-        .map_err(DomainError::internal)?
-        .ok_or(DomainError::NotFound)?;
-    let currency: Currency = tender.currency.parse().map_err(DomainError::internal)?;
-    Ok(Loaded {
-        terms: public.model(tender.bid_deadline),
-        public,
-        currency,
-        lot_title: lot.title,
-        tender,
-        row,
-    })
-}
-
-fn fen(amount: Decimal, currency: Currency) -> DomainResult<i64> {
-    Money::parse(&amount.to_string(), currency)
-        .and_then(|m| m.minor_units())
-        .map_err(DomainError::internal)
-}
-
-/// The model's state from the stored row.
-pub(crate) fn state_of(row: &auctions::Model, currency: Currency) -> DomainResult<State> {
-    let bad = |what: &str| {
-        DomainError::internal(format!(
-            "auction {}/{} has a bad {what}",
-            row.tender_id, row.lot_id
-        ))
-    };
-    let leader = match (
-        &row.leader_pseudonym,
-        row.leader_amount_fen,
-        row.leader_seq,
-        row.leader_at,
-    ) {
-        (Some(bidder), Some(amount), Some(seq), Some(at)) => Some(Leader {
-            bidder: bidder.clone(),
-            amount: Money::from_minor_units(amount, currency).amount(),
-            seq,
-            at,
-        }),
-        _ => None,
-    };
-    Ok(State {
-        status: AuctionStatus::parse(&row.status).ok_or_else(|| bad("status"))?,
-        increment: row.increment.parse().map_err(|_| bad("increment"))?,
-        leader,
-        ends_at: row.ends_at,
-        last_seq: row.last_seq,
-        listing_bidders: serde_json::from_str(&row.listing_bidders)
-            .map_err(|_| bad("listing bidders"))?,
-    })
-}
-
-/// Writes `state` back to the auction's row.
-pub(crate) async fn save_state(
-    txn: &impl ConnectionTrait,
-    row: &auctions::Model,
-    state: &State,
-    currency: Currency,
-    now: DateTime<Utc>,
-) -> DomainResult<()> {
-    let leader = state.leader.as_ref();
-    auctions::Entity::update(auctions::ActiveModel {
-        tender_id: Set(row.tender_id.clone()),
-        lot_id: Set(row.lot_id.clone()),
-        status: Set(state.status.as_str().to_owned()),
-        increment: Set(state.increment.to_string()),
-        leader_pseudonym: Set(leader.map(|l| l.bidder.clone())),
-        leader_amount_fen: Set(leader.map(|l| fen(l.amount, currency)).transpose()?),
-        leader_seq: Set(leader.map(|l| l.seq)),
-        leader_at: Set(leader.map(|l| l.at)),
-        // An ended auction keeps the instant it ended, for its record.
-        ends_at: Set(state.ends_at.or(row.ends_at)),
-        last_seq: Set(state.last_seq),
-        listing_bidders: Set(
-            serde_json::to_string(&state.listing_bidders).map_err(DomainError::internal)?
-        ),
-        updated_at: Set(now),
-        ..Default::default()
-    })
-    .exec(txn)
-    .await?;
-    Ok(())
-}
 
 /// At publication, in its transaction: an auction row for each auction lot, and the chronograph's
 /// first look at it when its clock first ends something (the listing's end, the first countdown).
@@ -588,94 +467,4 @@ pub async fn awaiting_result(db: &impl ConnectionTrait, tender: &TenderId) -> Do
         .count(db)
         .await?
         > 0)
-}
-
-/// An auction's state in brief, the clock applied: what a live view checks a few times a second.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pulse {
-    pub status: AuctionStatus,
-    pub result: Option<String>,
-    pub ends_at: Option<DateTime<Utc>>,
-    pub last_seq: i64,
-    pub current_price: Money,
-    pub next_valid: Option<Money>,
-}
-
-/// The auction's [`Pulse`] at `now` (three reads by key).
-pub async fn pulse(
-    db: &impl ConnectionTrait,
-    tender: &TenderId,
-    lot: &LotId,
-    now: DateTime<Utc>,
-) -> DomainResult<Pulse> {
-    let loaded = load(db, tender.as_str(), lot.as_str(), false).await?;
-    let mut state = state_of(&loaded.row, loaded.currency)?;
-    if loaded.row.result.is_none() {
-        rules::advance(&loaded.terms, &mut state, now);
-    }
-    let money = |amount: Decimal| {
-        Money::parse(&amount.to_string(), loaded.currency).map_err(DomainError::internal)
-    };
-    Ok(Pulse {
-        current_price: money(rules::current_price(&loaded.terms, &state, now))?,
-        next_valid: rules::next_valid(&loaded.terms, &state, now)
-            .map(money)
-            .transpose()?,
-        status: state.status,
-        result: loaded.row.result,
-        ends_at: state.ends_at,
-        last_seq: state.last_seq,
-    })
-}
-
-/// The accepted bids after `after`, in order, at most `limit`.
-pub async fn bids_after(
-    db: &impl ConnectionTrait,
-    tender: &TenderId,
-    lot: &LotId,
-    after: i64,
-    limit: u64,
-) -> DomainResult<Vec<BidLine>> {
-    let currency: Currency = tenders::Entity::find_by_id(tender.to_string())
-        .one(db)
-        .await?
-        .ok_or(DomainError::NotFound)?
-        .currency
-        .parse()
-        .map_err(DomainError::internal)?;
-    Ok(auction_bids::Entity::find()
-        .filter(auction_bids::Column::TenderId.eq(tender.as_str()))
-        .filter(auction_bids::Column::LotId.eq(lot.as_str()))
-        .filter(auction_bids::Column::Seq.gt(after))
-        .order_by_asc(auction_bids::Column::Seq)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| BidLine {
-            seq: b.seq,
-            pseudonym: b.pseudonym,
-            amount: Money::from_minor_units(b.amount_fen, currency),
-            accepted_at: b.accepted_at,
-        })
-        .collect())
-}
-
-/// The PostgreSQL channel on which each committed bid is announced to every `serve` process
-/// (docs/auctions.md "Live").
-pub const LIVE_CHANNEL: &str = "tenderhall_auction";
-
-/// A bid as the live view sends it, and as it travels between processes.
-pub fn bid_event(tender: &TenderId, lot: &LotId, bid: &AcceptedBid) -> serde_json::Value {
-    json!({
-        "type": "bid",
-        "tender": tender.as_str(),
-        "lot": lot.as_str(),
-        "seq": bid.seq,
-        "pseudonym": bid.pseudonym,
-        "amount": bid.amount.amount().to_string(),
-        "accepted_at": crate::time::rfc3339(bid.accepted_at),
-        "ends_at": bid.ends_at.map(crate::time::rfc3339),
-        "status": bid.status.as_str(),
-    })
 }
