@@ -335,6 +335,13 @@ async fn live(
             ),
         )
     })?;
+    // Watchers only listen: small buffers keep thousands of them cheap (the defaults are 128 KiB
+    // each way), and every message is written at once.
+    let upgrade = upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(64 * 1024)
+        .max_frame_size(64 * 1024);
     Ok(upgrade.on_upgrade(move |socket| watch(socket, state, principal, tender, lot, query.after)))
 }
 

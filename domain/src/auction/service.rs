@@ -279,6 +279,15 @@ pub async fn bid(
         )
     })?;
     let txn = begin_write(db).await?;
+    let bidder_key = (
+        tender.as_str().to_owned(),
+        lot.as_str().to_owned(),
+        organization_id.clone(),
+    );
+    // A bidder's pseudonym, once given, never changes: read before the lock, which stays short.
+    let mut known = auction_bidders::Entity::find_by_id(bidder_key.clone())
+        .one(&txn)
+        .await?;
     let loaded = load(&txn, tender.as_str(), lot.as_str(), true).await?;
     // The clock is read once the lock is held: decisions are ordered as they commit.
     let now = now_of();
@@ -291,13 +300,12 @@ pub async fn bid(
         return Err(refusal(AuctionRefusal::Closed, ascending));
     }
     let mut state = state_of(&loaded.row, loaded.currency)?;
-    let known = auction_bidders::Entity::find_by_id((
-        tender.as_str().to_owned(),
-        lot.as_str().to_owned(),
-        organization_id.clone(),
-    ))
-    .one(&txn)
-    .await?;
+    if known.is_none() {
+        // A first bid: another request of the same bidder may have given it one meanwhile.
+        known = auction_bidders::Entity::find_by_id(bidder_key)
+            .one(&txn)
+            .await?;
+    }
     let (pseudonym, registration, eligible) = match &known {
         Some(b) => (b.pseudonym.clone(), b.registration_id.clone(), true),
         None => {

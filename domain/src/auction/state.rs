@@ -32,19 +32,21 @@ pub(crate) async fn load(
     lock: bool,
 ) -> DomainResult<Loaded> {
     let key = (tender_id.to_owned(), lot_id.to_owned());
-    let mut find = auctions::Entity::find_by_id(key.clone());
-    if lock {
-        find = find.lock_exclusive();
-    }
-    let row = find.one(txn).await?.ok_or(DomainError::NotFound)?;
+    // The terms first, the row (locked) last: bids on one auction wait for each other only while
+    // the row is held, so the lock is taken once everything else is read.
     let tender = tenders::Entity::find_by_id(tender_id.to_owned())
         .one(txn)
         .await?
         .ok_or(DomainError::NotFound)?;
-    let lot = lots::Entity::find_by_id(key)
+    let lot = lots::Entity::find_by_id(key.clone())
         .one(txn)
         .await?
         .ok_or(DomainError::NotFound)?;
+    let mut find = auctions::Entity::find_by_id(key);
+    if lock {
+        find = find.lock_exclusive();
+    }
+    let row = find.one(txn).await?.ok_or(DomainError::NotFound)?;
     let public: PublicTerms = lot
         .auction
         .as_deref()
