@@ -240,8 +240,9 @@ async fn run() -> anyhow::Result<()> {
     let started = Instant::now();
     let stop = started + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
-    for token in bidders.iter().take(clients).cloned() {
-        let (http, url, next_fen, latencies, refused) = (
+    for token in bidders.iter().take(clients) {
+        let (token, http, url, next_fen, latencies, refused) = (
+            token.clone(),
             http.clone(),
             bids_url.clone(),
             next_fen.clone(),
