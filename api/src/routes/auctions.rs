@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::Problem;
-use super::tenders::MoneyResponse;
+use super::tenders::{MoneyRequest, MoneyResponse};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Auth, ClientIp, MaybeAuth};
 use crate::state::AppState;
@@ -30,6 +30,57 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(auction_record))
         .routes(routes!(confirmation))
         .routes(routes!(live))
+}
+
+/// A lot's auction terms as every view of the tender shows them: the reserve never, only whether
+/// one is set (docs/auctions.md "The terms in the tender").
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuctionTermsResponse {
+    /// `listing`, `english`, `dutch`, `reverse`.
+    pub form: String,
+    pub start_price: MoneyResponse,
+    /// An amount in yuan, or for `reverse` a percentage.
+    pub increment: String,
+    pub countdown_seconds: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listing_end: Option<DateTime<Utc>>,
+    pub reserve_set: bool,
+}
+
+impl AuctionTermsResponse {
+    pub fn of(
+        a: tenderhall_domain::tender::auction::PublicTerms,
+        currency: tenderhall_domain::money::Currency,
+    ) -> Self {
+        Self {
+            form: a.form.as_str().to_owned(),
+            start_price: MoneyResponse {
+                amount: a.start_price.to_string(),
+                currency: currency.code().to_owned(),
+            },
+            increment: a.increment.to_string(),
+            countdown_seconds: a.countdown_seconds,
+            listing_end: a.listing_end,
+            reserve_set: a.reserve_set,
+        }
+    }
+}
+
+/// A lot's auction terms in `POST /api/v1/tenders` (documented shape; parsed by the domain).
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct AuctionTermsRequest {
+    /// `listing` (procedure `listing`), `english` or `dutch` (`auction`), `reverse` (`reverse_auction`).
+    pub form: String,
+    pub start_price: MoneyRequest,
+    /// An amount above zero; for `reverse` a percentage under 100 (`"0.5"` = 0.5 %).
+    pub increment: String,
+    /// Sealed to the lot's opening key at publication, revealed only at the close.
+    pub reserve_price: Option<MoneyRequest>,
+    /// 10 to 3,600; default 300.
+    pub countdown_seconds: Option<u32>,
+    /// A listing's close, at least 10 days after the bid deadline for land and mining rights.
+    pub listing_end: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -115,20 +115,7 @@ pub struct LotResponse {
     /// An auction lot's terms (docs/auctions.md); the reserve price itself never, only whether
     /// one is set.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub auction: Option<AuctionTermsResponse>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuctionTermsResponse {
-    /// `listing`, `english`, `dutch`, `reverse`.
-    pub form: String,
-    pub start_price: MoneyResponse,
-    /// An amount in yuan, or for `reverse` a percentage.
-    pub increment: String,
-    pub countdown_seconds: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub listing_end: Option<DateTime<Utc>>,
-    pub reserve_set: bool,
+    pub auction: Option<super::auctions::AuctionTermsResponse>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -152,17 +139,9 @@ impl From<Lot> for LotResponse {
                 public_key: k.public_key,
                 key_id: k.key_id,
             }),
-            auction: l.auction.map(|a| AuctionTermsResponse {
-                form: a.form.as_str().to_owned(),
-                start_price: MoneyResponse {
-                    amount: a.start_price.to_string(),
-                    currency: l.budget.currency().code().to_owned(),
-                },
-                increment: a.increment.to_string(),
-                countdown_seconds: a.countdown_seconds,
-                listing_end: a.listing_end,
-                reserve_set: a.reserve_set,
-            }),
+            auction: l
+                .auction
+                .map(|a| super::auctions::AuctionTermsResponse::of(a, l.budget.currency())),
         }
     }
 }
@@ -258,23 +237,7 @@ pub struct LotRequest {
     pub deposit: MoneyRequest,
     pub price_ceiling: Option<MoneyRequest>,
     /// Required on lots of `listing`, `auction` and `reverse_auction` procedures (docs/auctions.md).
-    pub auction: Option<AuctionTermsRequest>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct AuctionTermsRequest {
-    /// `listing` (procedure `listing`), `english` or `dutch` (`auction`), `reverse` (`reverse_auction`).
-    pub form: String,
-    pub start_price: MoneyRequest,
-    /// An amount above zero; for `reverse` a percentage under 100 (`"0.5"` = 0.5 %).
-    pub increment: String,
-    /// Sealed to the lot's opening key at publication, revealed only at the close.
-    pub reserve_price: Option<MoneyRequest>,
-    /// 10 to 3,600; default 300.
-    pub countdown_seconds: Option<u32>,
-    /// A listing's close, at least 10 days after the bid deadline for land and mining rights.
-    pub listing_end: Option<DateTime<Utc>>,
+    pub auction: Option<super::auctions::AuctionTermsRequest>,
 }
 
 /// The request body of `POST /api/v1/tenders` (documented shape; parsed by the domain).

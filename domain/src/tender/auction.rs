@@ -11,7 +11,7 @@ use base64::Engine as _;
 
 use super::input::invalid;
 use super::procedure::{Kind, Period, Procedure};
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, ErrorCode};
 use crate::keys::MasterKey;
 use crate::money::{Currency, Money, MoneyInput};
 
@@ -365,6 +365,43 @@ pub fn parse_terms(
         countdown_seconds,
         listing_end,
     }))
+}
+
+/// A land or mining-rights listing stays open its legal minimum after it opens at the bid
+/// deadline (docs/spec/rules.md "Time limits", land listing).
+pub(crate) fn check_listing_periods(
+    draft: &super::TenderDraft,
+    calendar: &super::calendar::HolidayCalendar,
+) -> DomainResult<()> {
+    let Some(period) = min_listing(draft.kind) else {
+        return Ok(());
+    };
+    for (i, lot) in draft.lots.iter().enumerate() {
+        let Some(end) = lot.auction.as_ref().and_then(|a| a.listing_end) else {
+            continue;
+        };
+        let earliest =
+            super::earliest_deadline(draft.bid_deadline, period, draft.accelerator, calendar);
+        if end < earliest {
+            let shown = earliest
+                .with_timezone(&super::china_time())
+                .format("%Y-%m-%d %H:%M:%S %:z");
+            return Err(super::refusal(
+                ErrorCode::PeriodTooShort,
+                format!("lots[{i}].auction.listing_end"),
+                format!(
+                    "A {} listing lasts at least {period} from its opening at the bid deadline (国土资源部令第39号): it may close no earlier than {shown}.",
+                    draft.kind
+                ),
+                format!(
+                    "{} 挂牌期限自挂牌起始（投标截止时间）起不得少于 {}（国土资源部令第39号）：挂牌截止不得早于 {shown}。",
+                    draft.kind,
+                    period.zh()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use self::calendar::HolidayCalendar;
 use self::procedure::{
     AwardMethod, DepositCap, Kind, Period, Procedure, ProcedureRule, procedures_for,
 };
-use crate::error::{DomainError, DomainResult, ErrorCode, Text};
+use crate::error::{DomainError, ErrorCode, Text};
 use crate::money::Money;
 
 /// Tender status (docs/spec/api-contract.md "Tenders").
@@ -331,7 +331,7 @@ pub fn check_publication(
             ),
         ));
     }
-    check_listing_periods(draft, calendar)?;
+    auction::check_listing_periods(draft, calendar)?;
     for (i, lot) in draft.lots.iter().enumerate() {
         if let Some(limit) = deposit_limit(rule.deposit_cap, lot.budget)
             && lot.deposit.amount() > limit
@@ -375,39 +375,6 @@ pub fn check_publication(
         draft.award_method,
         &draft.opening_fields,
     )
-}
-
-/// A land or mining-rights listing stays open its legal minimum after it opens at the bid
-/// deadline (docs/spec/rules.md "Time limits", land listing).
-fn check_listing_periods(draft: &TenderDraft, calendar: &HolidayCalendar) -> DomainResult<()> {
-    let Some(period) = auction::min_listing(draft.kind) else {
-        return Ok(());
-    };
-    for (i, lot) in draft.lots.iter().enumerate() {
-        let Some(end) = lot.auction.as_ref().and_then(|a| a.listing_end) else {
-            continue;
-        };
-        let earliest = earliest_deadline(draft.bid_deadline, period, draft.accelerator, calendar);
-        if end < earliest {
-            let shown = earliest
-                .with_timezone(&china_time())
-                .format("%Y-%m-%d %H:%M:%S %:z");
-            return Err(refusal(
-                ErrorCode::PeriodTooShort,
-                format!("lots[{i}].auction.listing_end"),
-                format!(
-                    "A {} listing lasts at least {period} from its opening at the bid deadline (国土资源部令第39号): it may close no earlier than {shown}.",
-                    draft.kind
-                ),
-                format!(
-                    "{} 挂牌期限自挂牌起始（投标截止时间）起不得少于 {}（国土资源部令第39号）：挂牌截止不得早于 {shown}。",
-                    draft.kind,
-                    period.zh()
-                ),
-            ));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! the close and its record; and the helpers their tests share.
 
 mod bidding;
+mod calls;
 mod live;
+mod outcomes;
 mod terms;
 
 use base64::Engine as _;
