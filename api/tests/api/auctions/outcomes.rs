@@ -122,3 +122,43 @@ async fn who_bid_stays_sealed_until_the_result_even_after_the_bid_deadline() -> 
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_dutch_auction_closed_before_the_deadline_job_ran_still_leaves_the_tender_awarded()
+-> TestResult {
+    let app = TestApp::spawn_sandbox().await?;
+    let (seller, _) = app.member("land@tenderer.test", "tenderer").await?;
+    let tender = app
+        .publish_tender(&seller, &land_auction(&app, "dutch", None))
+        .await?;
+    auction_bidder(&app, "a@bidder.test", &tender, true).await?;
+    // The clock passes the opening, but no job has run: the tender is not closed yet.
+    app.clock.advance(Duration::days(21) + Duration::seconds(1));
+    let [a] = again(&app, ["a@bidder.test"]).await?;
+    accepted(&app, &a, &tender, "1000000").await?;
+    let (tender_id, lot) = (
+        tenderhall_domain::id::TenderId::parse(&tender)?,
+        tenderhall_domain::id::LotId::parse("1")?,
+    );
+    // The close runs first (another worker took it), then the deadline job.
+    let record = tenderhall_domain::auction::close(
+        app.state.db(),
+        app.state.master_key(),
+        app.state.signer(),
+        &tender_id,
+        &lot,
+        app.state.deposits().interest_rate,
+        app.state.now(),
+    )
+    .await?;
+    assert_eq!(record.map(|r| r["status"].clone()), Some("sold".into()));
+    app.drain().await?;
+    let view: Value = app
+        .get(&format!("/api/v1/tenders/{tender}"), None)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(view["lots"][0]["status"], "awarded", "{view}");
+    assert_eq!(view["status"], "awarded", "{view}");
+    Ok(())
+}

@@ -325,6 +325,9 @@ pub async fn close_at_deadline(
         now,
     )
     .await?;
+    // An auction may have closed before this job ran (a dutch price taken at the opening): its
+    // lots are decided already, and the tender follows them now.
+    crate::evaluation::service::status::settle_tender_in(&txn, tender_id, now).await?;
     txn.commit().await?;
     Ok(true)
 }
