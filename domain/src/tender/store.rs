@@ -63,7 +63,7 @@ pub mod lots {
         pub opening_public_key: Option<String>,
         /// The auction terms as JSON (`tender::auction::StoredTerms`), for an auction lot.
         pub auction: Option<String>,
-        /// The reserve price, sealed (docs/auctions.md "The reserve").
+        /// The reserve price, sealed (docs/auctions.md "The reserve and the result").
         pub reserve_sealed: Option<String>,
         /// What `reserve_sealed` is sealed to: `master` (a draft) or `opening_key`.
         pub reserve_sealed_to: Option<String>,

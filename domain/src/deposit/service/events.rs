@@ -338,9 +338,9 @@ async fn settle_lot_in(
     Ok(booked)
 }
 
-/// An auction's close (docs/auctions.md "The result"), in its transaction: the winner's deposit is
-/// kept toward the price, every other bidder's goes back within 5 days with interest, like a losing
-/// bidder's (实施条例 Art 57). `winner` is the winning registration, if the lot sold.
+/// An auction's close (docs/auctions.md "The reserve and the result"), in its transaction: the
+/// winner's deposit is kept toward the price, every other bidder's goes back within 5 days with
+/// interest, like a losing bidder's (实施条例 Art 57). `winner` is the winning registration, if the lot sold.
 pub async fn settle_auction_in(
     txn: &impl ConnectionTrait,
     tender: &TenderId,

@@ -418,9 +418,9 @@ pub async fn book_forfeit(
     Ok(held)
 }
 
-/// Keeps an auction winner's deposit toward the price (docs/auctions.md "The result"): what
-/// `account` holds goes to the seller's proceeds of the tender, and the account closes. Returns
-/// the amount applied.
+/// Keeps an auction winner's deposit toward the price (docs/auctions.md "The reserve and the
+/// result"): what `account` holds goes to the seller's proceeds of the tender, and the account
+/// closes. Returns the amount applied.
 pub async fn book_applied_to_price(
     txn: &impl ConnectionTrait,
     account: &virtual_accounts::Model,
