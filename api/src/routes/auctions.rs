@@ -309,7 +309,7 @@ async fn auction_record(
     Path((id, lot)): Path<(String, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let (tender, lot) = ids(&id, &lot)?;
-    match auction::close::record(state.db(), &tender, &lot).await? {
+    match auction::service::close::record(state.db(), &tender, &lot).await? {
         Some(record) => Ok(Json(record)),
         None => Err(ApiError::from(tenderhall_domain::DomainError::Refused {
             code: ErrorCode::NotOpened,
@@ -340,7 +340,7 @@ async fn confirmation(
 ) -> ApiResult<Json<serde_json::Value>> {
     let (tender, lot) = ids(&id, &lot)?;
     Ok(Json(
-        auction::close::confirmation(state.db(), &auth.principal, &tender, &lot).await?,
+        auction::service::close::confirmation(state.db(), &auth.principal, &tender, &lot).await?,
     ))
 }
 

@@ -11,14 +11,11 @@
 //! Bidders are pseudonyms (竞买号) in every answer until the result: the model decides on
 //! pseudonyms, and only the bidders' table maps them to organizations.
 
-pub mod close;
-pub mod live;
 pub mod service;
-mod state;
 pub mod store;
 
-pub use self::close::{CLOSE_JOB, close};
-pub use self::live::{LIVE_CHANNEL, Pulse, bid_event, bids_after, pulse};
+pub use self::service::close::{CLOSE_JOB, close};
+pub use self::service::live::{LIVE_CHANNEL, Pulse, bid_event, bids_after, pulse};
 pub use self::service::{
     AcceptedBid, AuctionView, BidLine, awaiting_result, bid, change_increment, schedule, view,
 };

@@ -7,9 +7,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde_json::json;
 use tenderhall_model::auction::{self as rules, AuctionStatus};
 
-use super::service::{AcceptedBid, BidLine};
+use super::super::store::auction_bids;
 use super::state::{load, state_of};
-use super::store::auction_bids;
+use super::{AcceptedBid, BidLine};
 use crate::error::{DomainError, DomainResult};
 use crate::id::{LotId, TenderId};
 use crate::money::{Currency, Money};

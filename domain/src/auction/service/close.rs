@@ -11,8 +11,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use serde_json::{Value, json};
 use tenderhall_model::auction::{self as rules, AuctionStatus, Form};
 
+use super::super::store::{auction_bidders, auction_bids, auctions};
 use super::state::{load, save_state, state_of};
-use super::store::{auction_bidders, auction_bids, auctions};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};
 use crate::canonical::to_canonical_string;
 use crate::error::{DomainError, DomainResult};

@@ -10,9 +10,13 @@ use sea_orm::{
 use serde_json::json;
 use tenderhall_model::auction::{self as rules, AuctionRefusal, AuctionStatus, State};
 
-use super::close::close_job;
-use super::live::{LIVE_CHANNEL, bid_event};
-use super::state::{fen, load, save_state, state_of};
+pub mod close;
+pub mod live;
+mod state;
+
+use self::close::close_job;
+use self::live::{LIVE_CHANNEL, bid_event};
+use self::state::{fen, load, save_state, state_of};
 use super::store::{auction_bidders, auction_bids, auctions};
 use crate::account::{OrganizationKind, Principal};
 use crate::audit::{Actor, Chain, NewEntry, store as audit};

@@ -7,7 +7,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
 use tenderhall_model::auction::{AuctionStatus, Leader, State, Terms};
 
-use super::store::auctions;
+use super::super::store::auctions;
 use crate::error::{DomainError, DomainResult};
 use crate::money::{Currency, Money};
 use crate::tender::auction::PublicTerms;
