@@ -7,6 +7,7 @@ pub mod evaluation;
 pub mod input;
 pub mod procedure;
 pub mod region;
+pub mod reserve;
 pub mod service;
 pub mod settle;
 pub mod store;

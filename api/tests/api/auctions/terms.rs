@@ -110,10 +110,10 @@ async fn a_listing_publishes_its_terms_and_keeps_the_reserve_sealed_to_the_lot_k
         deadline,
     )
     .await?;
-    let reserve = tenderhall_domain::tender::auction::open_reserve(&secret, &id, "1", &sealed)?;
+    let reserve = tenderhall_domain::tender::reserve::open_reserve(&secret, &id, "1", &sealed)?;
     assert_eq!(reserve.to_string(), "1200000.00");
     // Bound to its lot: the same ciphertext does not open as another lot's.
-    assert!(tenderhall_domain::tender::auction::open_reserve(&secret, &id, "2", &sealed).is_err());
+    assert!(tenderhall_domain::tender::reserve::open_reserve(&secret, &id, "2", &sealed).is_err());
     Ok(())
 }
 

@@ -125,7 +125,7 @@ pub async fn close(
                 now,
             )
             .await?;
-            Some(crate::tender::auction::open_reserve(
+            Some(crate::tender::reserve::open_reserve(
                 &secret,
                 tender.as_str(),
                 lot.as_str(),

@@ -48,7 +48,7 @@ use crate::id::TenderId;
 use crate::keys::MasterKey;
 use crate::money::Money;
 use crate::store::begin_write;
-use crate::tender::auction::wrap_reserve;
+use crate::tender::reserve::wrap_reserve;
 
 fn fen(m: Money) -> DomainResult<i64> {
     m.minor_units().map_err(DomainError::internal)

@@ -21,9 +21,9 @@ use crate::id::TenderId;
 use crate::jobs::{NewJob, service as jobs};
 use crate::keys::MasterKey;
 use crate::store::begin_write;
-use crate::tender::auction::reseal_reserve;
 use crate::tender::input::{TenderInput, parse_input};
 use crate::tender::procedure::ProcedureSettings;
+use crate::tender::reserve::reseal_reserve;
 use crate::tender::store::{lots, tenders};
 use crate::tender::{LotStatus, TenderStatus, check_publication};
 
