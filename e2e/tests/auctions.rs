@@ -11,48 +11,10 @@ use futures_util::StreamExt as _;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
+use tenderhall_e2e::api::Api;
 use tenderhall_e2e::{Server, Site};
 use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
-
-const PASSWORD: &str = "correct-horse-42";
-
-async fn signed_in(
-    client: &reqwest::Client,
-    base: &str,
-    email: &str,
-    kind: &str,
-) -> anyhow::Result<(String, String)> {
-    let account = json!({
-        "email": email, "password": PASSWORD, "name": "测试",
-        "organization": {"name": format!("{email} 单位"), "kind": kind, "credit_code": "12100000400000000W"}
-    });
-    let res = client
-        .post(format!("{base}/api/v1/accounts"))
-        .json(&account)
-        .send()
-        .await?;
-    anyhow::ensure!(
-        res.status() == StatusCode::CREATED,
-        "register: {}",
-        res.text().await?
-    );
-    let created: Value = res.json().await?;
-    let session: Value = client
-        .post(format!("{base}/api/v1/sessions"))
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok((
-        session["token"].as_str().unwrap_or_default().to_owned(),
-        created["organization"]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    ))
-}
 
 /// Publishes an accelerated english land auction opening at `opens`, countdown `countdown`
 /// seconds (real time), start 100,000, step 100, deposit 1,000.
@@ -206,11 +168,16 @@ async fn fifty_bidders_through_two_servers_give_one_sequence_one_close_and_the_s
     let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
     let client = reqwest::Client::new();
 
-    let (seller, _) = signed_in(&client, &bases[0], "seller@auction.test", "tenderer").await?;
+    let api = |i: usize| Api {
+        server: &servers[i % 2],
+        client: client.clone(),
+    };
+    let (seller, _) = api(0).member("seller@auction.test", "tenderer").await?;
     let mut bidders = Vec::new();
     for i in 0..50 {
-        let base = &bases[i % 2];
-        let (token, _) = signed_in(&client, base, &format!("b{i}@auction.test"), "bidder").await?;
+        let (token, _) = api(i)
+            .member(&format!("b{i}@auction.test"), "bidder")
+            .await?;
         bidders.push(token);
     }
     let opens = Utc::now() + chrono::Duration::seconds(10);
@@ -345,9 +312,13 @@ async fn the_process_holding_an_auction_killed_mid_countdown_resumes_and_closes_
     let first = Server::start(cmd).await?;
     let base = first.base.clone();
     let client = reqwest::Client::new();
-    let (seller, _) = signed_in(&client, &base, "seller@kill.test", "tenderer").await?;
-    let (a, _) = signed_in(&client, &base, "a@kill.test", "bidder").await?;
-    let (b, _) = signed_in(&client, &base, "b@kill.test", "bidder").await?;
+    let api = Api {
+        server: &first,
+        client: client.clone(),
+    };
+    let (seller, _) = api.member("seller@kill.test", "tenderer").await?;
+    let (a, _) = api.member("a@kill.test", "bidder").await?;
+    let (b, _) = api.member("b@kill.test", "bidder").await?;
     let opens = Utc::now() + chrono::Duration::seconds(4);
     let tender = publish_auction(&client, &base, &seller, opens, 10).await?;
     register_and_pay(&client, &base, &a, &tender).await?;
